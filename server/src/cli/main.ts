@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+/**
+ * The sessiond command: `serve` runs the server; the other commands call a running server through
+ * the typed client, like any consumer. Exit codes: 0 success, 1 the call failed, 2 bad usage.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { createSessionClient } from "@sessiond/client";
+import type { Metadata } from "@sessiond/shared";
+import { describeError, printDeleted, printPage, printSession } from "./output.ts";
+
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+function parseMetadata(text: string): Metadata {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InvalidArgumentError("not valid JSON");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new InvalidArgumentError("must be a JSON object");
+  return value as Metadata;
+}
+
+function parsePositiveInt(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new InvalidArgumentError("must be a positive integer");
+  return Number(text);
+}
+
+interface GlobalOptions {
+  url: string;
+  json: boolean;
+}
+
+const program = new Command("sessiond")
+  .description("sessiond: typed sessions with caller-chosen IDs")
+  .addOption(new Option("--url <url>", "server to call").env("SESSIOND_URL").default("http://127.0.0.1:3000"))
+  .option("--json", "print machine-readable JSON", false)
+  .showHelpAfterError()
+  .exitOverride();
+
+/** Runs a client command: prints its result, or one line on stderr and a non-zero exit. */
+function clientAction<A extends unknown[]>(run: (client: ReturnType<typeof createSessionClient>, global: GlobalOptions, ...args: A) => Promise<void>) {
+  return async (...args: A) => {
+    const global = program.opts<GlobalOptions>();
+    try {
+      await run(createSessionClient({ url: global.url }), global, ...args);
+    } catch (error) {
+      process.stderr.write(`sessiond: ${describeError(error, global.url)}\n`);
+      process.exitCode = EXIT_FAILED;
+    }
+  };
+}
+
+program
+  .command("serve")
+  .description("run the server (SQLite by default)")
+  .option("--host <host>", "address to listen on [env HOST, default 127.0.0.1]")
+  .option("--port <port>", "port to listen on, 0 for any [env PORT, default 3000]")
+  .option("--db <path>", "SQLite file [env SESSIOND_DB, default under the user's data directory]")
+  .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent [env LOG_LEVEL, default info]")
+  .option("--busy-timeout-ms <ms>", "how long a write waits for a SQLite lock [env SESSIOND_BUSY_TIMEOUT_MS, default 5000]")
+  .action(async (flags) => {
+    const { serve } = await import("./serve.ts");
+    process.exitCode = await serve(flags);
+  });
+
+program
+  .command("create")
+  .description("create a session")
+  .option("--id <id>", "the session's ID (default: generated)")
+  .option("--title <title>", "title (default: \"New session - <time>\")")
+  .option("--parent <id>", "parent session ID")
+  .option("--metadata <json>", "metadata, a JSON object", parseMetadata)
+  .option("--idempotency-key <key>", "retrying with the same --id and key returns the first result")
+  .action(
+    clientAction(async (client, global, flags: { id?: string; title?: string; parent?: string; metadata?: Metadata; idempotencyKey?: string }) => {
+      const session = await client.session.create.mutate({
+        id: flags.id,
+        title: flags.title,
+        parentId: flags.parent,
+        metadata: flags.metadata,
+        idempotencyKey: flags.idempotencyKey,
+      });
+      printSession(session, global.json);
+    }),
+  );
+
+program
+  .command("get")
+  .description("show a session")
+  .argument("<id>")
+  .action(
+    clientAction(async (client, global, id: string) => {
+      printSession(await client.session.get.query({ id }), global.json);
+    }),
+  );
+
+program
+  .command("list")
+  .description("list sessions, newest first")
+  .option("--limit <n>", "page size (default 50, at most 200)", parsePositiveInt)
+  .option("--cursor <cursor>", "the next-page cursor a previous list printed")
+  .option("--parent <id>", "only the direct children of this session")
+  .option("--roots", "only sessions without a parent")
+  .action(
+    clientAction(async (client, global, flags: { limit?: number; cursor?: string; parent?: string; roots?: boolean }) => {
+      const page = await client.session.list.query({
+        limit: flags.limit,
+        cursor: flags.cursor,
+        parentId: flags.parent,
+        roots: flags.roots,
+      });
+      printPage(page, global.json);
+    }),
+  );
+
+program
+  .command("children")
+  .description("list a session's direct children, newest first")
+  .argument("<id>")
+  .option("--limit <n>", "page size (default 50, at most 200)", parsePositiveInt)
+  .option("--cursor <cursor>", "the next-page cursor a previous call printed")
+  .action(
+    clientAction(async (client, global, id: string, flags: { limit?: number; cursor?: string }) => {
+      printPage(await client.session.children.query({ id, limit: flags.limit, cursor: flags.cursor }), global.json);
+    }),
+  );
+
+program
+  .command("update")
+  .description("change a session's title, metadata or archived state")
+  .argument("<id>")
+  .option("--title <title>", "new title")
+  .option("--metadata <json>", "new metadata, a JSON object (replaces the old)", parseMetadata)
+  .addOption(new Option("--archive", "archive the session").conflicts("unarchive"))
+  .option("--unarchive", "unarchive the session")
+  .option("--expected-revision <n>", "fail unless the session is at this revision", parsePositiveInt)
+  .action(
+    clientAction(
+      async (
+        client,
+        global,
+        id: string,
+        flags: { title?: string; metadata?: Metadata; archive?: boolean; unarchive?: boolean; expectedRevision?: number },
+      ) => {
+        const session = await client.session.update.mutate({
+          id,
+          title: flags.title,
+          metadata: flags.metadata,
+          archived: flags.archive ? true : flags.unarchive ? false : undefined,
+          expectedRevision: flags.expectedRevision,
+        });
+        printSession(session, global.json);
+      },
+    ),
+  );
+
+program
+  .command("delete")
+  .description("delete a session and all its descendants")
+  .argument("<id>")
+  .action(
+    clientAction(async (client, global, id: string) => {
+      printDeleted(await client.session.delete.mutate({ id }), global.json);
+    }),
+  );
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  // Commander has already printed the usage problem (or the help / version text).
+  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+  else throw error;
+}

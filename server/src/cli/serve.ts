@@ -1,0 +1,34 @@
+/** `sessiond serve`: run the server until SIGTERM or SIGINT, then shut down gracefully. */
+import { ConfigError, resolveConfig, type ServerFlags } from "../config.ts";
+import { createLogger } from "../log.ts";
+import { startSessiond } from "../sessiond.ts";
+
+/** Resolves with the process exit code. */
+export async function serve(flags: ServerFlags): Promise<number> {
+  let config;
+  try {
+    config = resolveConfig(flags);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`sessiond: ${error.message}\n`);
+    return 2;
+  }
+  const log = createLogger(config.logLevel);
+  let sessiond;
+  try {
+    sessiond = await startSessiond(config, log);
+  } catch (error) {
+    process.stderr.write(`sessiond: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  log.info({ url: sessiond.url, db: config.db }, "listening");
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  log.info({ signal }, "shutting down");
+  await sessiond.close();
+  log.info("stopped");
+  return 0;
+}

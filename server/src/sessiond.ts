@@ -1,0 +1,35 @@
+/** Assembles a running sessiond from its configuration: store, service, HTTP front. */
+import pkg from "../package.json" with { type: "json" };
+import type { ServerConfig } from "./config.ts";
+import { listen } from "./http/server.ts";
+import type { Logger } from "./log.ts";
+import { createSessionService, type SessionService } from "./session/service.ts";
+import { openStore } from "./store/open.ts";
+
+export const VERSION: string = pkg.version;
+
+export interface Sessiond {
+  url: string;
+  sessions: SessionService;
+  /** Stops accepting connections, lets in-flight calls finish, then closes the store. */
+  close(): Promise<void>;
+}
+
+export async function startSessiond(config: ServerConfig, log: Logger): Promise<Sessiond> {
+  const store = await openStore(config.db, { busyTimeoutMs: config.busyTimeoutMs });
+  const sessions = createSessionService(store, { version: VERSION });
+  try {
+    const http = await listen({ sessions, log, host: config.host, port: config.port });
+    return {
+      url: http.url,
+      sessions,
+      async close() {
+        await http.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * A real sessiond for tests: the HTTP server on a random loopback port with a fresh SQLite file in
+ * a temporary directory, and a typed client pointed at it. For sessiond's own tests and for
+ * consumers' contract tests.
+ *
+ *   const server = await startTestServer();
+ *   await server.client.session.create.mutate({});
+ *   await server.close();
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createSessionClient, type SessionClient } from "@sessiond/client";
+import { resolveConfig } from "./config.ts";
+import { createLogger, type LogLevel } from "./log.ts";
+import { startSessiond, type Sessiond } from "./sessiond.ts";
+
+export interface TestServerOptions {
+  /** A database to use instead of a fresh temporary SQLite file (it is then not deleted). */
+  db?: string;
+  logLevel?: LogLevel;
+}
+
+export interface TestServer {
+  url: string;
+  client: SessionClient;
+  /** The SQLite file or database URL the server uses. */
+  db: string;
+  sessions: Sessiond["sessions"];
+  /** Stops the server and deletes its temporary database. */
+  close(): Promise<void>;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dir = options.db ? null : mkdtempSync(join(tmpdir(), "sessiond-test-"));
+  const db = options.db ?? join(dir!, "sessions.db");
+  const config = resolveConfig({ host: "127.0.0.1", port: 0, db, logLevel: options.logLevel ?? "silent" }, {});
+  const sessiond = await startSessiond(config, createLogger(config.logLevel));
+  return {
+    url: sessiond.url,
+    client: createSessionClient({ url: sessiond.url }),
+    db,
+    sessions: sessiond.sessions,
+    async close() {
+      await sessiond.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The one tRPC instance: superjson on the wire, and the error formatter that gives every error the
+ * contract's `data` (SessiondErrorData): field errors for bad input, the conflicting or missing ID,
+ * the revisions of a failed precondition. Nothing internal leaves: no stack, and an internal
+ * error's message is replaced (the log has the original, under the request ID).
+ */
+import { initTRPC } from "@trpc/server";
+import { transformer, type FieldErrors, type SessiondErrorData } from "@sessiond/shared";
+import { z } from "zod";
+import type { Context } from "./context.ts";
+import { RevisionMismatchError, SessionConflictError, SessionNotFoundError } from "./errors.ts";
+
+/** Zod issues as field errors keyed by top-level field; unknown keys count as errors of their own field. */
+function inputErrors(error: z.ZodError): { fieldErrors: FieldErrors; formErrors: string[]; summary: string } {
+  const fieldErrors: FieldErrors = {};
+  const formErrors: string[] = [];
+  const add = (field: string, message: string) => (fieldErrors[field] ??= []).push(message);
+  for (const issue of error.issues) {
+    const field = issue.path[0];
+    if (issue.code === "unrecognized_keys" && issue.path.length === 0) {
+      for (const key of issue.keys) add(key, `Unrecognized key "${key}"`);
+    } else if (field === undefined) {
+      formErrors.push(issue.message);
+    } else {
+      add(String(field), issue.path.length > 1 ? `${issue.path.slice(1).join(".")}: ${issue.message}` : issue.message);
+    }
+  }
+  const parts = [...formErrors, ...Object.entries(fieldErrors).map(([field, messages]) => `${field}: ${messages.join("; ")}`)];
+  return { fieldErrors, formErrors, summary: `Invalid input: ${parts.join(" | ")}` };
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer,
+  errorFormatter({ shape, error, ctx }) {
+    const data: SessiondErrorData = {
+      code: shape.data.code,
+      httpStatus: shape.data.httpStatus,
+      path: shape.data.path,
+      requestId: ctx?.requestId,
+    };
+    let message = shape.message;
+    if (error.cause instanceof z.ZodError) {
+      const { fieldErrors, formErrors, summary } = inputErrors(error.cause);
+      data.fieldErrors = fieldErrors;
+      data.formErrors = formErrors;
+      message = summary;
+    } else if (error instanceof SessionConflictError) {
+      data.conflict = { id: error.id };
+    } else if (error instanceof SessionNotFoundError) {
+      data.notFound = { id: error.id };
+    } else if (error instanceof RevisionMismatchError) {
+      data.precondition = { id: error.id, expectedRevision: error.expectedRevision, actualRevision: error.actualRevision };
+    } else if (error.code === "INTERNAL_SERVER_ERROR") {
+      message = "Internal server error";
+    }
+    return { message, code: shape.code, data };
+  },
+});
+
+export const router = t.router;
+export const publicProcedure = t.procedure;
+export const createCallerFactory = t.createCallerFactory;

@@ -1,0 +1,25 @@
+/**
+ * List cursors: an opaque token for the keyset position (createdAt, id) of the last item of a page.
+ * The next page starts strictly after it in the list's order (newest first, then ID descending).
+ */
+import { isSessionId } from "./id.ts";
+
+export interface CursorPosition {
+  createdAt: number;
+  id: string;
+}
+
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(`${position.createdAt}.${position.id}`).toString("base64url");
+}
+
+/** The position in a cursor, or `null` when the token is not one this server made. */
+export function decodeCursor(token: string): CursorPosition | null {
+  if (token.length > 64 || !/^[A-Za-z0-9_-]+$/.test(token)) return null;
+  const text = Buffer.from(token, "base64url").toString();
+  const dot = text.indexOf(".");
+  const createdAt = Number(text.slice(0, dot));
+  const id = text.slice(dot + 1);
+  if (dot < 1 || !Number.isSafeInteger(createdAt) || createdAt < 0 || !isSessionId(id)) return null;
+  return { createdAt, id };
+}
