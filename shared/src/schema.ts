@@ -31,29 +31,33 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export type Metadata = { [key: string]: JsonValue };
 
 /**
- * Depth of a JSON value and the first `__proto__` key in it. zod's record silently drops
- * `__proto__` keys, which would store something other than what the caller sent, so they are
- * rejected before zod sees them.
+ * Keys that superjson refuses to serialize (a prototype-pollution guard): a session holding one
+ * could never be sent back. zod's record also silently drops `__proto__`. So they are rejected.
  */
-function inspectJson(value: unknown, depth = 0): { depth: number; protoKey: boolean } {
-  if (value === null || typeof value !== "object") return { depth, protoKey: false };
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Depth of a JSON value and the first forbidden key in it, stopping early past the depth limit. */
+function inspectJson(value: unknown, depth = 0): { depth: number; forbiddenKey?: string } {
+  if (value === null || typeof value !== "object") return { depth };
   let deepest = depth + 1;
-  for (const key of Array.isArray(value) ? [] : Object.keys(value)) {
-    if (key === "__proto__") return { depth: deepest, protoKey: true };
+  if (!Array.isArray(value)) {
+    for (const key of Object.keys(value)) if (FORBIDDEN_KEYS.has(key)) return { depth: deepest, forbiddenKey: key };
   }
   for (const child of Object.values(value)) {
     const inner = inspectJson(child, depth + 1);
-    if (inner.protoKey) return inner;
+    if (inner.forbiddenKey) return inner;
     if (inner.depth > deepest) deepest = inner.depth;
     if (deepest > LIMITS.metadataMaxDepth) break;
   }
-  return { depth: deepest, protoKey: false };
+  return { depth: deepest };
 }
 
 export const MetadataSchema = z.preprocess(
   (value, ctx) => {
     const found = inspectJson(value);
-    if (found.protoKey) ctx.issues.push({ code: "custom", message: 'Metadata keys must not be "__proto__"', input: value });
+    if (found.forbiddenKey) {
+      ctx.issues.push({ code: "custom", message: `Metadata keys must not be "${found.forbiddenKey}" (nor __proto__, constructor, prototype)`, input: value });
+    }
     else if (found.depth > LIMITS.metadataMaxDepth) {
       ctx.issues.push({ code: "custom", message: `Metadata must be nested at most ${LIMITS.metadataMaxDepth} levels deep`, input: value });
     }

@@ -1,0 +1,189 @@
+import { expect, it } from "vitest";
+import { LIMITS, SESSION_ID_PATTERN, decodeSessionIdTime } from "@sessiond/shared";
+import { expectBadRequest, expectConflict, expectNotFound } from "../support/expect.ts";
+import { freshId } from "../support/ids.ts";
+import { describeContract, storedSessions } from "../support/targets.ts";
+
+describeContract("session.create", (server) => {
+  const client = () => server().client;
+
+  // The six cases of the opencode change.
+  it("creates a session with exactly the ID the caller chose", async () => {
+    const id = freshId();
+    const created = await client().session.create.mutate({ id });
+    expect(created.id).toBe(id);
+    expect(await client().session.get.query({ id })).toEqual(created);
+  });
+
+  it("generates an ID when none is given", async () => {
+    const before = Date.now();
+    for (const input of [undefined, {}]) {
+      const created = await client().session.create.mutate(input);
+      expect(created.id).toMatch(SESSION_ID_PATTERN);
+      expect(decodeSessionIdTime(created.id).getTime()).toBeGreaterThanOrEqual(before);
+      expect(await client().session.get.query({ id: created.id })).toEqual(created);
+    }
+  });
+
+  it("rejects an ID that already exists with CONFLICT naming the ID", async () => {
+    const id = freshId();
+    const first = await client().session.create.mutate({ id, title: "first" });
+    await expectConflict(client().session.create.mutate({ id, title: "second" }), id);
+    expect(await client().session.get.query({ id })).toEqual(first);
+  });
+
+  it.each([
+    ["a wrong prefix", "msg_0123456789abABCDEFGHIJKLMN"],
+    ["no prefix", "0123456789abABCDEFGHIJKLMN"],
+    ["a wrong length", "ses_0123456789abABCDEFGHIJKLM"],
+    ["too long", "ses_0123456789abABCDEFGHIJKLMNO"],
+    ["uppercase hex", "ses_0123456789ABABCDEFGHIJKLMN"],
+    ["a non-hex time part", "ses_0123456789agABCDEFGHIJKLMN"],
+    ["a non-base62 character", "ses_0123456789abABCDEFGHIJKL_N"],
+    ["a non-ASCII look-alike", "ses_0123456789abABCDEFGHIJKLMН"],
+    ["leading whitespace", " ses_0123456789abABCDEFGHIJKLM"],
+    ["trailing whitespace", "ses_0123456789abABCDEFGHIJKLMN "],
+    ["the empty string", ""],
+  ])("rejects an ID with %s as BAD_REQUEST with fieldErrors.id, writing nothing", async (_, id) => {
+    const before = await storedSessions(server());
+    const messages = await expectBadRequest(client().session.create.mutate({ id }), "id");
+    expect(messages.join(" ")).toMatch(/session ID/);
+    expect(await storedSessions(server())).toEqual(before);
+  });
+
+  it.each([
+    ["a number", 42],
+    ["null", null],
+    ["an array", ["ses_0123456789abABCDEFGHIJKLMN"]],
+    ["an object", { id: "ses_0123456789abABCDEFGHIJKLMN" }],
+  ])("rejects an ID that is %s as BAD_REQUEST with fieldErrors.id", async (_, id) => {
+    await expectBadRequest(client().session.create.mutate({ id } as never), "id");
+  });
+
+  it("rejects unknown keys as BAD_REQUEST naming each key, writing nothing", async () => {
+    const before = await storedSessions(server());
+    const id = freshId();
+    await expectBadRequest(client().session.create.mutate({ id, owner: "me" } as never), "owner");
+    await expectNotFound(client().session.get.query({ id }), id);
+    expect(await storedSessions(server())).toEqual(before);
+  });
+
+  it("rejects input that is not an object as BAD_REQUEST", async () => {
+    await expectBadRequest(client().session.create.mutate("ses_0123456789abABCDEFGHIJKLMN" as never), null);
+  });
+
+  it("defaults the title like opencode, and keeps a chosen one", async () => {
+    const before = new Date();
+    const root = await client().session.create.mutate({});
+    const match = /^New session - (.+)$/.exec(root.title);
+    expect(match).not.toBeNull();
+    expect(new Date(match![1]!).getTime()).toBe(root.createdAt.getTime());
+    expect(root.createdAt.getTime()).toBeGreaterThanOrEqual(before.getTime());
+
+    const child = await client().session.create.mutate({ parentId: root.id });
+    expect(child.title).toBe(`Child session - ${child.createdAt.toISOString()}`);
+
+    const named = await client().session.create.mutate({ title: "Refactor the parser ✨" });
+    expect(named.title).toBe("Refactor the parser ✨");
+  });
+
+  it("starts a session at revision 1 with empty metadata and no archive time", async () => {
+    const created = await client().session.create.mutate({});
+    expect(created).toMatchObject({ revision: 1, metadata: {}, parentId: null, archivedAt: null });
+    expect(created.createdAt).toBeInstanceOf(Date);
+    expect(created.updatedAt).toEqual(created.createdAt);
+  });
+
+  it.each([
+    ["empty", ""],
+    ["too long", "x".repeat(LIMITS.titleMaxLength + 1)],
+    ["a control character", "line\nbreak"],
+    ["a NUL", "nul\u0000"],
+    ["a lone surrogate", "broken \ud800"],
+  ])("rejects a title that is %s", async (_, title) => {
+    await expectBadRequest(client().session.create.mutate({ title }), "title");
+  });
+
+  it("accepts a title of the maximum length", async () => {
+    const title = "t".repeat(LIMITS.titleMaxLength);
+    expect((await client().session.create.mutate({ title })).title).toBe(title);
+  });
+
+  it("creates a child of an existing session", async () => {
+    const parent = await client().session.create.mutate({});
+    const child = await client().session.create.mutate({ parentId: parent.id, title: "child" });
+    expect(child.parentId).toBe(parent.id);
+  });
+
+  it("rejects a parent that does not exist with NOT_FOUND naming it, writing nothing", async () => {
+    const before = await storedSessions(server());
+    const parentId = freshId();
+    const id = freshId();
+    await expectNotFound(client().session.create.mutate({ id, parentId }), parentId);
+    expect(await storedSessions(server())).toEqual(before);
+  });
+
+  it("rejects an invalid parent ID as BAD_REQUEST with fieldErrors.parentId", async () => {
+    await expectBadRequest(client().session.create.mutate({ parentId: "ses_nope" }), "parentId");
+  });
+
+  it("stores metadata exactly", async () => {
+    const metadata = {
+      worker: "w-17",
+      attempt: 3,
+      ratio: 0.25,
+      flags: [true, false, null],
+      nested: { deep: { list: [1, "two", { three: 3 }] } },
+      proto: { __proto: "ok", constructorName: "ok" },
+      "emoji 🎉": "ünïcödé",
+      "": "empty key",
+    };
+    const created = await client().session.create.mutate({ metadata });
+    expect(created.metadata).toEqual(metadata);
+    expect(await client().session.get.query({ id: created.id })).toMatchObject({ metadata });
+  });
+
+  it.each([
+    ["an array", [1, 2]],
+    ["a string", "meta"],
+    ["null", null],
+    ["holding a Date", { at: new Date() }],
+    ["holding undefined-free NaN", { n: Number.NaN }],
+    ["larger than the limit", { blob: "x".repeat(LIMITS.metadataMaxBytes) }],
+    ["nested too deep", JSON.parse(`${'{"a":'.repeat(LIMITS.metadataMaxDepth + 1)}1${"}".repeat(LIMITS.metadataMaxDepth + 1)}`)],
+  ])("rejects metadata that is %s as BAD_REQUEST with fieldErrors.metadata, writing nothing", async (_, metadata) => {
+    const before = await storedSessions(server());
+    await expectBadRequest(client().session.create.mutate({ metadata } as never), "metadata");
+    expect(await storedSessions(server())).toEqual(before);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("accepts metadata at the depth limit", async () => {
+    const depth = LIMITS.metadataMaxDepth;
+    const metadata = JSON.parse(`${'{"a":'.repeat(depth - 1)}{}${"}".repeat(depth - 1)}`);
+    expect((await client().session.create.mutate({ metadata })).metadata).toEqual(metadata);
+  });
+
+  it("returns the first result to a retry with the same idempotency key", async () => {
+    const id = freshId();
+    const first = await client().session.create.mutate({ id, title: "mine", idempotencyKey: "job-1" });
+    const retry = await client().session.create.mutate({ id, title: "mine", idempotencyKey: "job-1" });
+    expect(retry).toEqual(first);
+  });
+
+  it("still answers CONFLICT to a create with another key or none", async () => {
+    const id = freshId();
+    await client().session.create.mutate({ id, idempotencyKey: "job-1" });
+    await expectConflict(client().session.create.mutate({ id, idempotencyKey: "job-2" }), id);
+    await expectConflict(client().session.create.mutate({ id }), id);
+  });
+
+  it("creates several sessions sent in one batch independently", async () => {
+    const ids = [freshId(), freshId(), freshId()];
+    const taken = ids[1]!;
+    await client().session.create.mutate({ id: taken });
+    const results = await Promise.allSettled(ids.map((id) => client().session.create.mutate({ id })));
+    expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    await expectConflict(Promise.reject((results[1] as PromiseRejectedResult).reason), taken);
+  });
+});
