@@ -4,7 +4,7 @@
  * the revisions of a failed precondition. Nothing internal leaves: no stack, and an internal
  * error's message is replaced (the log has the original, under the request ID).
  */
-import { initTRPC } from "@trpc/server";
+import { initTRPC, TRPCError } from "@trpc/server";
 import { transformer, type FieldErrors, type SessiondErrorData } from "@sessiond/shared";
 import { z } from "zod";
 import type { Context } from "./context.ts";
@@ -29,8 +29,38 @@ function inputErrors(error: z.ZodError): { fieldErrors: FieldErrors; formErrors:
   return { fieldErrors, formErrors, summary: `Invalid input: ${parts.join(" | ")}` };
 }
 
+/** The path to the first `__proto__` key in parsed JSON, or null. */
+function protoKeyPath(value: unknown, path: (string | number)[] = []): (string | number)[] | null {
+  if (value === null || typeof value !== "object") return null;
+  for (const [key, child] of Object.entries(value)) {
+    if (key === "__proto__") return [...path, key];
+    const found = protoKeyPath(child, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * superjson silently drops `__proto__` keys while deserializing, so the server would store
+ * something other than what was sent. Refuse such input as BAD_REQUEST instead.
+ */
+const serverTransformer = {
+  input: {
+    serialize: transformer.serialize,
+    deserialize(payload: unknown) {
+      const path = protoKeyPath((payload as { json?: unknown } | null)?.json);
+      if (path) {
+        const issue = { code: "custom" as const, path, message: 'Keys must not be "__proto__"', input: undefined };
+        throw new TRPCError({ code: "BAD_REQUEST", cause: new z.ZodRealError([issue]) });
+      }
+      return transformer.deserialize(payload as Parameters<typeof transformer.deserialize>[0]);
+    },
+  },
+  output: transformer,
+};
+
 const t = initTRPC.context<Context>().create({
-  transformer,
+  transformer: serverTransformer,
   errorFormatter({ shape, error, ctx }) {
     const data: SessiondErrorData = {
       code: shape.data.code,

@@ -41,6 +41,9 @@ function inspectJson(value: unknown, depth = 0): { depth: number; forbiddenKey?:
   if (value === null || typeof value !== "object") return { depth };
   let deepest = depth + 1;
   if (!Array.isArray(value)) {
+    // A `__proto__` key that a deserializer turned into a prototype shows only as one.
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return { depth: deepest, forbiddenKey: "__proto__" };
     for (const key of Object.keys(value)) if (FORBIDDEN_KEYS.has(key)) return { depth: deepest, forbiddenKey: key };
   }
   for (const child of Object.values(value)) {
