@@ -1,0 +1,149 @@
+/** The sessiond CLI, run as a process the way users run it. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import { freshId } from "./support/ids.ts";
+import { runCli, startServerProcess } from "./support/process.ts";
+
+describe("sessiond client commands", () => {
+  let server: TestServer;
+  const cli = (...args: string[]) => runCli(["--url", server.url, ...args]);
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server?.close());
+
+  it("creates a session with a chosen ID and prints it", async () => {
+    const id = freshId();
+    const result = await cli("create", "--id", id, "--title", "from the CLI", "--metadata", '{"team":"infra"}');
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toContain(`${id}  from the CLI`);
+    expect(result.stdout).toContain('metadata: {"team":"infra"}');
+    expect(await server.client.session.get.query({ id })).toMatchObject({ title: "from the CLI", metadata: { team: "infra" } });
+  });
+
+  it("prints JSON with --json", async () => {
+    const result = await cli("--json", "create");
+    expect(result.code).toBe(0);
+    const session = JSON.parse(result.stdout);
+    expect(session).toMatchObject({ revision: 1, parentId: null, archivedAt: null });
+    expect((await server.client.session.get.query({ id: session.id })).createdAt.toISOString()).toBe(session.createdAt);
+  });
+
+  it("says a duplicate already exists, on one line, with exit code 1", async () => {
+    const id = freshId();
+    await server.client.session.create.mutate({ id });
+    const result = await cli("create", "--id", id);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(`sessiond: session ${id} already exists\n`);
+  });
+
+  it("names the bad field of invalid input", async () => {
+    const result = await cli("create", "--id", "ses_nope");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^sessiond: invalid input: id: Invalid session ID: .+\n$/);
+  });
+
+  it("says an unknown session is not found", async () => {
+    const id = freshId();
+    const result = await cli("get", id);
+    expect(result).toMatchObject({ code: 1, stderr: `sessiond: session ${id} not found\n` });
+  });
+
+  it("gets, lists, updates and deletes", async () => {
+    const parent = await server.client.session.create.mutate({ title: "parent" });
+    const child = await server.client.session.create.mutate({ parentId: parent.id, title: "child" });
+
+    const got = await cli("get", parent.id);
+    expect(got.stdout).toContain(`${parent.id}  parent`);
+
+    const listed = await cli("list", "--parent", parent.id);
+    expect(listed.stdout.trim().split("\n")).toEqual([`${child.id}  ${child.createdAt.toISOString()}  child`]);
+
+    const children = await cli("--json", "children", parent.id);
+    expect(JSON.parse(children.stdout).items.map((session: { id: string }) => session.id)).toEqual([child.id]);
+
+    const updated = await cli("--json", "update", child.id, "--title", "renamed", "--archive", "--expected-revision", "1");
+    expect(JSON.parse(updated.stdout)).toMatchObject({ title: "renamed", revision: 2, archivedAt: expect.any(String) });
+
+    const stale = await cli("update", child.id, "--title", "again", "--expected-revision", "1");
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/^sessiond: precondition failed: .*revision 2.*\n$/);
+
+    const deleted = await cli("delete", parent.id);
+    expect(deleted).toMatchObject({ code: 0, stdout: `deleted 2 sessions: ${parent.id} ${child.id}\n` });
+  });
+
+  it("pages a list with the printed cursor", async () => {
+    const parent = await server.client.session.create.mutate({});
+    for (let i = 0; i < 3; i++) await server.client.session.create.mutate({ parentId: parent.id });
+    const first = await cli("list", "--parent", parent.id, "--limit", "2");
+    const cursor = /more: --cursor (\S+)/.exec(first.stdout)?.[1];
+    expect(cursor).toBeDefined();
+    const second = await cli("list", "--parent", parent.id, "--limit", "2", "--cursor", cursor!);
+    expect(second.stdout.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("rejects bad usage with exit code 2", async () => {
+    expect((await cli("list", "--limit", "many")).code).toBe(2);
+    expect((await cli("create", "--metadata", "{not json")).code).toBe(2);
+    expect((await cli("frobnicate")).code).toBe(2);
+  });
+
+  it("says so in one line when the server cannot be reached", async () => {
+    const result = await runCli(["--url", "http://127.0.0.1:9", "list"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^sessiond: cannot reach http:\/\/127\.0\.0\.1:9: .+\n$/);
+  });
+
+  it("takes the server URL from SESSIOND_URL", async () => {
+    const result = await runCli(["--json", "list", "--limit", "1"], { SESSIOND_URL: server.url });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).items).toHaveLength(1);
+  });
+});
+
+describe("sessiond serve", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sessiond-serve-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("serves until SIGTERM, then exits 0, keeping the data for the next start", async () => {
+    const db = join(dir, "keep.db");
+    const first = await startServerProcess(["--db", db]);
+    const id = freshId();
+    expect((await runCli(["--url", first.url, "create", "--id", id])).code).toBe(0);
+    expect(await first.stop("SIGTERM")).toBe(0);
+    expect(first.logs.some((line) => JSON.parse(line).msg === "stopped")).toBe(true);
+
+    const second = await startServerProcess([], { SESSIOND_DB: db });
+    expect((await runCli(["--url", second.url, "get", id])).code).toBe(0);
+    expect(await second.stop("SIGINT")).toBe(0);
+  });
+
+  it("logs JSON lines with the URL it listens on", async () => {
+    const server = await startServerProcess(["--db", join(dir, "log.db")]);
+    const listening = JSON.parse(server.logs.find((line) => line.includes('"listening"'))!);
+    expect(listening).toMatchObject({ level: 30, msg: "listening", url: server.url });
+    await server.stop();
+  });
+
+  it("refuses bad configuration with one line and exit code 2", async () => {
+    const result = await runCli(["serve", "--port", "http"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^sessiond: invalid configuration: --port: .+\n$/);
+    const fromEnv = await runCli(["serve"], { PORT: "99999" });
+    expect(fromEnv.stderr).toMatch(/^sessiond: invalid configuration: PORT: .+\n$/);
+  });
+
+  it("exits 1 with one line when it cannot listen", async () => {
+    const running = await startServerProcess(["--db", join(dir, "a.db")]);
+    const port = new URL(running.url).port;
+    const result = await runCli(["serve", "--port", port, "--db", join(dir, "b.db")]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^sessiond: cannot start: .*EADDRINUSE.*\n$/);
+    await running.stop();
+  });
+});
