@@ -124,8 +124,8 @@ export const CursorSchema = z
 const pageFields = {
   /** Page size; default 50, at most 200. */
   limit: PageSizeSchema.optional(),
-  /** `nextCursor` of the previous page. */
-  cursor: CursorSchema.optional(),
+  /** `nextCursor` of the previous page; null or absent for the first page. */
+  cursor: CursorSchema.nullable().optional(),
 };
 
 export const ListSessionsInputSchema = z

@@ -78,6 +78,13 @@ describeContract("session.list", (server) => {
     expect(second.nextCursor).toBeNull();
   });
 
+  it("treats a null cursor as the first page, so a loop can pass nextCursor straight back", async () => {
+    const parent = await server().client.session.create.mutate({});
+    const [child] = await createChildren(server().client, parent.id, 1);
+    const page = await server().client.session.list.query({ parentId: parent.id, cursor: null });
+    expect(page).toEqual({ items: [child], nextCursor: null });
+  });
+
   it("filters to root sessions", async () => {
     const root = await server().client.session.create.mutate({});
     await server().client.session.create.mutate({ parentId: root.id });

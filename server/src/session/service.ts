@@ -37,9 +37,9 @@ export function createSessionService(store: SessionStore, options: SessionServic
   const now = options.now ?? Date.now;
   const generateId = options.generateId ?? generateSessionId;
 
-  async function page(query: Omit<ListQuery, "limit" | "after">, limit: number = LIMITS.pageSizeDefault, cursor?: string): Promise<SessionPage> {
+  async function page(query: Omit<ListQuery, "limit" | "after">, limit: number = LIMITS.pageSizeDefault, cursor?: string | null): Promise<SessionPage> {
     // The schema has validated the cursor; an undecodable one cannot reach this point.
-    const after = cursor === undefined ? null : decodeCursor(cursor);
+    const after = cursor ? decodeCursor(cursor) : null;
     const rows = await store.list({ ...query, after, limit: limit + 1 });
     const items = rows.slice(0, limit);
     const last = items.at(-1);
