@@ -16,7 +16,7 @@ export interface Sessiond {
 }
 
 export async function startSessiond(config: ServerConfig, log: Logger): Promise<Sessiond> {
-  const store = await openStore(config.db, { busyTimeoutMs: config.busyTimeoutMs });
+  const store = await openStore(config.db, { ...config, log });
   const sessions = createSessionService(store, { version: VERSION });
   try {
     const http = await listen({ sessions, log, host: config.host, port: config.port });

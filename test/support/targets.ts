@@ -2,20 +2,40 @@
  * The servers the contract suite runs against. Every behaviour is written once and runs on each
  * target: a real server over real HTTP, reached through the typed client.
  */
-import { afterAll, beforeAll, describe } from "vitest";
+import { afterAll, beforeAll, describe, inject, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/server/testing";
 import type { Session } from "@sessiond/shared";
+import { createDatabase } from "./postgres.ts";
 
 export interface Target {
   name: string;
+  /** Why this target cannot run here; such targets are skipped (the global setup says so loudly). */
+  skip?: string;
   start(): Promise<TestServer>;
 }
 
-export const targets: Target[] = [{ name: "sqlite", start: () => startTestServer() }];
+/** The PostgreSQL cluster the global setup started, or null. */
+export const postgresUrl = inject("postgresUrl");
+
+/** A fresh database on the test cluster. */
+export function freshPostgresDatabase(): Promise<string> {
+  if (!postgresUrl) throw new Error("no PostgreSQL cluster in this run");
+  return createDatabase(postgresUrl);
+}
+
+export const targets: Target[] = [
+  { name: "sqlite", start: () => startTestServer() },
+  {
+    name: "postgres",
+    skip: postgresUrl ? undefined : "no PostgreSQL",
+    start: async () => startTestServer({ db: await freshPostgresDatabase() }),
+  },
+];
 
 /** A describe block per target; `server()` is that target's running server. */
 export function describeContract(title: string, body: (server: () => TestServer) => void): void {
   describe.each(targets)(`${title} [$name]`, (target) => {
+    if (target.skip) return void it.skip(`skipped: ${target.skip}`);
     let running: TestServer | undefined;
     beforeAll(async () => {
       running = await target.start();

@@ -57,9 +57,12 @@ program
   .description("run the server (SQLite by default)")
   .option("--host <host>", "address to listen on [env HOST, default 127.0.0.1]")
   .option("--port <port>", "port to listen on, 0 for any [env PORT, default 3000]")
-  .option("--db <path>", "SQLite file [env SESSIOND_DB, default under the user's data directory]")
+  .option("--db <path|url>", "SQLite file or postgres:// URL [env SESSIOND_DB or DATABASE_URL, default a SQLite file under the user's data directory]")
   .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent [env LOG_LEVEL, default info]")
   .option("--busy-timeout-ms <ms>", "how long a write waits for a SQLite lock [env SESSIOND_BUSY_TIMEOUT_MS, default 5000]")
+  .option("--pg-pool-size <n>", "PostgreSQL connections per instance [env SESSIOND_PG_POOL_SIZE, default 10]")
+  .option("--pg-statement-timeout-ms <ms>", "PostgreSQL statement timeout [env SESSIOND_PG_STATEMENT_TIMEOUT_MS, default 5000]")
+  .option("--pg-connect-timeout-ms <ms>", "PostgreSQL connect timeout [env SESSIOND_PG_CONNECT_TIMEOUT_MS, default 5000]")
   .action(async (flags) => {
     const { serve } = await import("./serve.ts");
     process.exitCode = await serve(flags);

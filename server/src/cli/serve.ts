@@ -2,6 +2,7 @@
 import { ConfigError, resolveConfig, type ServerFlags } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { startSessiond } from "../sessiond.ts";
+import { redactUrl } from "../store/postgres.ts";
 
 /** Resolves with the process exit code. */
 export async function serve(flags: ServerFlags): Promise<number> {
@@ -21,7 +22,7 @@ export async function serve(flags: ServerFlags): Promise<number> {
     process.stderr.write(`sessiond: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  log.info({ url: sessiond.url, db: config.db }, "listening");
+  log.info({ url: sessiond.url, engine: sessiond.sessions.store.engine, db: redactUrl(config.db) }, "listening");
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", resolve);

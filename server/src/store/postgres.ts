@@ -1,0 +1,270 @@
+/**
+ * PostgreSQL, for several stateless sessiond instances sharing one database. Same guarantees as
+ * SQLite: the primary key decides duplicates (unique_violation → CONFLICT), the foreign key decides
+ * missing parents, conditional UPDATEs decide revisions. A lost or unreachable server makes calls
+ * fail with SERVICE_UNAVAILABLE; the pool reconnects by itself when the server is back.
+ */
+import pg from "pg";
+import type { Session } from "@sessiond/shared";
+import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { MIGRATIONS } from "./migrations.ts";
+import type { ListQuery, NewSession, SessionPatch, SessionStore } from "./types.ts";
+
+export interface PostgresStoreOptions {
+  poolSize?: number;
+  statementTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  log?: Logger;
+}
+
+interface SessionRow {
+  id: string;
+  parent_id: string | null;
+  title: string;
+  metadata: string;
+  revision: number;
+  created_at: number;
+  updated_at: number;
+  archived_at: number | null;
+}
+
+const COLUMNS = "id, parent_id, title, metadata, revision, created_at, updated_at, archived_at";
+/** Any constant: the advisory lock that serialises migrations across instances starting at once. */
+const MIGRATION_LOCK = 4_711_2026;
+const INT8_OID = 20;
+
+// SQLSTATEs (https://www.postgresql.org/docs/15/errcodes-appendix.html).
+const UNIQUE_VIOLATION = "23505";
+const FOREIGN_KEY_VIOLATION = "23503";
+const QUERY_CANCELED = "57014";
+
+function toSession(row: SessionRow): Session {
+  return {
+    id: row.id,
+    title: row.title,
+    parentId: row.parent_id,
+    metadata: JSON.parse(row.metadata),
+    revision: row.revision,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    archivedAt: row.archived_at === null ? null : new Date(row.archived_at),
+  };
+}
+
+/** A database URL without its password, for messages and logs; anything else as it is. */
+export function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (!parsed.password) return url;
+  parsed.password = "***";
+  return parsed.toString();
+}
+
+/**
+ * Errors that mean the database cannot serve us now rather than that the call is wrong:
+ * connection failures, a server shutting down or starting, too many connections, timeouts.
+ */
+function unavailable(error: unknown): StoreUnavailableError | null {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code === QUERY_CANCELED) return new StoreUnavailableError("the database did not answer in time", error);
+  if (typeof code === "string") {
+    // 08: connection exception; 53: insufficient resources; 57P: operator intervention (shutdown).
+    if (/^(08|53|57P)/.test(code) || /^E[A-Z]+$/.test(code)) {
+      return new StoreUnavailableError("the database is unreachable", error);
+    }
+  }
+  if (typeof message === "string" && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message)) {
+    return new StoreUnavailableError("the database is unreachable", error);
+  }
+  return null;
+}
+
+export class PostgresSessionStore implements SessionStore {
+  readonly engine = "postgres";
+  readonly #pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /** Connects, applies pending migrations and returns the store; throws if the database is unreachable. */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresSessionStore> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      statement_timeout: options.statementTimeoutMs ?? 5000,
+      idleTimeoutMillis: 30_000,
+      // Times are BIGINT milliseconds; they fit a double exactly.
+      types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as "text"))) as typeof pg.types.getTypeParser },
+    });
+    // An idle connection that breaks (server restart) must not crash the process; the pool drops it.
+    pool.on("error", (error) => options.log?.warn({ err: error }, "postgres connection lost"));
+    const store = new PostgresSessionStore(pool);
+    try {
+      await store.#migrate();
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      const reason = (error as { code?: string }).code === "ECONNREFUSED" ? "connection refused" : (error as Error).message;
+      throw new Error(`cannot use PostgreSQL at ${redactUrl(url)}: ${reason}`, { cause: error });
+    }
+    return store;
+  }
+
+  async #migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+      );
+      const applied = new Set((await client.query<{ version: number }>("SELECT version FROM schema_migration")).rows.map((row) => row.version));
+      for (const migration of MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        await client.query(migration.sql.postgres);
+        await client.query("INSERT INTO schema_migration (version, name, applied_at) VALUES ($1, $2, $3)", [
+          migration.version,
+          migration.name,
+          Date.now(),
+        ]);
+      }
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** One prepared statement, with the engine's errors translated into the domain's. */
+  async #query<Row extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<Row[]> {
+    try {
+      return (await this.#pool.query<Row>({ name, text, values })).rows;
+    } catch (error) {
+      throw unavailable(error) ?? error;
+    }
+  }
+
+  async insert(session: NewSession): Promise<Session> {
+    const createdAt = session.createdAt.getTime();
+    try {
+      await this.#query(
+        "session_insert",
+        `INSERT INTO session (${COLUMNS}, create_key) VALUES ($1, $2, $3, $4, 1, $5, $5, NULL, $6)`,
+        [session.id, session.parentId, session.title, JSON.stringify(session.metadata), createdAt, session.createKey],
+      );
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === UNIQUE_VIOLATION) throw new SessionConflictError(session.id);
+      if (code === FOREIGN_KEY_VIOLATION && session.parentId) throw new SessionNotFoundError(session.parentId, "parent");
+      throw error;
+    }
+    return {
+      id: session.id,
+      title: session.title,
+      parentId: session.parentId,
+      metadata: session.metadata,
+      revision: 1,
+      createdAt: session.createdAt,
+      updatedAt: session.createdAt,
+      archivedAt: null,
+    };
+  }
+
+  async get(id: string): Promise<Session | null> {
+    const [row] = await this.#query<SessionRow>("session_get", `SELECT ${COLUMNS} FROM session WHERE id = $1`, [id]);
+    return row ? toSession(row) : null;
+  }
+
+  async getCreatedWithKey(id: string, createKey: string): Promise<Session | null> {
+    const [row] = await this.#query<SessionRow>(
+      "session_get_with_key",
+      `SELECT ${COLUMNS} FROM session WHERE id = $1 AND create_key = $2`,
+      [id, createKey],
+    );
+    return row ? toSession(row) : null;
+  }
+
+  async list(query: ListQuery): Promise<Session[]> {
+    const filter = query.parentId === undefined ? "all" : query.parentId === null ? "roots" : "parent";
+    const where: string[] = [];
+    const values: unknown[] = [query.limit];
+    if (filter === "roots") where.push("parent_id IS NULL");
+    if (filter === "parent") where.push(`parent_id = $${values.push(query.parentId)}`);
+    if (query.after) {
+      const created = values.push(query.after.createdAt);
+      const id = values.push(query.after.id);
+      where.push(`(created_at, id) < ($${created}, $${id})`);
+    }
+    const rows = await this.#query<SessionRow>(
+      `session_list_${filter}_${query.after ? "after" : "first"}`,
+      `SELECT ${COLUMNS} FROM session ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY created_at DESC, id DESC LIMIT $1`,
+      values,
+    );
+    return rows.map(toSession);
+  }
+
+  async update(id: string, patch: SessionPatch): Promise<Session> {
+    const [row] = await this.#query<SessionRow>(
+      "session_update",
+      `UPDATE session SET
+         title = coalesce($2, title),
+         metadata = coalesce($3, metadata),
+         archived_at = CASE $4::boolean WHEN true THEN coalesce(archived_at, $5) WHEN false THEN NULL ELSE archived_at END,
+         revision = revision + 1,
+         updated_at = $5
+       WHERE id = $1 AND ($6::integer IS NULL OR revision = $6)
+       RETURNING ${COLUMNS}`,
+      [
+        id,
+        patch.title ?? null,
+        patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
+        patch.archived ?? null,
+        patch.now.getTime(),
+        patch.expectedRevision ?? null,
+      ],
+    );
+    if (row) return toSession(row);
+    // The conditional write did not apply; a read now only says why.
+    const [current] = await this.#query<{ revision: number }>("session_revision", "SELECT revision FROM session WHERE id = $1", [id]);
+    if (!current) throw new SessionNotFoundError(id);
+    throw new RevisionMismatchError(id, patch.expectedRevision ?? 0, current.revision);
+  }
+
+  async deleteTree(id: string): Promise<string[]> {
+    // One statement, so one transaction. A child inserted concurrently under a deleted session
+    // makes the statement fail its foreign key check at the end; the retry then sees that child.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rows = await this.#query<{ id: string }>(
+          "session_delete_tree",
+          `WITH RECURSIVE tree (id, depth) AS (
+             SELECT id, 0 FROM session WHERE id = $1
+             UNION ALL
+             SELECT session.id, tree.depth + 1 FROM session JOIN tree ON session.parent_id = tree.id
+           ), gone AS (
+             DELETE FROM session WHERE id IN (SELECT id FROM tree) RETURNING id
+           )
+           SELECT tree.id FROM tree JOIN gone USING (id) ORDER BY tree.depth, tree.id`,
+          [id],
+        );
+        if (rows.length === 0) throw new SessionNotFoundError(id);
+        return rows.map((row) => row.id);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== FOREIGN_KEY_VIOLATION || attempt === 5) throw error;
+      }
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.#query("session_ping", "SELECT 1", []);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
