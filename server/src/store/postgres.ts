@@ -100,7 +100,9 @@ export class PostgresSessionStore implements SessionStore {
       types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as "text"))) as typeof pg.types.getTypeParser },
     });
     // An idle connection that breaks (server restart) must not crash the process; the pool drops it.
-    pool.on("error", (error) => options.log?.warn({ err: error }, "postgres connection lost"));
+    pool.on("error", (error: Error & { code?: string }) =>
+      options.log?.warn({ code: error.code, message: error.message }, "postgres connection lost"),
+    );
     const store = new PostgresSessionStore(pool);
     try {
       await store.#migrate();
