@@ -5,9 +5,14 @@ import type { AppRouter } from "@sessiond/server";
 export interface SessionClientOptions {
   /** The server's base URL, e.g. http://127.0.0.1:3000 (the tRPC endpoint /trpc is appended). */
   url: string;
+  /** The server's bearer token (`sessiond serve --token`), sent as `Authorization: Bearer <token>`. */
+  token?: string;
   /** Extra headers for every request. */
   headers?: Record<string, string>;
-  /** Calls made in the same tick are sent as one HTTP request, up to this many per request. */
+  /**
+   * Calls made in the same tick are sent as one HTTP request, up to this many per request
+   * (default 100, the server's default --max-batch-size; keep it at or below the server's).
+   */
   maxItems?: number;
   /** A fetch implementation (default: the global one). */
   fetch?: typeof globalThis.fetch;
@@ -29,7 +34,7 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
         url: trpcEndpoint(options.url),
         transformer,
         maxItems: options.maxItems ?? 100,
-        headers: options.headers,
+        headers: options.token ? { ...options.headers, authorization: `Bearer ${options.token}` } : options.headers,
         fetch: options.fetch,
       }),
     ],

@@ -48,3 +48,11 @@ export function isPreconditionFailed(
 export function isUnavailable(error: unknown): error is SessiondError<"SERVICE_UNAVAILABLE"> {
   return hasCode(error, "SERVICE_UNAVAILABLE");
 }
+
+export function isUnauthorized(error: unknown): error is SessiondError<"UNAUTHORIZED"> {
+  return hasCode(error, "UNAUTHORIZED");
+}
+
+export function isPayloadTooLarge(error: unknown): error is SessiondError<"PAYLOAD_TOO_LARGE"> {
+  return hasCode(error, "PAYLOAD_TOO_LARGE");
+}

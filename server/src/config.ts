@@ -4,72 +4,86 @@
  */
 import { join } from "node:path";
 import envPaths from "env-paths";
+import { LIMITS, type Limits } from "@sessiond/shared";
 import { z } from "zod";
-import type { LogLevel } from "./log.ts";
-
-export interface ServerConfig {
-  host: string;
-  port: number;
-  /** A SQLite file path (the default, under the user's data directory) or a postgres:// URL. */
-  db: string;
-  logLevel: LogLevel;
-  /** How long a SQLite write waits for another process's lock before answering 503. */
-  busyTimeoutMs: number;
-  /** PostgreSQL connections per instance. */
-  pgPoolSize: number;
-  /** PostgreSQL statement timeout; a slower statement answers 503. */
-  pgStatementTimeoutMs: number;
-  /** How long to wait for a PostgreSQL connection (at start and from the pool). */
-  pgConnectTimeoutMs: number;
-}
-
-/** Flags as the CLI parsed them; undefined means "not given". */
-export type ServerFlags = { [K in keyof ServerConfig]?: string | number | undefined };
-
-/** The environment variables for each setting, first found wins. */
-const ENV: Record<keyof ServerConfig, string[]> = {
-  host: ["HOST"],
-  port: ["PORT"],
-  db: ["SESSIOND_DB", "DATABASE_URL"],
-  logLevel: ["LOG_LEVEL"],
-  busyTimeoutMs: ["SESSIOND_BUSY_TIMEOUT_MS"],
-  pgPoolSize: ["SESSIOND_PG_POOL_SIZE"],
-  pgStatementTimeoutMs: ["SESSIOND_PG_STATEMENT_TIMEOUT_MS"],
-  pgConnectTimeoutMs: ["SESSIOND_PG_CONNECT_TIMEOUT_MS"],
-};
 
 export function defaultDbPath(): string {
   return join(envPaths("sessiond", { suffix: "" }).data, "sessiond.db");
 }
 
-const ConfigSchema = z.strictObject({
-  host: z.string().min(1).default("127.0.0.1"),
-  port: z.coerce.number().int().min(0).max(65535).default(3000),
-  db: z.string().min(1).default(defaultDbPath),
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  busyTimeoutMs: z.coerce.number().int().min(0).max(600_000).default(5000),
-  pgPoolSize: z.coerce.number().int().min(1).max(1000).default(10),
-  pgStatementTimeoutMs: z.coerce.number().int().min(1).max(3_600_000).default(5000),
-  pgConnectTimeoutMs: z.coerce.number().int().min(1).max(600_000).default(5000),
-});
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Every setting: its schema (with default), its environment variables (first found wins) and help. */
+const SETTINGS = {
+  host: { schema: z.string().min(1).default("127.0.0.1"), env: ["HOST"], help: "address to listen on" },
+  port: { schema: int(0, 65535).default(3000), env: ["PORT"], help: "port, 0 for any free one" },
+  db: {
+    schema: z.string().min(1).default(defaultDbPath),
+    env: ["SESSIOND_DB", "DATABASE_URL"],
+    help: "SQLite file or postgres:// URL",
+  },
+  token: {
+    schema: z.string().min(16, "must be at least 16 characters").optional(),
+    env: ["SESSIOND_TOKEN"],
+    help: "require `Authorization: Bearer <token>` on every call",
+  },
+  logLevel: {
+    schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    env: ["LOG_LEVEL"],
+    help: "fatal, error, warn, info, debug, trace or silent",
+  },
+  busyTimeoutMs: { schema: int(0, 600_000).default(5000), env: ["SESSIOND_BUSY_TIMEOUT_MS"], help: "how long a SQLite write waits for a lock" },
+  pgPoolSize: { schema: int(1, 1000).default(10), env: ["SESSIOND_PG_POOL_SIZE"], help: "PostgreSQL connections per instance" },
+  pgStatementTimeoutMs: { schema: int(1, 3_600_000).default(5000), env: ["SESSIOND_PG_STATEMENT_TIMEOUT_MS"], help: "PostgreSQL statement timeout" },
+  pgConnectTimeoutMs: { schema: int(1, 600_000).default(5000), env: ["SESSIOND_PG_CONNECT_TIMEOUT_MS"], help: "PostgreSQL connect timeout" },
+  maxBodyBytes: { schema: int(1024, 1024 ** 3).default(1024 * 1024), env: ["SESSIOND_MAX_BODY_BYTES"], help: "request body limit (413 above)" },
+  maxBatchSize: { schema: int(1, 10_000).default(100), env: ["SESSIOND_MAX_BATCH_SIZE"], help: "calls per batched request" },
+  titleMaxLength: { schema: int(1, 65_536).default(LIMITS.titleMaxLength), env: ["SESSIOND_TITLE_MAX_LENGTH"], help: "title length" },
+  metadataMaxBytes: { schema: int(2, 16 * 1024 * 1024).default(LIMITS.metadataMaxBytes), env: ["SESSIOND_METADATA_MAX_BYTES"], help: "metadata JSON size" },
+  metadataMaxDepth: { schema: int(1, 64).default(LIMITS.metadataMaxDepth), env: ["SESSIOND_METADATA_MAX_DEPTH"], help: "metadata nesting depth" },
+  pageSizeDefault: { schema: int(1, 10_000).default(LIMITS.pageSizeDefault), env: ["SESSIOND_PAGE_SIZE_DEFAULT"], help: "list page size when none is asked" },
+  pageSizeMax: { schema: int(1, 10_000).default(LIMITS.pageSizeMax), env: ["SESSIOND_PAGE_SIZE_MAX"], help: "largest list page" },
+  headersTimeoutMs: { schema: int(100, 600_000).default(10_000), env: ["SESSIOND_HEADERS_TIMEOUT_MS"], help: "time to receive a request's headers" },
+  requestTimeoutMs: { schema: int(100, 3_600_000).default(30_000), env: ["SESSIOND_REQUEST_TIMEOUT_MS"], help: "time to receive a whole request" },
+  keepAliveTimeoutMs: { schema: int(100, 600_000).default(5000), env: ["SESSIOND_KEEP_ALIVE_TIMEOUT_MS"], help: "idle keep-alive connection lifetime" },
+  shutdownTimeoutMs: { schema: int(0, 600_000).default(10_000), env: ["SESSIOND_SHUTDOWN_TIMEOUT_MS"], help: "how long a shutdown waits for in-flight calls" },
+} as const;
+
+export type ConfigKey = keyof typeof SETTINGS;
+
+const ConfigSchema = z.strictObject(
+  Object.fromEntries(Object.entries(SETTINGS).map(([key, setting]) => [key, setting.schema])) as {
+    [K in ConfigKey]: (typeof SETTINGS)[K]["schema"];
+  },
+);
+
+export type ServerConfig = z.infer<typeof ConfigSchema>;
+
+/** Flags as the CLI parsed them; undefined means "not given". */
+export type ServerFlags = { [K in ConfigKey]?: string | number | undefined };
 
 /** The flag that sets a config key: pgPoolSize → --pg-pool-size. */
-export function flagName(key: keyof ServerConfig): string {
+export function flagName(key: ConfigKey): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** Each setting's flag, environment variables and help, for the CLI and the docs. */
+export function describeSettings(): { key: ConfigKey; flag: string; env: readonly string[]; help: string }[] {
+  return (Object.keys(SETTINGS) as ConfigKey[]).map((key) => ({ key, flag: flagName(key), env: SETTINGS[key].env, help: SETTINGS[key].help }));
 }
 
 export class ConfigError extends Error {}
 
 export function resolveConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const raw: Record<string, unknown> = {};
-  const source: Partial<Record<keyof ServerConfig, string>> = {};
-  for (const key of Object.keys(ENV) as (keyof ServerConfig)[]) {
+  const source: Partial<Record<ConfigKey, string>> = {};
+  for (const key of Object.keys(SETTINGS) as ConfigKey[]) {
     if (flags[key] !== undefined && flags[key] !== "") {
       raw[key] = flags[key];
       source[key] = flagName(key);
       continue;
     }
-    const name = ENV[key].find((variable) => env[variable] !== undefined && env[variable] !== "");
+    const name = SETTINGS[key].env.find((variable) => env[variable] !== undefined && env[variable] !== "");
     if (name) {
       raw[key] = env[name];
       source[key] = name;
@@ -78,10 +92,30 @@ export function resolveConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = 
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
-      const key = String(issue.path[0]) as keyof ServerConfig;
+      const key = String(issue.path[0]) as ConfigKey;
       return `${source[key] ?? key}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
-  return result.data;
+  const config = result.data;
+  if (config.pageSizeDefault > config.pageSizeMax) {
+    throw new ConfigError(`invalid configuration: the default page size ${config.pageSizeDefault} exceeds the maximum ${config.pageSizeMax}`);
+  }
+  return config;
+}
+
+export function limitsOf(config: ServerConfig): Limits {
+  return {
+    titleMaxLength: config.titleMaxLength,
+    metadataMaxBytes: config.metadataMaxBytes,
+    metadataMaxDepth: config.metadataMaxDepth,
+    idempotencyKeyMaxLength: LIMITS.idempotencyKeyMaxLength,
+    pageSizeDefault: config.pageSizeDefault,
+    pageSizeMax: config.pageSizeMax,
+  };
+}
+
+/** Whether an address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

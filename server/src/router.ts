@@ -1,12 +1,19 @@
+import { LIMITS, createInputSchemas, type Limits } from "@sessiond/shared";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
-import { sessionRouter } from "./session/router.ts";
+import { createSessionRouter } from "./session/router.ts";
 import { publicProcedure, router } from "./trpc.ts";
 
-export const appRouter = router({
-  session: sessionRouter,
-  health: publicProcedure.query(({ ctx }) => ctx.sessions.health()),
-});
+/** The whole API, validating input against the given limits. Its type does not depend on them. */
+export function createAppRouter(limits: Limits = LIMITS) {
+  return router({
+    session: createSessionRouter(createInputSchemas(limits)),
+    health: publicProcedure.query(({ ctx }) => ctx.sessions.health()),
+  });
+}
 
-export type AppRouter = typeof appRouter;
+/** The router with the default limits. */
+export const appRouter = createAppRouter();
+
+export type AppRouter = ReturnType<typeof createAppRouter>;
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -1,8 +1,9 @@
 /** Assembles a running sessiond from its configuration: store, service, HTTP front. */
 import pkg from "../package.json" with { type: "json" };
-import type { ServerConfig } from "./config.ts";
+import { limitsOf, type ServerConfig } from "./config.ts";
 import { listen } from "./http/server.ts";
 import type { Logger } from "./log.ts";
+import { createAppRouter } from "./router.ts";
 import { createSessionService, type SessionService } from "./session/service.ts";
 import { openStore } from "./store/open.ts";
 
@@ -17,9 +18,10 @@ export interface Sessiond {
 
 export async function startSessiond(config: ServerConfig, log: Logger): Promise<Sessiond> {
   const store = await openStore(config.db, { ...config, log });
-  const sessions = createSessionService(store, { version: VERSION });
+  const limits = limitsOf(config);
+  const sessions = createSessionService(store, { version: VERSION, limits });
   try {
-    const http = await listen({ sessions, log, host: config.host, port: config.port });
+    const http = await listen({ ...config, router: createAppRouter(limits), sessions, log });
     return {
       url: http.url,
       sessions,

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSessionClient, type SessionClient } from "@sessiond/client";
-import { resolveConfig } from "./config.ts";
+import { resolveConfig, type ServerFlags } from "./config.ts";
 import { createLogger, type LogLevel } from "./log.ts";
 import { startSessiond, type Sessiond } from "./sessiond.ts";
 
@@ -19,6 +19,8 @@ export interface TestServerOptions {
   /** A database to use instead of a fresh temporary SQLite file (it is then not deleted). */
   db?: string;
   logLevel?: LogLevel;
+  /** Any other server settings, as `sessiond serve` flags would give them (e.g. `{ token, pageSizeMax }`). */
+  settings?: ServerFlags;
 }
 
 export interface TestServer {
@@ -34,11 +36,11 @@ export interface TestServer {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = options.db ? null : mkdtempSync(join(tmpdir(), "sessiond-test-"));
   const db = options.db ?? join(dir!, "sessions.db");
-  const config = resolveConfig({ host: "127.0.0.1", port: 0, db, logLevel: options.logLevel ?? "silent" }, {});
+  const config = resolveConfig({ ...options.settings, host: "127.0.0.1", port: 0, db, logLevel: options.logLevel ?? "silent" }, {});
   const sessiond = await startSessiond(config, createLogger(config.logLevel));
   return {
     url: sessiond.url,
-    client: createSessionClient({ url: sessiond.url }),
+    client: createSessionClient({ url: sessiond.url, token: config.token, maxItems: config.maxBatchSize }),
     db,
     sessions: sessiond.sessions,
     async close() {

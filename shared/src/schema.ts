@@ -1,11 +1,15 @@
 /**
  * The contract: what a Session is and what each procedure takes and returns. The server validates
  * input with these schemas; the client's types are inferred from the router built on them.
+ *
+ * Input schemas depend on the limits, which a server may configure: `createInputSchemas(limits)`
+ * builds them; the exported `...InputSchema` constants are the ones for the default limits. The
+ * types are the same whatever the limits.
  */
 import { z } from "zod";
 import { decodeCursor } from "./cursor.ts";
 import { sessionIdProblem } from "./id.ts";
-import { LIMITS } from "./limits.ts";
+import { LIMITS, type Limits } from "./limits.ts";
 
 export const SessionIdSchema = z.string().check((ctx) => {
   const problem = sessionIdProblem(ctx.value);
@@ -25,7 +29,6 @@ function plainText(label: string, maxLength: number) {
     .refine((text) => !/[\u0000-\u001f\u007f]/.test(text), `${label} must not contain control characters`);
 }
 
-export const TitleSchema = plainText("Title", LIMITS.titleMaxLength);
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type Metadata = { [key: string]: JsonValue };
@@ -37,7 +40,7 @@ export type Metadata = { [key: string]: JsonValue };
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Depth of a JSON value and the first forbidden key in it, stopping early past the depth limit. */
-function inspectJson(value: unknown, depth = 0): { depth: number; forbiddenKey?: string } {
+function inspectJson(value: unknown, maxDepth: number, depth = 0): { depth: number; forbiddenKey?: string } {
   if (value === null || typeof value !== "object") return { depth };
   let deepest = depth + 1;
   if (!Array.isArray(value)) {
@@ -47,36 +50,35 @@ function inspectJson(value: unknown, depth = 0): { depth: number; forbiddenKey?:
     for (const key of Object.keys(value)) if (FORBIDDEN_KEYS.has(key)) return { depth: deepest, forbiddenKey: key };
   }
   for (const child of Object.values(value)) {
-    const inner = inspectJson(child, depth + 1);
+    const inner = inspectJson(child, maxDepth, depth + 1);
     if (inner.forbiddenKey) return inner;
     if (inner.depth > deepest) deepest = inner.depth;
-    if (deepest > LIMITS.metadataMaxDepth) break;
+    if (deepest > maxDepth) break;
   }
   return { depth: deepest };
 }
 
-export const MetadataSchema = z.preprocess(
-  (value, ctx) => {
-    const found = inspectJson(value);
-    if (found.forbiddenKey) {
-      ctx.issues.push({ code: "custom", message: `Metadata keys must not be "${found.forbiddenKey}" (nor __proto__, constructor, prototype)`, input: value });
-    }
-    else if (found.depth > LIMITS.metadataMaxDepth) {
-      ctx.issues.push({ code: "custom", message: `Metadata must be nested at most ${LIMITS.metadataMaxDepth} levels deep`, input: value });
-    }
-    return value;
-  },
-  z.record(z.string(), z.json()).check((ctx) => {
-    const bytes = Buffer.byteLength(JSON.stringify(ctx.value));
-    if (bytes > LIMITS.metadataMaxBytes) {
-      ctx.issues.push({
-        code: "custom",
-        message: `Metadata must be at most ${LIMITS.metadataMaxBytes} bytes of JSON, got ${bytes}`,
-        input: ctx.value,
-      });
-    }
-  }),
-) as unknown as z.ZodType<Metadata, Metadata>;
+function metadataSchema(maxBytes: number, maxDepth: number) {
+  return z.preprocess(
+    (value, ctx) => {
+      const found = inspectJson(value, maxDepth);
+      if (found.forbiddenKey) {
+        ctx.issues.push({ code: "custom", message: `Metadata keys must not be "${found.forbiddenKey}" (nor __proto__, constructor, prototype)`, input: value });
+      } else if (found.depth > maxDepth) {
+        ctx.issues.push({ code: "custom", message: `Metadata must be nested at most ${maxDepth} levels deep`, input: value });
+      }
+      return value;
+    },
+    z.record(z.string(), z.json()).check((ctx) => {
+      const bytes = Buffer.byteLength(JSON.stringify(ctx.value));
+      if (bytes > maxBytes) {
+        ctx.issues.push({ code: "custom", message: `Metadata must be at most ${maxBytes} bytes of JSON, got ${bytes}`, input: ctx.value });
+      }
+    }),
+  ) as unknown as z.ZodType<Metadata, Metadata>;
+}
+
+export const MetadataSchema = metadataSchema(LIMITS.metadataMaxBytes, LIMITS.metadataMaxDepth);
 
 export const SessionSchema = z.object({
   id: SessionIdSchema,
@@ -91,60 +93,12 @@ export const SessionSchema = z.object({
 });
 export type Session = z.infer<typeof SessionSchema>;
 
-export const CreateSessionInputSchema = z
-  .strictObject({
-    /** Omit to let the server generate one. */
-    id: SessionIdSchema.optional(),
-    /** Default: "New session - <ISO time>", or "Child session - <ISO time>" with a parent. */
-    title: TitleSchema.optional(),
-    parentId: SessionIdSchema.optional(),
-    metadata: MetadataSchema.optional(),
-    /**
-     * The caller's key for this create. A retry with the same `id` and key returns the session the
-     * first attempt made instead of CONFLICT, so a caller whose response was lost can tell its own
-     * success from someone else's session.
-     */
-    idempotencyKey: plainText("Idempotency key", LIMITS.idempotencyKeyMaxLength).optional(),
-  })
-  .optional();
-export type CreateSessionInput = z.infer<typeof CreateSessionInputSchema>;
-
-export const SessionRefSchema = z.strictObject({ id: SessionIdSchema });
-export type SessionRef = z.infer<typeof SessionRefSchema>;
-
-const PageSizeSchema = z
-  .int()
-  .min(1, "Limit must be at least 1")
-  .max(LIMITS.pageSizeMax, `Limit must be at most ${LIMITS.pageSizeMax}`);
-
 export const CursorSchema = z
   .string()
   .refine((token) => decodeCursor(token) !== null, "Invalid cursor: pass back a nextCursor from a previous page");
 
-const pageFields = {
-  /** Page size; default 50, at most 200. */
-  limit: PageSizeSchema.optional(),
-  /** `nextCursor` of the previous page; null or absent for the first page. */
-  cursor: CursorSchema.nullable().optional(),
-};
-
-export const ListSessionsInputSchema = z
-  .strictObject({
-    ...pageFields,
-    /** Only the direct children of this session. */
-    parentId: SessionIdSchema.optional(),
-    /** Only sessions without a parent. */
-    roots: z.boolean().optional(),
-  })
-  .refine((input) => !(input.roots && input.parentId), {
-    message: "Pass either roots or parentId, not both",
-    path: ["roots"],
-  })
-  .optional();
-export type ListSessionsInput = z.infer<typeof ListSessionsInputSchema>;
-
-export const ListChildrenInputSchema = z.strictObject({ id: SessionIdSchema, ...pageFields });
-export type ListChildrenInput = z.infer<typeof ListChildrenInputSchema>;
+export const SessionRefSchema = z.strictObject({ id: SessionIdSchema });
+export type SessionRef = z.infer<typeof SessionRefSchema>;
 
 export const SessionPageSchema = z.object({
   /** Newest first. */
@@ -154,21 +108,87 @@ export const SessionPageSchema = z.object({
 });
 export type SessionPage = z.infer<typeof SessionPageSchema>;
 
-export const UpdateSessionInputSchema = z
-  .strictObject({
-    id: SessionIdSchema,
-    title: TitleSchema.optional(),
-    /** Replaces the whole metadata object. */
-    metadata: MetadataSchema.optional(),
-    /** true archives (keeping the first archive time), false unarchives. */
-    archived: z.boolean().optional(),
-    /** Apply only if the stored revision is this one, else PRECONDITION_FAILED. */
-    expectedRevision: z.int().min(1).optional(),
-  })
-  .refine((input) => input.title !== undefined || input.metadata !== undefined || input.archived !== undefined, {
-    message: "Nothing to update: pass title, metadata or archived",
-  });
-export type UpdateSessionInput = z.infer<typeof UpdateSessionInputSchema>;
+/** The input schemas of every procedure, for the given limits. */
+export function createInputSchemas(limits: Limits = LIMITS) {
+  const title = plainText("Title", limits.titleMaxLength);
+  const metadata = metadataSchema(limits.metadataMaxBytes, limits.metadataMaxDepth);
+  const pageFields = {
+    /** Page size; default 50, at most 200 (unless the server is configured otherwise). */
+    limit: z
+      .int()
+      .min(1, "Limit must be at least 1")
+      .max(limits.pageSizeMax, `Limit must be at most ${limits.pageSizeMax}`)
+      .optional(),
+    /** `nextCursor` of the previous page; null or absent for the first page. */
+    cursor: CursorSchema.nullable().optional(),
+  };
+
+  return {
+    create: z
+      .strictObject({
+        /** Omit to let the server generate one. */
+        id: SessionIdSchema.optional(),
+        /** Default: "New session - <ISO time>", or "Child session - <ISO time>" with a parent. */
+        title: title.optional(),
+        parentId: SessionIdSchema.optional(),
+        metadata: metadata.optional(),
+        /**
+         * The caller's key for this create. A retry with the same `id` and key returns the session
+         * the first attempt made instead of CONFLICT, so a caller whose response was lost can tell
+         * its own success from someone else's session.
+         */
+        idempotencyKey: plainText("Idempotency key", limits.idempotencyKeyMaxLength).optional(),
+      })
+      .optional(),
+
+    get: SessionRefSchema,
+
+    list: z
+      .strictObject({
+        ...pageFields,
+        /** Only the direct children of this session. */
+        parentId: SessionIdSchema.optional(),
+        /** Only sessions without a parent. */
+        roots: z.boolean().optional(),
+      })
+      .refine((input) => !(input.roots && input.parentId), {
+        message: "Pass either roots or parentId, not both",
+        path: ["roots"],
+      })
+      .optional(),
+
+    children: z.strictObject({ id: SessionIdSchema, ...pageFields }),
+
+    update: z
+      .strictObject({
+        id: SessionIdSchema,
+        title: title.optional(),
+        /** Replaces the whole metadata object. */
+        metadata: metadata.optional(),
+        /** true archives (keeping the first archive time), false unarchives. */
+        archived: z.boolean().optional(),
+        /** Apply only if the stored revision is this one, else PRECONDITION_FAILED. */
+        expectedRevision: z.int().min(1).optional(),
+      })
+      .refine((input) => input.title !== undefined || input.metadata !== undefined || input.archived !== undefined, {
+        message: "Nothing to update: pass title, metadata or archived",
+      }),
+
+    delete: SessionRefSchema,
+  };
+}
+
+export type InputSchemas = ReturnType<typeof createInputSchemas>;
+const defaults = createInputSchemas();
+
+export const CreateSessionInputSchema = defaults.create;
+export type CreateSessionInput = z.infer<InputSchemas["create"]>;
+export const ListSessionsInputSchema = defaults.list;
+export type ListSessionsInput = z.infer<InputSchemas["list"]>;
+export const ListChildrenInputSchema = defaults.children;
+export type ListChildrenInput = z.infer<InputSchemas["children"]>;
+export const UpdateSessionInputSchema = defaults.update;
+export type UpdateSessionInput = z.infer<InputSchemas["update"]>;
 
 export const DeleteSessionOutputSchema = z.object({
   /** The deleted session first, then its descendants. */

@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createSessionClient } from "@sessiond/client";
 import type { Metadata } from "@sessiond/shared";
+import { describeSettings } from "../config.ts";
 import { describeError, printDeleted, printPage, printSession } from "./output.ts";
 
 const EXIT_FAILED = 1;
@@ -29,12 +30,14 @@ function parsePositiveInt(text: string): number {
 
 interface GlobalOptions {
   url: string;
+  token?: string;
   json: boolean;
 }
 
 const program = new Command("sessiond")
   .description("sessiond: typed sessions with caller-chosen IDs")
   .addOption(new Option("--url <url>", "server to call").env("SESSIOND_URL").default("http://127.0.0.1:3000"))
+  .addOption(new Option("--token <token>", "bearer token, if the server requires one").env("SESSIOND_TOKEN"))
   .option("--json", "print machine-readable JSON", false)
   .showHelpAfterError()
   .exitOverride();
@@ -44,7 +47,7 @@ function clientAction<A extends unknown[]>(run: (client: ReturnType<typeof creat
   return async (...args: A) => {
     const global = program.opts<GlobalOptions>();
     try {
-      await run(createSessionClient({ url: global.url }), global, ...args);
+      await run(createSessionClient({ url: global.url, token: global.token }), global, ...args);
     } catch (error) {
       process.stderr.write(`sessiond: ${describeError(error, global.url)}\n`);
       process.exitCode = EXIT_FAILED;
@@ -52,21 +55,16 @@ function clientAction<A extends unknown[]>(run: (client: ReturnType<typeof creat
   };
 }
 
-program
+const serveCommand = program
   .command("serve")
-  .description("run the server (SQLite by default)")
-  .option("--host <host>", "address to listen on [env HOST, default 127.0.0.1]")
-  .option("--port <port>", "port to listen on, 0 for any [env PORT, default 3000]")
-  .option("--db <path|url>", "SQLite file or postgres:// URL [env SESSIOND_DB or DATABASE_URL, default a SQLite file under the user's data directory]")
-  .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent [env LOG_LEVEL, default info]")
-  .option("--busy-timeout-ms <ms>", "how long a write waits for a SQLite lock [env SESSIOND_BUSY_TIMEOUT_MS, default 5000]")
-  .option("--pg-pool-size <n>", "PostgreSQL connections per instance [env SESSIOND_PG_POOL_SIZE, default 10]")
-  .option("--pg-statement-timeout-ms <ms>", "PostgreSQL statement timeout [env SESSIOND_PG_STATEMENT_TIMEOUT_MS, default 5000]")
-  .option("--pg-connect-timeout-ms <ms>", "PostgreSQL connect timeout [env SESSIOND_PG_CONNECT_TIMEOUT_MS, default 5000]")
+  .description("run the server (SQLite by default, PostgreSQL with a postgres:// --db)")
   .action(async (flags) => {
     const { serve } = await import("./serve.ts");
     process.exitCode = await serve(flags);
   });
+for (const setting of describeSettings()) {
+  serveCommand.option(`${setting.flag} <value>`, `${setting.help} [env ${setting.env.join(" or ")}]`);
+}
 
 program
   .command("create")

@@ -1,5 +1,5 @@
 /** `sessiond serve`: run the server until SIGTERM or SIGINT, then shut down gracefully. */
-import { ConfigError, resolveConfig, type ServerFlags } from "../config.ts";
+import { ConfigError, isLoopback, resolveConfig, type ServerFlags } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { startSessiond } from "../sessiond.ts";
 import { redactUrl } from "../store/postgres.ts";
@@ -12,6 +12,12 @@ export async function serve(flags: ServerFlags): Promise<number> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`sessiond: ${error.message}\n`);
+    return 2;
+  }
+  if (!config.token && !isLoopback(config.host)) {
+    process.stderr.write(
+      `sessiond: refusing to listen on ${config.host} without a token: other machines could call it; set --token or SESSIOND_TOKEN\n`,
+    );
     return 2;
   }
   const log = createLogger(config.logLevel);

@@ -1,18 +1,34 @@
 /**
- * The HTTP front: tRPC at /trpc, a health probe at /healthz, a request ID on every response.
+ * The HTTP front: tRPC at /trpc, a health probe at /healthz, a request ID on every response, the
+ * bearer token, request limits, timeouts against slow clients, and graceful shutdown.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { createContextInner } from "../context.ts";
 import type { Logger } from "../log.ts";
-import { appRouter } from "../router.ts";
+import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
 
 export interface HttpServerOptions {
+  router: AppRouter;
   sessions: SessionService;
   log: Logger;
+  /** When set, every tRPC call needs `Authorization: Bearer <token>`. */
+  token?: string;
+  maxBodyBytes: number;
+  maxBatchSize: number;
+}
+
+export interface ListenOptions extends HttpServerOptions {
+  host: string;
+  port: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  shutdownTimeoutMs: number;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -23,28 +39,51 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export function createRequestListener({ sessions, log }: HttpServerOptions) {
+const sha256 = (text: string) => createHash("sha256").update(text).digest();
+
+/** Compares the bearer token in constant time (over fixed-length digests, so length leaks nothing). */
+function bearerCheck(token: string | undefined): (header: string | undefined) => boolean {
+  if (token === undefined) return () => true;
+  const expected = sha256(token);
+  return (header) => {
+    const given = header?.startsWith("Bearer ") ? header.slice(7) : "";
+    return timingSafeEqual(sha256(given), expected) && given.length > 0;
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+}
+
+export function createRequestListener({ router, sessions, log, token, maxBodyBytes, maxBatchSize }: HttpServerOptions) {
   const requestIds = new WeakMap<IncomingMessage, string>();
+  const authorized = bearerCheck(token);
 
   const trpc = createHTTPHandler({
-    router: appRouter,
+    router,
     basePath: "/trpc/",
-    createContext: ({ req }) => createContextInner({ sessions, log, requestId: requestIds.get(req) }),
+    maxBodySize: maxBodyBytes,
+    maxBatchSize,
+    createContext: ({ req }) => {
+      if (!authorized(req.headers.authorization)) {
+        throw new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" });
+      }
+      return createContextInner({ sessions, log, requestId: requestIds.get(req) });
+    },
     onError({ error, path, req }) {
       const requestId = requestIds.get(req);
-      if (error.code === "INTERNAL_SERVER_ERROR") log.error({ requestId, path, err: error }, "internal error");
+      if (error.code === "INTERNAL_SERVER_ERROR") log.error({ requestId, path, err: error.cause ?? error }, "internal error");
       else log.debug({ requestId, path, code: error.code, message: error.message }, "request failed");
     },
   });
 
   async function health(res: ServerResponse): Promise<void> {
     try {
-      const body = JSON.stringify(await sessions.health());
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+      sendJson(res, 200, await sessions.health());
     } catch (error) {
       log.warn({ err: error }, "health check failed");
-      const body = JSON.stringify({ status: "unavailable" });
-      res.writeHead(503, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+      sendJson(res, 503, { status: "unavailable" });
     }
   }
 
@@ -58,8 +97,7 @@ export function createRequestListener({ sessions, log }: HttpServerOptions) {
     } else if ((url === "/healthz" || url.startsWith("/healthz?")) && (req.method === "GET" || req.method === "HEAD")) {
       void health(res);
     } else {
-      const body = JSON.stringify({ error: "not found", path: url.split("?")[0] });
-      res.writeHead(404, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+      sendJson(res, 404, { error: "not found", path: url.split("?")[0] });
     }
   };
 }
@@ -68,12 +106,32 @@ export interface RunningHttpServer {
   server: Server;
   /** e.g. http://127.0.0.1:3000 */
   url: string;
-  /** Stops accepting connections and resolves when the in-flight requests have been answered. */
+  /**
+   * Stops accepting connections, lets in-flight requests finish (each answered with
+   * `connection: close`), and resolves when all connections are closed; connections still busy
+   * after the shutdown timeout are cut.
+   */
   close(): Promise<void>;
 }
 
-export async function listen(options: HttpServerOptions & { host: string; port: number }): Promise<RunningHttpServer> {
-  const server = createServer(createRequestListener(options));
+export async function listen(options: ListenOptions): Promise<RunningHttpServer> {
+  const handle = createRequestListener(options);
+  let closing = false;
+  const server = createServer(
+    {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      // How often the timeouts above are checked (Node's default is every 30 s).
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
+    },
+    (req, res) => {
+      if (closing) res.setHeader("connection", "close");
+      // A keep-alive connection whose request was in flight when the shutdown began is idle now.
+      res.once("finish", () => closing && server.closeIdleConnections());
+      handle(req, res);
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -88,7 +146,13 @@ export async function listen(options: HttpServerOptions & { host: string; port: 
     url: `http://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
+        closing = true;
+        const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs);
+        server.close((error) => {
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve();
+        });
         server.closeIdleConnections();
       }),
   };

@@ -1,18 +1,15 @@
-import {
-  CreateSessionInputSchema,
-  ListChildrenInputSchema,
-  ListSessionsInputSchema,
-  SessionRefSchema,
-  UpdateSessionInputSchema,
-} from "@sessiond/shared";
+import type { InputSchemas } from "@sessiond/shared";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { publicProcedure } from "../trpc.ts";
 
-export const sessionRouter = {
-  create: publicProcedure.input(CreateSessionInputSchema).mutation(({ ctx, input }) => ctx.sessions.create(input)),
-  get: publicProcedure.input(SessionRefSchema).query(({ ctx, input }) => ctx.sessions.get(input.id)),
-  list: publicProcedure.input(ListSessionsInputSchema).query(({ ctx, input }) => ctx.sessions.list(input)),
-  children: publicProcedure.input(ListChildrenInputSchema).query(({ ctx, input }) => ctx.sessions.children(input)),
-  update: publicProcedure.input(UpdateSessionInputSchema).mutation(({ ctx, input }) => ctx.sessions.update(input)),
-  delete: publicProcedure.input(SessionRefSchema).mutation(({ ctx, input }) => ctx.sessions.delete(input.id)),
-} satisfies TRPCRouterRecord;
+/** The session procedures, validating input with the given schemas (built for the server's limits). */
+export function createSessionRouter(inputs: InputSchemas) {
+  return {
+    create: publicProcedure.input(inputs.create).mutation(({ ctx, input }) => ctx.sessions.create(input)),
+    get: publicProcedure.input(inputs.get).query(({ ctx, input }) => ctx.sessions.get(input.id)),
+    list: publicProcedure.input(inputs.list).query(({ ctx, input }) => ctx.sessions.list(input)),
+    children: publicProcedure.input(inputs.children).query(({ ctx, input }) => ctx.sessions.children(input)),
+    update: publicProcedure.input(inputs.update).mutation(({ ctx, input }) => ctx.sessions.update(input)),
+    delete: publicProcedure.input(inputs.delete).mutation(({ ctx, input }) => ctx.sessions.delete(input.id)),
+  } satisfies TRPCRouterRecord;
+}

@@ -4,6 +4,7 @@
  */
 import {
   LIMITS,
+  type Limits,
   decodeCursor,
   encodeCursor,
   generateSessionId,
@@ -24,6 +25,8 @@ export interface SessionServiceOptions {
   now?: () => number;
   generateId?: () => string;
   version?: string;
+  /** For the default page size. */
+  limits?: Limits;
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
@@ -36,8 +39,9 @@ export function defaultTitle(isChild: boolean, at: Date): string {
 export function createSessionService(store: SessionStore, options: SessionServiceOptions = {}) {
   const now = options.now ?? Date.now;
   const generateId = options.generateId ?? generateSessionId;
+  const pageSizeDefault = (options.limits ?? LIMITS).pageSizeDefault;
 
-  async function page(query: Omit<ListQuery, "limit" | "after">, limit: number = LIMITS.pageSizeDefault, cursor?: string | null): Promise<SessionPage> {
+  async function page(query: Omit<ListQuery, "limit" | "after">, limit: number = pageSizeDefault, cursor?: string | null): Promise<SessionPage> {
     // The schema has validated the cursor; an undecodable one cannot reach this point.
     const after = cursor ? decodeCursor(cursor) : null;
     const rows = await store.list({ ...query, after, limit: limit + 1 });
