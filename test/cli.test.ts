@@ -30,6 +30,9 @@ describe("sessiond client commands", () => {
     const session = JSON.parse(result.stdout);
     expect(session).toMatchObject({ revision: 1, parentId: null, archivedAt: null });
     expect((await server.client.session.get.query({ id: session.id })).createdAt.toISOString()).toBe(session.createdAt);
+    // Also after the command's name.
+    const after = await cli("get", session.id, "--json");
+    expect(JSON.parse(after.stdout)).toEqual(session);
   });
 
   it("says a duplicate already exists, on one line, with exit code 1", async () => {

@@ -40,12 +40,27 @@ const program = new Command("sessiond")
   .addOption(new Option("--token <token>", "bearer token, if the server requires one").env("SESSIOND_TOKEN"))
   .option("--json", "print machine-readable JSON", false)
   .showHelpAfterError()
+  // Options before a command belong to sessiond, after it to the command: `serve --token` is the
+  // server's token, `list --json` the list's output.
+  .enablePositionalOptions()
   .exitOverride();
+
+/** A command that calls a server: it also takes --url, --token and --json after its name. */
+function clientCommand(name: string): Command {
+  return program
+    .command(name)
+    .option("--url <url>", "server to call (default: see sessiond --help)")
+    .option("--token <token>", "bearer token")
+    .option("--json", "print machine-readable JSON");
+}
 
 /** Runs a client command: prints its result, or one line on stderr and a non-zero exit. */
 function clientAction<A extends unknown[]>(run: (client: ReturnType<typeof createSessionClient>, global: GlobalOptions, ...args: A) => Promise<void>) {
   return async (...args: A) => {
-    const global = program.opts<GlobalOptions>();
+    const command = args.at(-1) as Command;
+    const local = command.opts<Partial<GlobalOptions>>();
+    const defaults = program.opts<GlobalOptions>();
+    const global: GlobalOptions = { url: local.url ?? defaults.url, token: local.token ?? defaults.token, json: Boolean(local.json || defaults.json) };
     try {
       await run(createSessionClient({ url: global.url, token: global.token }), global, ...args);
     } catch (error) {
@@ -66,8 +81,7 @@ for (const setting of describeSettings()) {
   serveCommand.option(`${setting.flag} <value>`, `${setting.help} [env ${setting.env.join(" or ")}]`);
 }
 
-program
-  .command("create")
+clientCommand("create")
   .description("create a session")
   .option("--id <id>", "the session's ID (default: generated)")
   .option("--title <title>", "title (default: \"New session - <time>\")")
@@ -87,8 +101,7 @@ program
     }),
   );
 
-program
-  .command("get")
+clientCommand("get")
   .description("show a session")
   .argument("<id>")
   .action(
@@ -97,8 +110,7 @@ program
     }),
   );
 
-program
-  .command("list")
+clientCommand("list")
   .description("list sessions, newest first")
   .option("--limit <n>", "page size (default 50, at most 200)", parsePositiveInt)
   .option("--cursor <cursor>", "the next-page cursor a previous list printed")
@@ -116,8 +128,7 @@ program
     }),
   );
 
-program
-  .command("children")
+clientCommand("children")
   .description("list a session's direct children, newest first")
   .argument("<id>")
   .option("--limit <n>", "page size (default 50, at most 200)", parsePositiveInt)
@@ -128,8 +139,7 @@ program
     }),
   );
 
-program
-  .command("update")
+clientCommand("update")
   .description("change a session's title, metadata or archived state")
   .argument("<id>")
   .option("--title <title>", "new title")
@@ -157,8 +167,7 @@ program
     ),
   );
 
-program
-  .command("delete")
+clientCommand("delete")
   .description("delete a session and all its descendants")
   .argument("<id>")
   .action(
