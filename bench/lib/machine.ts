@@ -1,0 +1,37 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism, cpus, release, totalmem } from "node:os";
+import { nodeBinary } from "./proc.ts";
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  sqlite: string;
+  kernel: string;
+}
+
+export function describeMachine(): Machine {
+  let cpu = cpus()[0]?.model ?? "unknown";
+  try {
+    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("model name"));
+    if (line) cpu = line.slice(line.indexOf(":") + 1).trim();
+  } catch {
+    // not Linux: keep os.cpus()
+  }
+  let node = process.version;
+  try {
+    node = execFileSync(nodeBinary(), ["--version"], { encoding: "utf8" }).trim();
+  } catch {
+    // keep this process's version
+  }
+  return {
+    cpu,
+    cores: availableParallelism(),
+    memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
+    node,
+    sqlite: process.versions.sqlite ?? "unknown",
+    kernel: release(),
+  };
+}

@@ -1,0 +1,231 @@
+/**
+ * Writes a run's results: latest.json (every measured number), latest.md (tables), latest.svg
+ * (vega-lite compiled to vega, rendered headless with View.toSVG(), no canvas), and the figures
+ * section of bench/README.md between its markers.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import type { Results } from "../run.ts";
+
+const START = "<!-- bench:latest:start -->";
+const END = "<!-- bench:latest:end -->";
+
+const fmt = (value: number | null | undefined, digits = 0): string =>
+  value === null || value === undefined || Number.isNaN(value) ? "–" : value.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const table = (header: string[], rows: (string | number)[][]): string =>
+  [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+
+interface RatioRow {
+  name: string;
+  value: number;
+  target: string;
+  meaning: string;
+  /** Only for targets: did the ratio meet it? */
+  pass?: boolean;
+}
+
+export function ratioRows(results: Results): RatioRow[] {
+  const s = results.scenarios;
+  const rows: RatioRow[] = [];
+  for (const r of s.create?.ratios ?? []) {
+    rows.push({ name: `create c${r.connections}: sessiond / raw`, value: r.sessiondOverRaw, target: "–", meaning: "req/s; share of the plain-handler limit" });
+    rows.push({ name: `create c${r.connections}: sessiond / stock`, value: r.sessiondOverStock, target: "–", meaning: "req/s against the stock tRPC adapter" });
+  }
+  for (const r of s.batch?.ratios ?? []) {
+    rows.push({ name: `batch ${r.batchSize}: sessiond / stock`, value: r.sessiondOverStock, target: "–", meaning: "creates/s" });
+  }
+  for (const r of s.read?.ratios ?? []) {
+    rows.push({ name: `${r.endpoint}: sessiond / stock`, value: r.sessiondOverStock, target: "–", meaning: "req/s" });
+  }
+  const g = s.growth?.ratios;
+  if (g) {
+    const label = `${fmt(g.to)} / ${fmt(g.from)}`;
+    rows.push({ name: `create p50 latency ${label}`, value: g.createP50, target: "≤ 1.2", meaning: "latency with more sessions stored", pass: g.createP50 <= 1.2 });
+    rows.push({ name: `list p50 latency ${label}`, value: g.listP50, target: "≤ 1.2", meaning: "latency with more sessions stored", pass: g.listP50 <= 1.2 });
+  }
+  if (s.ids) rows.push({ name: "ID generation: ours / reference", value: s.ids.ratio, target: "≥ 5", meaning: "IDs/s", pass: s.ids.ratio >= 5 });
+  if (s.memory?.storedRatio != null) {
+    const sizes = s.memory.byStoredSessions;
+    rows.push({
+      name: `RSS ${fmt(sizes.at(-1)!.rows)} / ${fmt(sizes[0]!.rows)} stored`,
+      value: s.memory.storedRatio,
+      target: "–",
+      meaning: "server RSS after the same load",
+    });
+  }
+  return rows;
+}
+
+export function markdown(results: Results, level = 2): string {
+  const h = "#".repeat(level);
+  const s = results.scenarios;
+  const m = results.machine;
+  const out: string[] = [];
+  out.push(
+    `${results.mode} run, ${results.date.slice(0, 16).replace("T", " ")} UTC, ${results.elapsedS} s. Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, SQLite ${m.sqlite}, Linux ${m.kernel}. ` +
+      `Each load: ${results.settings.warmupS} s warm-up, ${results.settings.durationS} s measured.`,
+  );
+  out.push(`${h} Ratios\n\n${table(
+    ["ratio", "value", "target", "of"],
+    ratioRows(results).map((r) => [r.name, `**${fmt(r.value, 2)}**${r.pass === undefined ? "" : r.pass ? " ✓" : " ✗"}`, r.target, r.meaning]),
+  )}`);
+
+  if (s.create) {
+    out.push(`${h} 1. session.create, one call per request\n\n${table(
+      ["server", "connections", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors"],
+      s.create.runs.map((r) => [r.server, r.connections, fmt(r.rps), fmt(r.latencyMs.p50, 2), fmt(r.latencyMs.p99, 2), r.non2xx, r.errors + r.timeouts]),
+    )}`);
+  }
+  if (s.batch) {
+    const t = s.batch.target;
+    out.push(`${h} 2. Batched creates (httpBatchLink wire format)\n\n${table(
+      ["server", "calls/request", "req/s", "creates/s", "p50 ms", "p99 ms", "non-2xx", "errors"],
+      s.batch.runs.map((r) => [r.server, r.batchSize, fmt(r.rps), fmt(r.createsPerS), fmt(r.latencyMs.p50, 2), fmt(r.latencyMs.p99, 2), r.non2xx, r.errors + r.timeouts]),
+    )}\n\nTarget: ≥ ${fmt(t.createsPerS)} creates/s at ${t.batchSize} per request; measured ${fmt(t.measured)} (${t.met ? "met" : "not met"}).`);
+  }
+  if (s.read) {
+    out.push(`${h} 3. Reads (${fmt(s.read.seededRows)} sessions stored; get cycles over ${fmt(s.read.distinctIds)} IDs; list is one page of 50)\n\n${table(
+      ["endpoint", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors"],
+      s.read.runs.map((r) => [r.endpoint, r.server, fmt(r.rps), fmt(r.latencyMs.p50, 2), fmt(r.latencyMs.p99, 2), r.non2xx, r.errors + r.timeouts]),
+    )}`);
+  }
+  if (s.growth) {
+    const skipped = s.growth.skipped.map((k) => `Skipped ${fmt(k.rows)}: ${k.reason}.`).join(" ");
+    out.push(`${h} 4. Growth (sessiond, ${results.settings.growthConnections} connections)\n\n${table(
+      ["sessions stored", "seed s", "seed rows/s", "DB MiB", "list req/s", "list p50 ms", "list p99 ms", "create req/s", "create p50 ms", "create p99 ms", "RSS MiB"],
+      s.growth.sizes.map((g) => [
+        fmt(g.rows),
+        fmt(g.seed.ms / 1000, 2),
+        fmt(g.seed.rowsPerS),
+        fmt(g.seed.fileBytes / 2 ** 20, 1),
+        fmt(g.list.rps),
+        fmt(g.list.latencyMs.p50, 2),
+        fmt(g.list.latencyMs.p99, 2),
+        fmt(g.create.rps),
+        fmt(g.create.latencyMs.p50, 2),
+        fmt(g.create.latencyMs.p99, 2),
+        fmt(g.memory.afterLoad.rss / 2 ** 20, 1),
+      ]),
+    )}${skipped ? `\n\n${skipped}` : ""}`);
+  }
+  if (s.ids) {
+    const i = s.ids;
+    out.push(`${h} 5. ID generation (in process, median of ${i.rounds} rounds of ${fmt(i.idsPerRound)}; bias on ${fmt(i.bias.ids)} IDs × 14 characters)\n\n${table(
+      ["generator", "IDs/s", "chi-square (df 61)", "p-value", "most / least common char vs uniform"],
+      [
+        ["ours", fmt(i.ours.idsPerS), fmt(i.bias.ours.chiSquare, 1), String(i.bias.ours.pValue), `${fmt(i.bias.ours.maxRelative, 3)} / ${fmt(i.bias.ours.minRelative, 3)}`],
+        ["reference (opencode)", fmt(i.reference.idsPerS), fmt(i.bias.reference.chiSquare, 1), String(i.bias.reference.pValue), `${fmt(i.bias.reference.maxRelative, 3)} / ${fmt(i.bias.reference.minRelative, 3)}`],
+      ],
+    )}`);
+  }
+  if (s.memory) {
+    const mem = s.memory;
+    const grows = mem.growsWithStored === null ? "not measured" : mem.growsWithStored ? "**yes** (> 20 % more)" : "no (within 20 %)";
+    out.push(`${h} 6. Memory (sessiond RSS)\n\n${table(
+      ["state", "RSS MiB"],
+      [
+        ["idle, fresh start", fmt(mem.idleMiB, 1)],
+        ["under create load (max, c64)", fmt(mem.underCreateLoadMiB, 1)],
+        ["idle after create load", fmt(mem.afterCreateLoadMiB, 1)],
+        ...mem.byStoredSessions.map((b): string[] => [`${fmt(b.rows)} stored, after list + create load`, fmt(b.afterLoadMiB, 1)]),
+      ],
+    )}\n\nRSS grows with stored sessions: ${grows}.`);
+  }
+  out.push(`${h} Checks\n\n${table(["check", "value", "target", ""], results.checks.map((c) => [c.name, String(c.value), c.target, c.pass ? "pass" : "**FAIL**"]))}`);
+  return `${out.join("\n\n")}\n`;
+}
+
+export async function chartSvg(results: Results): Promise<string> {
+  const s = results.scenarios;
+  const throughput: { case: string; server: string; value: number }[] = [];
+  for (const r of s.create?.runs ?? []) throughput.push({ case: `create c${r.connections} (req/s)`, server: r.server, value: Math.round(r.rps) });
+  for (const r of s.batch?.runs ?? []) throughput.push({ case: `batch ${r.batchSize} (creates/s)`, server: r.server, value: r.createsPerS });
+  for (const r of s.read?.runs ?? []) throughput.push({ case: `${r.endpoint} (req/s)`, server: r.server, value: Math.round(r.rps) });
+  const ratios = ratioRows(results).map((r) => ({ name: r.name, value: r.value, target: r.target === "–" ? null : Number(r.target.replace(/[^\d.]/g, "")) }));
+  const growth = (s.growth?.sizes ?? []).flatMap((g) => [
+    { rows: g.rows, operation: "create", p50: g.create.latencyMs.p50, p99: g.create.latencyMs.p99 },
+    { rows: g.rows, operation: "list page", p50: g.list.latencyMs.p50, p99: g.list.latencyMs.p99 },
+  ]);
+
+  const panels: unknown[] = [];
+  if (throughput.length) {
+    panels.push({
+      title: "Throughput by scenario (higher is better)",
+      data: { values: throughput },
+      width: 560,
+      encoding: {
+        y: { field: "case", type: "nominal", title: null, sort: null },
+        yOffset: { field: "server", sort: ["raw", "stock", "sessiond"] },
+        x: { field: "value", type: "quantitative", title: "per second" },
+        color: { field: "server", type: "nominal", sort: ["raw", "stock", "sessiond"], scale: { domain: ["raw", "stock", "sessiond"], range: ["#9e9e9e", "#4c78a8", "#f58518"] } },
+      },
+      layer: [{ mark: "bar" }, { mark: { type: "text", align: "left", dx: 3, fontSize: 9 }, encoding: { text: { field: "value", type: "quantitative", format: "," } } }],
+    });
+  }
+  if (ratios.length) {
+    panels.push({
+      title: "Ratios (bar) and targets (tick); 1 = parity",
+      data: { values: ratios },
+      width: 560,
+      encoding: { y: { field: "name", type: "nominal", title: null, sort: null } },
+      layer: [
+        { mark: "bar", encoding: { x: { field: "value", type: "quantitative", title: "ratio (log scale)", scale: { type: "log", domain: [0.05, 20] } }, color: { value: "#72b7b2" } } },
+        { mark: { type: "text", align: "left", dx: 3, fontSize: 9 }, encoding: { x: { field: "value", type: "quantitative" }, text: { field: "value", type: "quantitative", format: ".2f" } } },
+        { transform: [{ filter: "datum.target != null" }], mark: { type: "tick", color: "#e45756", thickness: 2 }, encoding: { x: { field: "target", type: "quantitative" } } },
+        { data: { values: [{ one: 1 }] }, mark: { type: "rule", strokeDash: [3, 3], color: "#555" }, encoding: { x: { field: "one", type: "quantitative" } } },
+      ],
+    });
+  }
+  if (growth.length) {
+    panels.push({
+      title: "Growth: sessiond latency vs sessions stored",
+      data: { values: growth },
+      width: 560,
+      height: 160,
+      transform: [{ fold: ["p50", "p99"], as: ["percentile", "ms"] }],
+      mark: { type: "line", point: true },
+      encoding: {
+        x: { field: "rows", type: "quantitative", scale: { type: "log" }, title: "sessions stored", axis: { format: "~s" } },
+        y: { field: "ms", type: "quantitative", title: "latency ms" },
+        color: { field: "operation", type: "nominal" },
+        strokeDash: { field: "percentile", type: "nominal" },
+      },
+    });
+  }
+  const spec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: `sessiond bench (${results.mode}, ${results.date.slice(0, 10)})`, subtitle: `${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}` },
+    background: "white",
+    padding: 12,
+    vconcat: panels,
+    resolve: { scale: { color: "independent" } },
+    config: { font: "sans-serif", view: { stroke: null } },
+  } as unknown as TopLevelSpec;
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+/** Writes the files; returns their paths. */
+export async function writeReports(results: Results, outDir: string, readmePath: string | null): Promise<string[]> {
+  const written: string[] = [];
+  const write = (path: string, text: string) => {
+    writeFileSync(path, text);
+    written.push(path);
+  };
+  write(join(outDir, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+  write(join(outDir, "latest.md"), `# sessiond bench: latest results\n\n${markdown(results, 2)}`);
+  write(join(outDir, "latest.svg"), await chartSvg(results));
+  if (readmePath && existsSync(readmePath)) {
+    const readme = readFileSync(readmePath, "utf8");
+    const start = readme.indexOf(START);
+    const end = readme.indexOf(END);
+    if (start !== -1 && end > start) {
+      write(readmePath, `${readme.slice(0, start + START.length)}\n${markdown(results, 3)}\n${readme.slice(end)}`);
+    }
+  }
+  return written;
+}

@@ -1,0 +1,561 @@
+/**
+ * sessiond's benchmark suite. `npm run bench` (full) or `npm run bench:quick` (about two minutes).
+ *
+ * Every scenario measures its own baselines in the same run, and the figure that counts is the
+ * ratio. Servers run in child processes on loopback; the load generator (autocannon) runs here.
+ * Results: bench/results/latest.{json,md,svg}; the figures section of bench/README.md is rewritten.
+ *
+ * Flags: --quick; --only=create,batch,read,growth,ids (a partial run writes results/tmp/ instead);
+ * --profile (CPU-profile sessiond under create load and print where the time goes).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { benchIds, type IdResult } from "./lib/ids.ts";
+import { compareLoads, type LoadResult, type LoadSpec } from "./lib/load.ts";
+import { describeMachine, type Machine } from "./lib/machine.ts";
+import { killAll, startServer, type Memory, type ServerKind, type ServerProcess } from "./lib/proc.ts";
+import { profileSessiond } from "./lib/profile.ts";
+import { writeReports } from "./lib/report.ts";
+import { migrate, seed, type SeedResult } from "./lib/seed.ts";
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const SCENARIOS = ["create", "batch", "read", "growth", "ids"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    profile: { type: "boolean", default: false },
+  },
+});
+
+const [major] = process.versions.node.split(".").map(Number);
+if ((major ?? 0) < 24) {
+  console.error(`bench: needs Node 24 (this is ${process.version}); run it with npm run bench`);
+  process.exit(2);
+}
+
+const quick = flags.quick === true;
+const mode = quick ? "quick" : "full";
+const only = new Set<Scenario>(
+  flags.only ? (flags.only.split(",").map((s) => s.trim()) as Scenario[]).filter((s) => SCENARIOS.includes(s)) : SCENARIOS,
+);
+
+/** Every knob of the run, recorded in the JSON. */
+const settings = quick
+  ? {
+      warmupS: 1,
+      durationS: 3,
+      rounds: 3,
+      createConnections: [10, 64],
+      batchSizes: [10, 100],
+      batchConnections: 10,
+      readConnections: 10,
+      readSeedRows: 10_000,
+      readIds: 1000,
+      growthSizes: [10_000, 100_000, 1_000_000],
+      /** Quick mode seeds 1M only if the 100k seed predicts it within this. */
+      growthSeedBudgetS: 20,
+      growthConnections: 10,
+      idsPerRound: 200_000,
+      idRounds: 5,
+      biasIds: 200_000,
+    }
+  : {
+      warmupS: 3,
+      durationS: 10,
+      rounds: 5,
+      createConnections: [10, 64],
+      batchSizes: [10, 100],
+      batchConnections: 10,
+      readConnections: 10,
+      readSeedRows: 10_000,
+      readIds: 1000,
+      growthSizes: [10_000, 100_000, 1_000_000],
+      growthSeedBudgetS: Infinity,
+      growthConnections: 10,
+      idsPerRound: 500_000,
+      idRounds: 10,
+      biasIds: 200_000,
+    };
+
+const CREATE_PATH = "/trpc/session.create";
+const CREATE_BODY = '{"json":{}}';
+const LIST_PATH = `/trpc/session.list?input=${encodeURIComponent('{"json":{"limit":50}}')}`;
+const getPath = (id: string): string => `/trpc/session.get?input=${encodeURIComponent(JSON.stringify({ json: { id } }))}`;
+const batchPath = (size: number): string => `/trpc/${Array.from({ length: size }, () => "session.create").join(",")}?batch=1`;
+const batchBody = (size: number): string => JSON.stringify(Object.fromEntries(Array.from({ length: size }, (_, i) => [i, { json: {} }])));
+
+const tmp = mkdtempSync(join(tmpdir(), "sessiond-bench-"));
+let dbCount = 0;
+const freshDb = (label: string): string => join(tmp, `${++dbCount}-${label}.db`);
+function removeDb(path: string): void {
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+}
+
+function cleanup(): void {
+  killAll();
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.once("SIGINT", () => {
+  cleanup();
+  process.exit(130);
+});
+
+const log = (message: string): void => {
+  process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${message}\n`);
+};
+const t0 = performance.now();
+const ratio = (a: number, b: number): number => Number((a / b).toFixed(3));
+const mib = (bytes: number): number => Number((bytes / 2 ** 20).toFixed(1));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One request before the load, so a broken endpoint fails loudly instead of as a wall of non-2xx. */
+async function smoke(server: ServerProcess, path: string, init: RequestInit, check: (body: unknown) => boolean): Promise<void> {
+  const response = await fetch(server.url + path, { ...init, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  if (!response.ok || !check(body)) {
+    throw new Error(`${server.kind} ${init.method ?? "GET"} ${path.slice(0, 80)}: HTTP ${response.status} ${text.slice(0, 300)}`);
+  }
+}
+const postJson = (body: string): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body });
+const createdOk = (body: unknown): boolean => {
+  const b = body as { result?: { data?: { json?: { id?: unknown } } }; id?: unknown };
+  return typeof (b.result?.data?.json?.id ?? b.id) === "string";
+};
+
+function describeLoad(label: string, r: LoadResult): string {
+  return `${label}: ${r.rps.toFixed(0)} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
+}
+
+/** Reads the server's memory every `sampleMs` during a load; keeps the maximum. */
+function memoryTracker(server: ServerProcess): { onSample: () => void; max: () => Memory | null } {
+  let max: Memory | null = null;
+  return {
+    onSample() {
+      server.memory().then(
+        (m) => {
+          if (!max || m.rss > max.rss) max = m;
+        },
+        () => {},
+      );
+    },
+    max: () => max,
+  };
+}
+
+async function idleMemory(server: ServerProcess): Promise<Memory> {
+  await sleep(300);
+  return server.memory();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 1: one create per request, sessiond vs raw (the limit) vs stock (the peer).
+
+interface CreateRun extends LoadResult {
+  server: ServerKind;
+}
+interface CreateScenario {
+  runs: CreateRun[];
+  ratios: { connections: number; sessiondOverRaw: number; sessiondOverStock: number; p50SessiondOverStock: number }[];
+  memory: { idle: Memory; underLoad: Memory | null; afterLoad: Memory };
+}
+
+async function scenarioCreate(): Promise<CreateScenario> {
+  log("scenario 1: session.create, one per request");
+  const kinds: ServerKind[] = ["raw", "stock", "sessiond"];
+  const servers = new Map<ServerKind, ServerProcess>();
+  try {
+    for (const kind of kinds) {
+      const server = await startServer(kind, freshDb(`create-${kind}`));
+      servers.set(kind, server);
+      await smoke(server, CREATE_PATH, postJson(CREATE_BODY), createdOk);
+    }
+    const sessiond = servers.get("sessiond")!;
+    const idle = await idleMemory(sessiond);
+    const runs: CreateRun[] = [];
+    const tracker = memoryTracker(sessiond);
+    const busiest = Math.max(...settings.createConnections);
+    for (const connections of settings.createConnections) {
+      const spec = (kind: ServerKind): LoadSpec => ({
+        url: servers.get(kind)!.url,
+        method: "POST",
+        paths: [CREATE_PATH],
+        body: CREATE_BODY,
+        connections,
+        durationS: settings.durationS,
+        warmupS: settings.warmupS,
+        ...(kind === "sessiond" && connections === busiest ? { onSample: tracker.onSample, sampleMs: 250 } : {}),
+      });
+      const results = await compareLoads({ raw: spec("raw"), stock: spec("stock"), sessiond: spec("sessiond") }, settings.rounds);
+      for (const kind of kinds) {
+        runs.push({ server: kind, ...results[kind] });
+        log(describeLoad(`  ${kind} c${connections}`, results[kind]));
+      }
+    }
+    const afterLoad = await idleMemory(sessiond);
+    const pick = (kind: ServerKind, connections: number) => runs.find((r) => r.server === kind && r.connections === connections)!;
+    return {
+      runs,
+      ratios: settings.createConnections.map((connections) => ({
+        connections,
+        sessiondOverRaw: ratio(pick("sessiond", connections).rps, pick("raw", connections).rps),
+        sessiondOverStock: ratio(pick("sessiond", connections).rps, pick("stock", connections).rps),
+        p50SessiondOverStock: ratio(pick("sessiond", connections).latencyMs.p50, pick("stock", connections).latencyMs.p50),
+      })),
+      memory: { idle, underLoad: tracker.max(), afterLoad },
+    };
+  } finally {
+    for (const server of servers.values()) await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 2: batched creates in httpBatchLink's wire format, sessiond vs stock.
+
+interface BatchRun extends LoadResult {
+  server: ServerKind;
+  batchSize: number;
+  createsPerS: number;
+}
+interface BatchScenario {
+  runs: BatchRun[];
+  ratios: { batchSize: number; sessiondOverStock: number }[];
+  target: { batchSize: number; createsPerS: number; measured: number; met: boolean };
+}
+
+async function scenarioBatch(): Promise<BatchScenario> {
+  log("scenario 2: batched session.create");
+  const kinds: ServerKind[] = ["stock", "sessiond"];
+  const servers = new Map<ServerKind, ServerProcess>();
+  try {
+    for (const kind of kinds) {
+      const server = await startServer(kind, freshDb(`batch-${kind}`));
+      servers.set(kind, server);
+      for (const size of settings.batchSizes) {
+        await smoke(server, batchPath(size), postJson(batchBody(size)), (body) => Array.isArray(body) && body.length === size && body.every(createdOk));
+      }
+    }
+    const runs: BatchRun[] = [];
+    for (const batchSize of settings.batchSizes) {
+      const spec = (kind: ServerKind): LoadSpec => ({
+        url: servers.get(kind)!.url,
+        method: "POST",
+        paths: [batchPath(batchSize)],
+        body: batchBody(batchSize),
+        connections: settings.batchConnections,
+        durationS: settings.durationS,
+        warmupS: settings.warmupS,
+      });
+      const results = await compareLoads({ stock: spec("stock"), sessiond: spec("sessiond") }, settings.rounds);
+      for (const kind of kinds) {
+        const result = results[kind as "stock" | "sessiond"];
+        const run = { server: kind, batchSize, createsPerS: Math.round(result.rps * batchSize), ...result };
+        runs.push(run);
+        log(`${describeLoad(`  ${kind} batch ${batchSize}`, result)} → ${run.createsPerS} creates/s`);
+      }
+    }
+    const pick = (kind: ServerKind, size: number) => runs.find((r) => r.server === kind && r.batchSize === size)!;
+    const largest = Math.max(...settings.batchSizes);
+    const measured = pick("sessiond", largest).createsPerS;
+    return {
+      runs,
+      ratios: settings.batchSizes.map((batchSize) => ({
+        batchSize,
+        sessiondOverStock: ratio(pick("sessiond", batchSize).createsPerS, pick("stock", batchSize).createsPerS),
+      })),
+      target: { batchSize: largest, createsPerS: 30_000, measured, met: measured >= 30_000 },
+    };
+  } finally {
+    for (const server of servers.values()) await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 3: reads, session.get over existing IDs and a session.list page, sessiond vs stock.
+
+interface ReadRun extends LoadResult {
+  server: ServerKind;
+  endpoint: "get" | "list";
+}
+interface ReadScenario {
+  seededRows: number;
+  distinctIds: number;
+  runs: ReadRun[];
+  ratios: { endpoint: "get" | "list"; sessiondOverStock: number; p50SessiondOverStock: number }[];
+}
+
+async function scenarioRead(): Promise<ReadScenario> {
+  log(`scenario 3: session.get and session.list on ${settings.readSeedRows} sessions`);
+  const kinds: ServerKind[] = ["stock", "sessiond"];
+  const servers = new Map<ServerKind, ServerProcess>();
+  const ids = new Map<ServerKind, string[]>();
+  try {
+    for (const kind of kinds) {
+      const db = freshDb(`read-${kind}`);
+      const seeded = await seed(db, { rows: settings.readSeedRows, sampleIds: settings.readIds });
+      ids.set(kind, seeded.sampleIds);
+      const server = await startServer(kind, db);
+      servers.set(kind, server);
+      await smoke(server, getPath(seeded.sampleIds[0]!), {}, createdOk);
+      await smoke(server, LIST_PATH, {}, (body) => (body as { result?: { data?: { json?: { items?: unknown[] } } } }).result?.data?.json?.items?.length === 50);
+    }
+    const runs: ReadRun[] = [];
+    for (const endpoint of ["get", "list"] as const) {
+      const spec = (kind: ServerKind): LoadSpec => ({
+        url: servers.get(kind)!.url,
+        method: "GET",
+        paths: endpoint === "get" ? ids.get(kind)!.map(getPath) : [LIST_PATH],
+        connections: settings.readConnections,
+        durationS: settings.durationS,
+        warmupS: settings.warmupS,
+      });
+      const results = await compareLoads({ stock: spec("stock"), sessiond: spec("sessiond") }, settings.rounds);
+      for (const kind of kinds) {
+        const result = results[kind as "stock" | "sessiond"];
+        runs.push({ server: kind, endpoint, ...result });
+        log(describeLoad(`  ${kind} ${endpoint}`, result));
+      }
+    }
+    const pick = (kind: ServerKind, endpoint: string) => runs.find((r) => r.server === kind && r.endpoint === endpoint)!;
+    return {
+      seededRows: settings.readSeedRows,
+      distinctIds: settings.readIds,
+      runs,
+      ratios: (["get", "list"] as const).map((endpoint) => ({
+        endpoint,
+        sessiondOverStock: ratio(pick("sessiond", endpoint).rps, pick("stock", endpoint).rps),
+        p50SessiondOverStock: ratio(pick("sessiond", endpoint).latencyMs.p50, pick("stock", endpoint).latencyMs.p50),
+      })),
+    };
+  } finally {
+    for (const server of servers.values()) await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 4 (and the stored-sessions half of 6): latency as the table grows.
+
+interface GrowthSize {
+  rows: number;
+  seed: Omit<SeedResult, "sampleIds">;
+  list: LoadResult;
+  create: LoadResult;
+  memory: { idle: Memory; afterLoad: Memory };
+}
+interface GrowthScenario {
+  sizes: GrowthSize[];
+  skipped: { rows: number; reason: string }[];
+  /** largest / smallest, p50 latency and req/s. */
+  ratios: { from: number; to: number; createP50: number; listP50: number; createRps: number; listRps: number } | null;
+}
+
+async function scenarioGrowth(): Promise<GrowthScenario> {
+  log("scenario 4: growth");
+  const seeded: { rows: number; db: string; seed: Omit<SeedResult, "sampleIds"> }[] = [];
+  const skipped: { rows: number; reason: string }[] = [];
+  for (const rows of settings.growthSizes) {
+    const previous = seeded.at(-1);
+    if (previous && Number.isFinite(settings.growthSeedBudgetS)) {
+      // Seeding cost grows a little faster than linearly (deeper B-trees): allow 30 % extra.
+      const predictedS = (rows / previous.seed.rowsPerS) * 1.3;
+      if (predictedS > settings.growthSeedBudgetS) {
+        skipped.push({ rows, reason: `seeding predicted ${predictedS.toFixed(1)} s > ${settings.growthSeedBudgetS} s budget` });
+        log(`  skip ${rows}: ${skipped.at(-1)!.reason}`);
+        continue;
+      }
+    }
+    const db = freshDb(`growth-${rows}`);
+    const { sampleIds: _ids, ...result } = await seed(db, { rows });
+    seeded.push({ rows, db, seed: result });
+    log(`  seeded ${rows} rows in ${(result.ms / 1000).toFixed(2)} s (${result.rowsPerS} rows/s, ${mib(result.fileBytes)} MiB)`);
+  }
+  // One sessiond per size, all up at once, so the loads can alternate between them.
+  const servers: ServerProcess[] = [];
+  const sizes: GrowthSize[] = [];
+  try {
+    for (const { db } of seeded) {
+      const server = await startServer("sessiond", db);
+      servers.push(server);
+      await smoke(server, LIST_PATH, {}, (body) => (body as { result?: unknown }).result !== undefined);
+    }
+    const idle = await Promise.all(servers.map((server) => idleMemory(server)));
+    const specs = (extra: Pick<LoadSpec, "method" | "paths" | "body">): Record<string, LoadSpec> =>
+      Object.fromEntries(
+        seeded.map(({ rows }, i) => [
+          String(rows),
+          { url: servers[i]!.url, connections: settings.growthConnections, durationS: settings.durationS, warmupS: settings.warmupS, ...extra },
+        ]),
+      );
+    // The list first: the creates below put new sessions at the head of the list.
+    const lists = await compareLoads(specs({ method: "GET", paths: [LIST_PATH] }), settings.rounds);
+    const creates = await compareLoads(specs({ method: "POST", paths: [CREATE_PATH], body: CREATE_BODY }), settings.rounds);
+    const after = await Promise.all(servers.map((server) => idleMemory(server)));
+    seeded.forEach(({ rows, seed: seedResult }, i) => {
+      const list = lists[String(rows)]!;
+      const create = creates[String(rows)]!;
+      log(describeLoad(`  ${rows} list`, list));
+      log(describeLoad(`  ${rows} create`, create));
+      sizes.push({ rows, seed: seedResult, list, create, memory: { idle: idle[i]!, afterLoad: after[i]! } });
+    });
+  } finally {
+    for (const server of servers) await server.stop();
+    for (const { db } of seeded) removeDb(db);
+  }
+  const first = sizes[0];
+  const last = sizes.at(-1);
+  return {
+    sizes,
+    skipped,
+    ratios:
+      first && last && last !== first
+        ? {
+            from: first.rows,
+            to: last.rows,
+            createP50: ratio(last.create.latencyMs.p50, first.create.latencyMs.p50),
+            listP50: ratio(last.list.latencyMs.p50, first.list.latencyMs.p50),
+            createRps: ratio(last.create.rps, first.create.rps),
+            listRps: ratio(last.list.rps, first.list.rps),
+          }
+        : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface Check {
+  name: string;
+  value: number;
+  target: string;
+  pass: boolean;
+}
+
+export interface Results {
+  schema: 1;
+  mode: "quick" | "full";
+  date: string;
+  elapsedS: number;
+  machine: Machine;
+  settings: typeof settings;
+  scenarios: {
+    create?: CreateScenario;
+    batch?: BatchScenario;
+    read?: ReadScenario;
+    growth?: GrowthScenario;
+    ids?: IdResult;
+    memory?: {
+      idleMiB: number | null;
+      underCreateLoadMiB: number | null;
+      afterCreateLoadMiB: number | null;
+      byStoredSessions: { rows: number; idleMiB: number; afterLoadMiB: number }[];
+      /** RSS after load with the most sessions stored / with the fewest. */
+      storedRatio: number | null;
+      growsWithStored: boolean | null;
+    };
+  };
+  checks: Check[];
+}
+
+function memorySummary(create?: CreateScenario, growth?: GrowthScenario): Results["scenarios"]["memory"] {
+  const bySize = (growth?.sizes ?? []).map((s) => ({ rows: s.rows, idleMiB: mib(s.memory.idle.rss), afterLoadMiB: mib(s.memory.afterLoad.rss) }));
+  const first = bySize[0];
+  const last = bySize.at(-1);
+  const storedRatio = first && last && last !== first ? ratio(last.afterLoadMiB, first.afterLoadMiB) : null;
+  return {
+    idleMiB: create ? mib(create.memory.idle.rss) : null,
+    underCreateLoadMiB: create?.memory.underLoad ? mib(create.memory.underLoad.rss) : null,
+    afterCreateLoadMiB: create ? mib(create.memory.afterLoad.rss) : null,
+    byStoredSessions: bySize,
+    storedRatio,
+    // "Grows" means more than 20 % more RSS with the most sessions stored than with the fewest.
+    growsWithStored: storedRatio === null ? null : storedRatio > 1.2,
+  };
+}
+
+function checksOf(scenarios: Results["scenarios"]): Check[] {
+  const checks: Check[] = [];
+  const loads: [string, LoadResult][] = [
+    ...(scenarios.create?.runs ?? []).map((r): [string, LoadResult] => [`create ${r.server} c${r.connections}`, r]),
+    ...(scenarios.batch?.runs ?? []).map((r): [string, LoadResult] => [`batch ${r.batchSize} ${r.server}`, r]),
+    ...(scenarios.read?.runs ?? []).map((r): [string, LoadResult] => [`${r.endpoint} ${r.server}`, r]),
+    ...(scenarios.growth?.sizes ?? []).flatMap((s): [string, LoadResult][] => [
+      [`growth ${s.rows} list`, s.list],
+      [`growth ${s.rows} create`, s.create],
+    ]),
+  ];
+  const failures = loads.reduce((sum, [, r]) => sum + r.non2xx + r.errors + r.timeouts, 0);
+  checks.push({ name: "non-2xx, errors and timeouts over all loads", value: failures, target: "= 0", pass: failures === 0 });
+  if (scenarios.batch) {
+    const t = scenarios.batch.target;
+    checks.push({ name: `sessiond creates/s at ${t.batchSize} per request`, value: t.measured, target: "≥ 30000", pass: t.met });
+  }
+  if (scenarios.growth?.ratios) {
+    const g = scenarios.growth.ratios;
+    const label = `${g.to.toLocaleString("en")}/${g.from.toLocaleString("en")}`;
+    checks.push({ name: `create p50 latency ${label}`, value: g.createP50, target: "≤ 1.2", pass: g.createP50 <= 1.2 });
+    checks.push({ name: `list p50 latency ${label}`, value: g.listP50, target: "≤ 1.2", pass: g.listP50 <= 1.2 });
+  }
+  if (scenarios.ids) {
+    checks.push({ name: "ID generation ours/reference", value: scenarios.ids.ratio, target: "≥ 5", pass: scenarios.ids.ratio >= 5 });
+    const p = scenarios.ids.bias.ours.pValue;
+    checks.push({ name: "ours: chi-square p-value (uniform characters)", value: p, target: "≥ 0.001", pass: p >= 0.001 });
+  }
+  return checks;
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  log(`${mode} run on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`);
+  if (flags.profile) {
+    const db = freshDb("profile");
+    await migrate(db);
+    await profileSessiond(db, join(BENCH_DIR, "results", "tmp"), { durationS: settings.durationS * 2, warmupS: settings.warmupS });
+    return;
+  }
+  const scenarios: Results["scenarios"] = {};
+  if (only.has("create")) scenarios.create = await scenarioCreate();
+  if (only.has("batch")) scenarios.batch = await scenarioBatch();
+  if (only.has("read")) scenarios.read = await scenarioRead();
+  if (only.has("growth")) scenarios.growth = await scenarioGrowth();
+  if (only.has("ids")) {
+    log("scenario 5: ID generation");
+    scenarios.ids = benchIds({ idsPerRound: settings.idsPerRound, rounds: settings.idRounds, biasIds: settings.biasIds });
+    log(`  ours ${scenarios.ids.ours.idsPerS} IDs/s, reference ${scenarios.ids.reference.idsPerS} IDs/s, ratio ${scenarios.ids.ratio}`);
+  }
+  if (scenarios.create || scenarios.growth) scenarios.memory = memorySummary(scenarios.create, scenarios.growth);
+
+  const results: Results = {
+    schema: 1,
+    mode,
+    date: new Date().toISOString(),
+    elapsedS: Math.round((performance.now() - t0) / 1000),
+    machine,
+    settings,
+    scenarios,
+    checks: checksOf(scenarios),
+  };
+  const partial = only.size !== SCENARIOS.length;
+  const outDir = join(BENCH_DIR, "results", partial ? "tmp" : "");
+  mkdirSync(outDir, { recursive: true });
+  const written = await writeReports(results, outDir, partial ? null : join(BENCH_DIR, "README.md"));
+  log(`wrote ${written.join(", ")}`);
+  for (const check of results.checks) log(`${check.pass ? "PASS" : "FAIL"} ${check.name}: ${check.value} (target ${check.target})`);
+  const broken = results.checks.find((c) => c.name.startsWith("non-2xx"));
+  if (broken && !broken.pass) process.exitCode = 1;
+}
+
+try {
+  await main();
+} finally {
+  cleanup();
+}

@@ -1,0 +1,7 @@
+/** The real server, exactly as `sessiond serve` assembles it, with logs off. */
+import { createLogger, resolveConfig, startSessiond } from "@sessiond/server";
+import { announce, dbArg } from "./common.ts";
+
+const db = dbArg();
+const sessiond = await startSessiond(resolveConfig({ host: "127.0.0.1", port: 0, db, logLevel: "silent" }, {}), createLogger("silent"));
+announce(sessiond.url, () => sessiond.close());
