@@ -110,3 +110,17 @@ describe("other routes", () => {
     expect(await response.json()).toEqual({ error: "not found", path: "/nope" });
   });
 });
+
+describe("error bodies", () => {
+  it.each(["constructor", "prototype"])("report an unknown %s key as a form error (superjson cannot send it as a field)", async (key) => {
+    const { status, body } = await post("session.create", { id: freshId(), [key]: 1 });
+    expect(status).toBe(400);
+    expect(body.error.json.data).toMatchObject({ code: "BAD_REQUEST", formErrors: [expect.stringContaining(key)] });
+  });
+
+  it.each(["valueOf", "toString", "hasOwnProperty"])("report an unknown %s key as a field error like any other", async (key) => {
+    const { status, body } = await post("session.create", { id: freshId(), [key]: 1 });
+    expect(status).toBe(400);
+    expect(body.error.json.data).toMatchObject({ code: "BAD_REQUEST", fieldErrors: { [key]: [`Unrecognized key "${key}"`] } });
+  });
+});

@@ -10,11 +10,18 @@ import { z } from "zod";
 import type { Context } from "./context.ts";
 import { RevisionMismatchError, SessionConflictError, SessionNotFoundError } from "./errors.ts";
 
+const UNSENDABLE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
 /** Zod issues as field errors keyed by top-level field; unknown keys count as errors of their own field. */
 function inputErrors(error: z.ZodError): { fieldErrors: FieldErrors; formErrors: string[]; summary: string } {
-  const fieldErrors: FieldErrors = {};
+  // A Map, not an object literal: a field may be called "valueOf" or "toString".
+  const byField = new Map<string, string[]>();
   const formErrors: string[] = [];
-  const add = (field: string, message: string) => (fieldErrors[field] ??= []).push(message);
+  // superjson refuses to serialize these keys, so errors about such fields go to formErrors.
+  const add = (field: string, message: string) => {
+    if (UNSENDABLE_KEYS.has(field)) formErrors.push(`${field}: ${message}`);
+    else byField.set(field, [...(byField.get(field) ?? []), message]);
+  };
   for (const issue of error.issues) {
     const field = issue.path[0];
     if (issue.code === "unrecognized_keys" && issue.path.length === 0) {
@@ -25,8 +32,8 @@ function inputErrors(error: z.ZodError): { fieldErrors: FieldErrors; formErrors:
       add(String(field), issue.path.length > 1 ? `${issue.path.slice(1).join(".")}: ${issue.message}` : issue.message);
     }
   }
-  const parts = [...formErrors, ...Object.entries(fieldErrors).map(([field, messages]) => `${field}: ${messages.join("; ")}`)];
-  return { fieldErrors, formErrors, summary: `Invalid input: ${parts.join(" | ")}` };
+  const parts = [...formErrors, ...[...byField].map(([field, messages]) => `${field}: ${messages.join("; ")}`)];
+  return { fieldErrors: Object.fromEntries(byField), formErrors, summary: `Invalid input: ${parts.join(" | ")}` };
 }
 
 /** The path to the first `__proto__` key in parsed JSON, or null. */
