@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { cpuSnapshot, foreignBetween } from "./lib/cpu.ts";
 import { benchIds, type IdResult } from "./lib/ids.ts";
 import { compareLoads, type LoadResult, type LoadSpec } from "./lib/load.ts";
 import { describeMachine, type Machine } from "./lib/machine.ts";
@@ -463,6 +464,10 @@ export interface Results {
       growsWithStored: boolean | null;
     };
   };
+  /** CPU other processes used during the measured loads, in cores (this machine may be shared). */
+  noise: { meanOtherCpuCores: number | null; maxOtherCpuCores: number | null; disturbed: boolean | null };
+  /** Scenarios that could not run, with the error. */
+  failed: { scenario: string; error: string }[];
   checks: Check[];
 }
 
@@ -482,9 +487,8 @@ function memorySummary(create?: CreateScenario, growth?: GrowthScenario): Result
   };
 }
 
-function checksOf(scenarios: Results["scenarios"]): Check[] {
-  const checks: Check[] = [];
-  const loads: [string, LoadResult][] = [
+function allLoads(scenarios: Results["scenarios"]): [string, LoadResult][] {
+  return [
     ...(scenarios.create?.runs ?? []).map((r): [string, LoadResult] => [`create ${r.server} c${r.connections}`, r]),
     ...(scenarios.batch?.runs ?? []).map((r): [string, LoadResult] => [`batch ${r.batchSize} ${r.server}`, r]),
     ...(scenarios.read?.runs ?? []).map((r): [string, LoadResult] => [`${r.endpoint} ${r.server}`, r]),
@@ -493,6 +497,23 @@ function checksOf(scenarios: Results["scenarios"]): Check[] {
       [`growth ${s.rows} create`, s.create],
     ]),
   ];
+}
+
+/** How much CPU other processes took while we measured: a disturbed run's ratios are less sure. */
+function noiseOf(scenarios: Results["scenarios"], idsOtherCpu: number | null): Results["noise"] {
+  const values = allLoads(scenarios)
+    .map(([, r]) => r.otherCpuCores)
+    .filter((v): v is number => v !== null);
+  if (idsOtherCpu !== null) values.push(idsOtherCpu);
+  if (values.length === 0) return { meanOtherCpuCores: null, maxOtherCpuCores: null, disturbed: null };
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const max = Math.max(...values);
+  return { meanOtherCpuCores: Number(mean.toFixed(2)), maxOtherCpuCores: max, disturbed: max > 0.25 };
+}
+
+function checksOf(scenarios: Results["scenarios"]): Check[] {
+  const checks: Check[] = [];
+  const loads = allLoads(scenarios);
   const failures = loads.reduce((sum, [, r]) => sum + r.non2xx + r.errors + r.timeouts, 0);
   checks.push({ name: "non-2xx, errors and timeouts over all loads", value: failures, target: "= 0", pass: failures === 0 });
   if (scenarios.batch) {
@@ -523,13 +544,31 @@ async function main(): Promise<void> {
     return;
   }
   const scenarios: Results["scenarios"] = {};
-  if (only.has("create")) scenarios.create = await scenarioCreate();
-  if (only.has("batch")) scenarios.batch = await scenarioBatch();
-  if (only.has("read")) scenarios.read = await scenarioRead();
-  if (only.has("growth")) scenarios.growth = await scenarioGrowth();
+  let idsOtherCpu: number | null = null;
+  const failed: { scenario: Scenario; error: string }[] = [];
+  /** A scenario that fails (e.g. a server that no longer starts) is reported, and the others still run. */
+  async function attempt<T>(scenario: Scenario, run: () => Promise<T>): Promise<T | undefined> {
+    if (!only.has(scenario)) return undefined;
+    try {
+      return await run();
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`scenario ${scenario} FAILED: ${message}`);
+      failed.push({ scenario, error: message.split("\n").slice(0, 12).join("\n") });
+      killAll();
+      return undefined;
+    }
+  }
+  scenarios.create = await attempt("create", scenarioCreate);
+  scenarios.batch = await attempt("batch", scenarioBatch);
+  scenarios.read = await attempt("read", scenarioRead);
+  scenarios.growth = await attempt("growth", scenarioGrowth);
   if (only.has("ids")) {
     log("scenario 5: ID generation");
+    const before = cpuSnapshot();
     scenarios.ids = benchIds({ idsPerRound: settings.idsPerRound, rounds: settings.idRounds, biasIds: settings.biasIds });
+    const cpu = foreignBetween(before, cpuSnapshot());
+    idsOtherCpu = cpu && cpu.wallTicks > 0 ? Number((cpu.foreignTicks / cpu.wallTicks).toFixed(2)) : null;
     log(`  ours ${scenarios.ids.ours.idsPerS} IDs/s, reference ${scenarios.ids.reference.idsPerS} IDs/s, ratio ${scenarios.ids.ratio}`);
   }
   if (scenarios.create || scenarios.growth) scenarios.memory = memorySummary(scenarios.create, scenarios.growth);
@@ -542,6 +581,8 @@ async function main(): Promise<void> {
     machine,
     settings,
     scenarios,
+    noise: noiseOf(scenarios, idsOtherCpu),
+    failed,
     checks: checksOf(scenarios),
   };
   const partial = only.size !== SCENARIOS.length;
@@ -549,9 +590,12 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const written = await writeReports(results, outDir, partial ? null : join(BENCH_DIR, "README.md"));
   log(`wrote ${written.join(", ")}`);
+  if (results.noise.disturbed) {
+    log(`WARNING: other processes used up to ${results.noise.maxOtherCpuCores} cores during the loads (mean ${results.noise.meanOtherCpuCores}); the figures are disturbed`);
+  }
   for (const check of results.checks) log(`${check.pass ? "PASS" : "FAIL"} ${check.name}: ${check.value} (target ${check.target})`);
   const broken = results.checks.find((c) => c.name.startsWith("non-2xx"));
-  if (broken && !broken.pass) process.exitCode = 1;
+  if ((broken && !broken.pass) || failed.length > 0) process.exitCode = 1;
 }
 
 try {

@@ -6,6 +6,7 @@
  * for the run; nothing raw is written.
  */
 import autocannon from "autocannon";
+import { cpuSnapshot, foreignBetween } from "./cpu.ts";
 
 export interface LoadSpec {
   url: string;
@@ -44,6 +45,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** Average cores other processes used during the measured runs (null where unknown). */
+  otherCpuCores: number | null;
 }
 
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
@@ -88,6 +91,9 @@ class Collector {
   non2xx = 0;
   errors = 0;
   timeouts = 0;
+  foreignTicks = 0;
+  wallTicks = 0;
+  cpuKnown = true;
 
   add = (responseTime: number): void => {
     if (this.count === this.samples.length) {
@@ -119,6 +125,7 @@ class Collector {
       non2xx: this.non2xx,
       errors: this.errors,
       timeouts: this.timeouts,
+      otherCpuCores: this.cpuKnown && this.wallTicks > 0 ? round(this.foreignTicks / this.wallTicks, 2) : null,
     };
   }
 }
@@ -141,8 +148,16 @@ export async function compareLoads<K extends string>(specs: Record<K, LoadSpec>,
       const collector = collectors.get(key)!;
       const before = collector.count;
       const timer = spec.onSample ? setInterval(spec.onSample, spec.sampleMs ?? 500) : undefined;
+      const cpuBefore = cpuSnapshot();
       try {
         const result = await fire({ ...optionsOf(spec), duration: spec.durationS / rounds }, collector.add);
+        const cpu = foreignBetween(cpuBefore, cpuSnapshot());
+        if (cpu) {
+          collector.foreignTicks += cpu.foreignTicks;
+          collector.wallTicks += cpu.wallTicks;
+        } else {
+          collector.cpuKnown = false;
+        }
         collector.seconds += result.duration;
         collector.roundRps.push(round((collector.count - before) / result.duration, 0));
         collector.non2xx += result.non2xx;

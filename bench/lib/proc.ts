@@ -33,6 +33,11 @@ export interface ServerProcess {
 
 const live = new Set<ChildProcess>();
 
+/** The pids of the servers running now. */
+export function livePids(): number[] {
+  return [...live].filter((child) => child.exitCode === null && child.pid !== undefined).map((child) => child.pid!);
+}
+
 /** Kills the children this process started (by their own pids); for exits on error or SIGINT. */
 export function killAll(): void {
   for (const child of live) {

@@ -65,8 +65,18 @@ export function markdown(results: Results, level = 2): string {
   const out: string[] = [];
   out.push(
     `${results.mode} run, ${results.date.slice(0, 16).replace("T", " ")} UTC, ${results.elapsedS} s. Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, SQLite ${m.sqlite}, Linux ${m.kernel}. ` +
-      `Each load: ${results.settings.warmupS} s warm-up, ${results.settings.durationS} s measured.`,
+      `Each load: ${results.settings.warmupS} s warm-up, then ${results.settings.durationS} s measured in ${results.settings.rounds} rounds alternating between the servers compared.`,
   );
+  const noise = results.noise;
+  if (noise.maxOtherCpuCores !== null) {
+    out.push(
+      `${noise.disturbed ? "**Disturbed run:** o" : "O"}ther processes used on average ${fmt(noise.meanOtherCpuCores, 2)} cores during the measured loads ` +
+        `(at most ${fmt(noise.maxOtherCpuCores, 2)} in one load; column "other CPU").${noise.disturbed ? " Absolute figures are low; the ratios hold better, since the rounds alternate." : ""}`,
+    );
+  }
+  for (const f of results.failed) {
+    out.push(`**Scenario ${f.scenario} failed:**\n\n\`\`\`\n${f.error}\n\`\`\``);
+  }
   out.push(`${h} Ratios\n\n${table(
     ["ratio", "value", "target", "of"],
     ratioRows(results).map((r) => [r.name, `**${fmt(r.value, 2)}**${r.pass === undefined ? "" : r.pass ? " ✓" : " ✗"}`, r.target, r.meaning]),
@@ -74,21 +84,21 @@ export function markdown(results: Results, level = 2): string {
 
   if (s.create) {
     out.push(`${h} 1. session.create, one call per request\n\n${table(
-      ["server", "connections", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors"],
-      s.create.runs.map((r) => [r.server, r.connections, fmt(r.rps), fmt(r.latencyMs.p50, 2), fmt(r.latencyMs.p99, 2), r.non2xx, r.errors + r.timeouts]),
+      ["server", "connections", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"],
+      s.create.runs.map((r) => [r.server, r.connections, fmt(r.rps), fmt(r.latencyMs.p50, 2), fmt(r.latencyMs.p99, 2), r.non2xx, r.errors + r.timeouts, fmt(r.otherCpuCores, 2)]),
     )}`);
   }
   if (s.batch) {
     const t = s.batch.target;
     out.push(`${h} 2. Batched creates (httpBatchLink wire format)\n\n${table(
-      ["server", "calls/request", "req/s", "creates/s", "p50 ms", "p99 ms", "non-2xx", "errors"],
-      s.batch.runs.map((r) => [r.server, r.batchSize, fmt(r.rps), fmt(r.createsPerS), fmt(r.latencyMs.p50, 2), fmt(r.latencyMs.p99, 2), r.non2xx, r.errors + r.timeouts]),
+      ["server", "calls/request", "req/s", "creates/s", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"],
+      s.batch.runs.map((r) => [r.server, r.batchSize, fmt(r.rps), fmt(r.createsPerS), fmt(r.latencyMs.p50, 2), fmt(r.latencyMs.p99, 2), r.non2xx, r.errors + r.timeouts, fmt(r.otherCpuCores, 2)]),
     )}\n\nTarget: ≥ ${fmt(t.createsPerS)} creates/s at ${t.batchSize} per request; measured ${fmt(t.measured)} (${t.met ? "met" : "not met"}).`);
   }
   if (s.read) {
     out.push(`${h} 3. Reads (${fmt(s.read.seededRows)} sessions stored; get cycles over ${fmt(s.read.distinctIds)} IDs; list is one page of 50)\n\n${table(
-      ["endpoint", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors"],
-      s.read.runs.map((r) => [r.endpoint, r.server, fmt(r.rps), fmt(r.latencyMs.p50, 2), fmt(r.latencyMs.p99, 2), r.non2xx, r.errors + r.timeouts]),
+      ["endpoint", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"],
+      s.read.runs.map((r) => [r.endpoint, r.server, fmt(r.rps), fmt(r.latencyMs.p50, 2), fmt(r.latencyMs.p99, 2), r.non2xx, r.errors + r.timeouts, fmt(r.otherCpuCores, 2)]),
     )}`);
   }
   if (s.growth) {
@@ -156,7 +166,7 @@ export async function chartSvg(results: Results): Promise<string> {
       data: { values: throughput },
       width: 560,
       encoding: {
-        y: { field: "case", type: "nominal", title: null, sort: null },
+        y: { field: "case", type: "nominal", title: null, sort: null, axis: { labelLimit: 320 } },
         yOffset: { field: "server", sort: ["raw", "stock", "sessiond"] },
         x: { field: "value", type: "quantitative", title: "per second" },
         color: { field: "server", type: "nominal", sort: ["raw", "stock", "sessiond"], scale: { domain: ["raw", "stock", "sessiond"], range: ["#9e9e9e", "#4c78a8", "#f58518"] } },
@@ -169,12 +179,12 @@ export async function chartSvg(results: Results): Promise<string> {
       title: "Ratios (bar) and targets (tick); 1 = parity",
       data: { values: ratios },
       width: 560,
-      encoding: { y: { field: "name", type: "nominal", title: null, sort: null } },
+      encoding: { y: { field: "name", type: "nominal", title: null, sort: null, axis: { labelLimit: 320 } } },
       layer: [
-        { mark: "bar", encoding: { x: { field: "value", type: "quantitative", title: "ratio (log scale)", scale: { type: "log", domain: [0.05, 20] } }, color: { value: "#72b7b2" } } },
+        { mark: "bar", encoding: { x: { field: "value", type: "quantitative", title: "ratio (log scale)", scale: { type: "log", domain: [0.05, 20], nice: false } }, color: { value: "#72b7b2" } } },
         { mark: { type: "text", align: "left", dx: 3, fontSize: 9 }, encoding: { x: { field: "value", type: "quantitative" }, text: { field: "value", type: "quantitative", format: ".2f" } } },
         { transform: [{ filter: "datum.target != null" }], mark: { type: "tick", color: "#e45756", thickness: 2 }, encoding: { x: { field: "target", type: "quantitative" } } },
-        { data: { values: [{ one: 1 }] }, mark: { type: "rule", strokeDash: [3, 3], color: "#555" }, encoding: { x: { field: "one", type: "quantitative" } } },
+        { mark: { type: "rule", strokeDash: [3, 3], color: "#555" }, encoding: { x: { datum: 1, type: "quantitative" } } },
       ],
     });
   }
