@@ -3,6 +3,7 @@
  * and any instance serves what another wrote.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
 import { createSessionClient, isConflict, type SessionClient } from "@sessiond/client";
 import { expectNotFound } from "./support/expect.ts";
 import { freshId } from "./support/ids.ts";
@@ -59,5 +60,29 @@ describe.skipIf(!postgresUrl)("three instances on one PostgreSQL", () => {
     expect((await c.session.delete.mutate({ id: parent.id })).deleted).toEqual([parent.id, child.id]);
     await expectNotFound(a.session.get.query({ id: child.id }), child.id);
     await expectNotFound(b.session.get.query({ id: parent.id }), parent.id);
+  });
+});
+
+describe.skipIf(!postgresUrl)("PostgreSQL connections", () => {
+  it("keeps its pooled connections through CONFLICTs instead of reconnecting for each", async () => {
+    const db = await freshPostgresDatabase();
+    const server = await startServerProcess(["--db", db, "--pg-pool-size", "4"]);
+    const stats = new pg.Client({ connectionString: db });
+    await stats.connect();
+    const sessionsOpened = async () =>
+      Number((await stats.query("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")).rows[0].sessions);
+    try {
+      const client = createSessionClient({ url: server.url, maxItems: 1 });
+      const id = freshId();
+      await client.session.create.mutate({ id });
+      const before = await sessionsOpened();
+      const results = await Promise.allSettled(Array.from({ length: 200 }, () => client.session.create.mutate({ id })));
+      expect(results.every((result) => result.status === "rejected" && isConflict(result.reason))).toBe(true);
+      // At most the pool's 4 connections may have been (re)opened, not one per CONFLICT.
+      expect((await sessionsOpened()) - before).toBeLessThanOrEqual(4);
+    } finally {
+      await stats.end();
+      await server.stop();
+    }
   });
 });
