@@ -6,7 +6,8 @@
  * Results: bench/results/latest.{json,md,svg}; the figures section of bench/README.md is rewritten.
  *
  * Flags: --quick; --only=create,batch,read,growth,ids (a partial run writes results/tmp/ instead);
- * --profile (CPU-profile sessiond under create load and print where the time goes).
+ * --profile (CPU-profile sessiond under create load and print where the time goes);
+ * --wait-quiet=S (first wait up to S seconds for other processes to use less than 0.3 cores).
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,6 +32,7 @@ const { values: flags } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     profile: { type: "boolean", default: false },
+    "wait-quiet": { type: "string" },
   },
 });
 
@@ -49,7 +51,10 @@ const only = new Set<Scenario>(
 /** Every knob of the run, recorded in the JSON. */
 const settings = quick
   ? {
-      warmupS: 1,
+      /** sessiond needs about 4 s under load to reach its steady speed (JIT); raw needs none. */
+      warmupS: 3,
+      /** Warm-up before a second load of the same kind (another connection count or batch size). */
+      rewarmS: 1,
       durationS: 3,
       rounds: 3,
       createConnections: [10, 64],
@@ -67,7 +72,8 @@ const settings = quick
       biasIds: 200_000,
     }
   : {
-      warmupS: 3,
+      warmupS: 5,
+      rewarmS: 2,
       durationS: 10,
       rounds: 5,
       createConnections: [10, 64],
@@ -187,7 +193,7 @@ async function scenarioCreate(): Promise<CreateScenario> {
     const runs: CreateRun[] = [];
     const tracker = memoryTracker(sessiond);
     const busiest = Math.max(...settings.createConnections);
-    for (const connections of settings.createConnections) {
+    for (const [level, connections] of settings.createConnections.entries()) {
       const spec = (kind: ServerKind): LoadSpec => ({
         url: servers.get(kind)!.url,
         method: "POST",
@@ -195,7 +201,7 @@ async function scenarioCreate(): Promise<CreateScenario> {
         body: CREATE_BODY,
         connections,
         durationS: settings.durationS,
-        warmupS: settings.warmupS,
+        warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
         ...(kind === "sessiond" && connections === busiest ? { onSample: tracker.onSample, sampleMs: 250 } : {}),
       });
       const results = await compareLoads({ raw: spec("raw"), stock: spec("stock"), sessiond: spec("sessiond") }, settings.rounds);
@@ -248,7 +254,7 @@ async function scenarioBatch(): Promise<BatchScenario> {
       }
     }
     const runs: BatchRun[] = [];
-    for (const batchSize of settings.batchSizes) {
+    for (const [level, batchSize] of settings.batchSizes.entries()) {
       const spec = (kind: ServerKind): LoadSpec => ({
         url: servers.get(kind)!.url,
         method: "POST",
@@ -256,7 +262,7 @@ async function scenarioBatch(): Promise<BatchScenario> {
         body: batchBody(batchSize),
         connections: settings.batchConnections,
         durationS: settings.durationS,
-        warmupS: settings.warmupS,
+        warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
       });
       const results = await compareLoads({ stock: spec("stock"), sessiond: spec("sessiond") }, settings.rounds);
       for (const kind of kinds) {
@@ -537,6 +543,22 @@ function checksOf(scenarios: Results["scenarios"]): Check[] {
 async function main(): Promise<void> {
   const machine = describeMachine();
   log(`${mode} run on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`);
+  const waitS = Number(flags["wait-quiet"] ?? 0);
+  if (waitS > 0) {
+    const deadline = performance.now() + waitS * 1000;
+    for (;;) {
+      const before = cpuSnapshot();
+      await sleep(1000);
+      const cpu = foreignBetween(before, cpuSnapshot());
+      const cores = cpu && cpu.wallTicks > 0 ? cpu.foreignTicks / cpu.wallTicks : 0;
+      if (cores < 0.3) break;
+      if (performance.now() > deadline) {
+        log(`other processes still use ${cores.toFixed(2)} cores; starting anyway`);
+        break;
+      }
+      log(`waiting for a quiet machine: other processes use ${cores.toFixed(2)} cores`);
+    }
+  }
   if (flags.profile) {
     const db = freshDb("profile");
     await migrate(db);

@@ -65,7 +65,7 @@ export function markdown(results: Results, level = 2): string {
   const out: string[] = [];
   out.push(
     `${results.mode} run, ${results.date.slice(0, 16).replace("T", " ")} UTC, ${results.elapsedS} s. Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, SQLite ${m.sqlite}, Linux ${m.kernel}. ` +
-      `Each load: ${results.settings.warmupS} s warm-up, then ${results.settings.durationS} s measured in ${results.settings.rounds} rounds alternating between the servers compared.`,
+      `Each load: ${results.settings.warmupS} s warm-up (${results.settings.rewarmS} s before a second load of the same kind), then ${results.settings.durationS} s measured in ${results.settings.rounds} rounds alternating between the servers compared.`,
   );
   const noise = results.noise;
   if (noise.maxOtherCpuCores !== null) {
@@ -139,7 +139,10 @@ export function markdown(results: Results, level = 2): string {
         ["idle, fresh start", fmt(mem.idleMiB, 1)],
         ["under create load (max, c64)", fmt(mem.underCreateLoadMiB, 1)],
         ["idle after create load", fmt(mem.afterCreateLoadMiB, 1)],
-        ...mem.byStoredSessions.map((b): string[] => [`${fmt(b.rows)} stored, after list + create load`, fmt(b.afterLoadMiB, 1)]),
+        ...mem.byStoredSessions.flatMap((b): string[][] => [
+          [`${fmt(b.rows)} stored, idle after start`, fmt(b.idleMiB, 1)],
+          [`${fmt(b.rows)} stored, after list + create load`, fmt(b.afterLoadMiB, 1)],
+        ]),
       ],
     )}\n\nRSS grows with stored sessions: ${grows}.`);
   }
