@@ -12,7 +12,7 @@ import { createSessionClient, isUnavailable, type SessionClient } from "@session
 import type { Session } from "@sessiond/shared";
 import { freshId } from "./support/ids.ts";
 import { startServerProcess, type ServerProcess } from "./support/process.ts";
-import { freshPostgresDatabase, targets } from "./support/targets.ts";
+import { engineTargets, freshPostgresDatabase } from "./support/targets.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "sessiond-faults-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -65,11 +65,11 @@ async function expectAllPresent(url: string, sessions: Session[]): Promise<void>
   expect(missing, `${missing.length} of ${sessions.length} acknowledged sessions missing or changed`).toEqual([]);
 }
 
-describe.each(targets)("crash and shutdown [$name]", (target) => {
+describe.each(engineTargets)("crash and shutdown [$name]", (target) => {
   if (target.skip) return void it.skip(`skipped: ${target.skip}`);
 
   it("loses no acknowledged create when killed with SIGKILL under load", async () => {
-    const db = await databaseFor(target.name);
+    const db = await databaseFor(target.engine);
     const server = await startServerProcess(["--db", db]);
     const client = createSessionClient({ url: server.url, maxItems: 1 });
     let killed!: () => void;
@@ -92,7 +92,7 @@ describe.each(targets)("crash and shutdown [$name]", (target) => {
   });
 
   it("drains in-flight calls on SIGTERM, refuses new connections, exits 0 and loses nothing", async () => {
-    const db = await databaseFor(target.name);
+    const db = await databaseFor(target.engine);
     const server = await startServerProcess(["--db", db]);
     const client = createSessionClient({ url: server.url, maxItems: 1 });
     const exited = new Promise<void>((resolve) => server.child.once("exit", () => resolve()));

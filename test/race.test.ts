@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionClient, isConflict, type SessionClient } from "@sessiond/client";
 import { freshId } from "./support/ids.ts";
 import { startServerProcess, type ServerProcess } from "./support/process.ts";
-import { targets } from "./support/targets.ts";
+import { engineTargets } from "./support/targets.ts";
 import type { TestServer } from "@sessiond/server/testing";
 
 const CALLERS = 64;
@@ -38,7 +38,7 @@ async function raceOnce(clients: SessionClient[]): Promise<Tally & { id: string 
 /** Unbatched clients: every call is a separate HTTP request, so the calls really race. */
 const unbatched = (url: string) => createSessionClient({ url, maxItems: 1 });
 
-describe.each(targets)("concurrent creates of one ID [$name]", (target) => {
+describe.each(engineTargets)("concurrent creates of one ID [$name]", (target) => {
   if (target.skip) return void it.skip(`skipped: ${target.skip}`);
   let server: TestServer;
   beforeAll(async () => {

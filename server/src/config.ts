@@ -46,6 +46,11 @@ const SETTINGS = {
   headersTimeoutMs: { schema: int(100, 600_000).default(10_000), env: ["SESSIOND_HEADERS_TIMEOUT_MS"], help: "time to receive a request's headers" },
   requestTimeoutMs: { schema: int(100, 3_600_000).default(30_000), env: ["SESSIOND_REQUEST_TIMEOUT_MS"], help: "time to receive a whole request" },
   keepAliveTimeoutMs: { schema: int(100, 600_000).default(5000), env: ["SESSIOND_KEEP_ALIVE_TIMEOUT_MS"], help: "idle keep-alive connection lifetime" },
+  httpHandler: {
+    schema: z.enum(["fast", "stock"]).default("fast"),
+    env: ["SESSIOND_HTTP_HANDLER"],
+    help: "fast (a lean path for plain calls, the rest stock) or stock (tRPC's adapter for everything)",
+  },
   shutdownTimeoutMs: { schema: int(0, 600_000).default(10_000), env: ["SESSIOND_SHUTDOWN_TIMEOUT_MS"], help: "how long a shutdown waits for in-flight calls" },
 } as const;
 

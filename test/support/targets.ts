@@ -7,8 +7,14 @@ import { startTestServer, type TestServer } from "@sessiond/server/testing";
 import type { Session } from "@sessiond/shared";
 import { createDatabase } from "./postgres.ts";
 
+export type Engine = "sqlite" | "postgres";
+export type HttpHandler = "fast" | "stock";
+
 export interface Target {
+  /** e.g. "sqlite, fast path" */
   name: string;
+  engine: Engine;
+  handler: HttpHandler;
   /** Why this target cannot run here; such targets are skipped (the global setup says so loudly). */
   skip?: string;
   start(): Promise<TestServer>;
@@ -23,14 +29,25 @@ export function freshPostgresDatabase(): Promise<string> {
   return createDatabase(postgresUrl);
 }
 
-export const targets: Target[] = [
-  { name: "sqlite", start: () => startTestServer() },
-  {
-    name: "postgres",
-    skip: postgresUrl ? undefined : "no PostgreSQL",
-    start: async () => startTestServer({ db: await freshPostgresDatabase() }),
-  },
-];
+function target(engine: Engine, handler: HttpHandler): Target {
+  return {
+    name: `${engine}, ${handler === "fast" ? "fast path" : "stock adapter"}`,
+    engine,
+    handler,
+    skip: engine === "postgres" && !postgresUrl ? "no PostgreSQL" : undefined,
+    start: async () =>
+      startTestServer({
+        db: engine === "postgres" ? await freshPostgresDatabase() : undefined,
+        settings: { httpHandler: handler },
+      }),
+  };
+}
+
+/** Every engine behind every HTTP path: the contract suite runs on each. */
+export const targets: Target[] = [target("sqlite", "fast"), target("sqlite", "stock"), target("postgres", "fast"), target("postgres", "stock")];
+
+/** Every engine behind the default (fast) path: for the race, fault and fuzz tests. */
+export const engineTargets: Target[] = targets.filter((candidate) => candidate.handler === "fast");
 
 /** A describe block per target; `server()` is that target's running server. */
 export function describeContract(title: string, body: (server: () => TestServer) => void): void {

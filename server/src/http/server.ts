@@ -11,6 +11,7 @@ import { createContextInner } from "../context.ts";
 import type { Logger } from "../log.ts";
 import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
+import { createFastPath } from "./fast-path.ts";
 
 export interface HttpServerOptions {
   router: AppRouter;
@@ -20,6 +21,8 @@ export interface HttpServerOptions {
   token?: string;
   maxBodyBytes: number;
   maxBatchSize: number;
+  /** "fast": plain calls take the lean path (fast-path.ts), the rest the stock adapter; "stock": all stock. */
+  httpHandler: "fast" | "stock";
 }
 
 export interface ListenOptions extends HttpServerOptions {
@@ -56,27 +59,35 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
 }
 
-export function createRequestListener({ router, sessions, log, token, maxBodyBytes, maxBatchSize }: HttpServerOptions) {
+export function createRequestListener(options: HttpServerOptions) {
+  const { router, sessions, log, token, maxBodyBytes, maxBatchSize } = options;
   const requestIds = new WeakMap<IncomingMessage, string>();
   const authorized = bearerCheck(token);
+
+  const createContext = (req: IncomingMessage) => {
+    if (!authorized(req.headers.authorization)) {
+      throw new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" });
+    }
+    return createContextInner({ sessions, log, requestId: requestIds.get(req) });
+  };
+  const onError = ({ error, path, req }: { error: TRPCError; path: string | undefined; req: IncomingMessage }) => {
+    const requestId = requestIds.get(req);
+    if (error.code === "INTERNAL_SERVER_ERROR") log.error({ requestId, path, err: error.cause ?? error }, "internal error");
+    else log.debug({ requestId, path, code: error.code, message: error.message }, "request failed");
+  };
 
   const trpc = createHTTPHandler({
     router,
     basePath: "/trpc/",
     maxBodySize: maxBodyBytes,
     maxBatchSize,
-    createContext: ({ req }) => {
-      if (!authorized(req.headers.authorization)) {
-        throw new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" });
-      }
-      return createContextInner({ sessions, log, requestId: requestIds.get(req) });
-    },
-    onError({ error, path, req }) {
-      const requestId = requestIds.get(req);
-      if (error.code === "INTERNAL_SERVER_ERROR") log.error({ requestId, path, err: error.cause ?? error }, "internal error");
-      else log.debug({ requestId, path, code: error.code, message: error.message }, "request failed");
-    },
+    createContext: ({ req }) => createContext(req),
+    onError,
   });
+  const fast =
+    options.httpHandler === "fast"
+      ? createFastPath({ router, basePath: "/trpc/", maxBodyBytes, maxBatchSize, createContext, onError })
+      : () => false;
 
   async function health(res: ServerResponse): Promise<void> {
     try {
@@ -93,7 +104,7 @@ export function createRequestListener({ router, sessions, log, token, maxBodyByt
     res.setHeader("x-request-id", requestId);
     const url = req.url ?? "/";
     if (url === "/trpc" || url.startsWith("/trpc/") || url.startsWith("/trpc?")) {
-      trpc(req, res);
+      if (!fast(req, res)) trpc(req, res);
     } else if ((url === "/healthz" || url.startsWith("/healthz?")) && (req.method === "GET" || req.method === "HEAD")) {
       void health(res);
     } else {
