@@ -178,6 +178,18 @@ describeContract("session.create", (server) => {
     await expectConflict(client().session.create.mutate({ id }), id);
   });
 
+  it("decides duplicates within one batch too: the first create of an ID wins", async () => {
+    const [a, b] = [freshId(), freshId()];
+    const results = await Promise.allSettled([
+      client().session.create.mutate({ id: a, title: "first" }),
+      client().session.create.mutate({ id: b }),
+      client().session.create.mutate({ id: a, title: "second" }),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
+    await expectConflict(Promise.reject((results[2] as PromiseRejectedResult).reason), a);
+    expect((await client().session.get.query({ id: a })).title).toBe("first");
+  });
+
   it("creates several sessions sent in one batch independently", async () => {
     const ids = [freshId(), freshId(), freshId()];
     const taken = ids[1]!;

@@ -28,6 +28,12 @@ interface SessionRow {
   archived_at: number | null;
 }
 
+interface PendingInsert {
+  session: NewSession;
+  resolve(session: Session): void;
+  reject(error: unknown): void;
+}
+
 const COLUMNS = "id, parent_id, title, metadata, revision, created_at, updated_at, archived_at";
 
 // SQLite primary result codes (the low byte of an extended code).
@@ -155,38 +161,55 @@ export class SqliteSessionStore implements SessionStore {
     }
   }
 
+  /**
+   * Inserts are committed in groups: every insert asked for in one turn of the event loop (a
+   * batched request, or concurrent requests) shares one transaction, so one commit serves many
+   * creates. Each insert still succeeds or fails on its own (a constraint error aborts only its
+   * statement), and none is acknowledged before the commit.
+   */
   insert(session: NewSession): Promise<Session> {
-    return this.#call(() => {
-      const createdAt = session.createdAt.getTime();
-      try {
-        this.#insert.run(
-          session.id,
-          session.parentId,
-          session.title,
-          JSON.stringify(session.metadata),
-          createdAt,
-          createdAt,
-          session.createKey,
-        );
-      } catch (error) {
-        const code = (error as { errcode?: unknown }).errcode;
-        if (code === SQLITE_CONSTRAINT_PRIMARYKEY) throw new SessionConflictError(session.id);
-        if (code === SQLITE_CONSTRAINT_FOREIGNKEY && session.parentId) {
-          throw new SessionNotFoundError(session.parentId, "parent");
-        }
-        throw error;
-      }
-      return {
-        id: session.id,
-        title: session.title,
-        parentId: session.parentId,
-        metadata: session.metadata,
-        revision: 1,
-        createdAt: session.createdAt,
-        updatedAt: session.createdAt,
-        archivedAt: null,
-      };
+    return new Promise((resolve, reject) => {
+      if (this.#pendingInserts.push({ session, resolve, reject }) === 1) setImmediate(this.#flushInserts);
     });
+  }
+
+  readonly #pendingInserts: PendingInsert[] = [];
+
+  readonly #flushInserts = (): void => {
+    const group = this.#pendingInserts.splice(0);
+    let outcomes: (Session | Error)[];
+    try {
+      outcomes = group.length === 1 ? [this.#insertOne(group[0]!.session)] : this.#transaction(() => group.map(({ session }) => this.#insertOne(session)));
+    } catch (error) {
+      // The group as a whole failed (locked, read-only, disk full): nothing of it was committed.
+      const failure = unavailable(error) ?? error;
+      for (const pending of group) pending.reject(failure);
+      return;
+    }
+    outcomes.forEach((outcome, index) => (outcome instanceof Error ? group[index]!.reject(outcome) : group[index]!.resolve(outcome)));
+  };
+
+  /** One insert: the session, or the domain error its constraints gave; other errors are thrown. */
+  #insertOne(session: NewSession): Session | Error {
+    const createdAt = session.createdAt.getTime();
+    try {
+      this.#insert.run(session.id, session.parentId, session.title, JSON.stringify(session.metadata), createdAt, createdAt, session.createKey);
+    } catch (error) {
+      const code = (error as { errcode?: unknown }).errcode;
+      if (code === SQLITE_CONSTRAINT_PRIMARYKEY) return new SessionConflictError(session.id);
+      if (code === SQLITE_CONSTRAINT_FOREIGNKEY && session.parentId) return new SessionNotFoundError(session.parentId, "parent");
+      throw error;
+    }
+    return {
+      id: session.id,
+      title: session.title,
+      parentId: session.parentId,
+      metadata: session.metadata,
+      revision: 1,
+      createdAt: session.createdAt,
+      updatedAt: session.createdAt,
+      archivedAt: null,
+    };
   }
 
   get(id: string): Promise<Session | null> {
