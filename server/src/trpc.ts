@@ -9,6 +9,7 @@ import { transformer, type FieldErrors, type SessiondErrorData } from "@sessiond
 import { z } from "zod";
 import type { Context } from "./context.ts";
 import { RevisionMismatchError, SessionConflictError, SessionNotFoundError } from "./errors.ts";
+import { serialize } from "./wire-serializer.ts";
 
 const UNSENDABLE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
@@ -63,7 +64,8 @@ const serverTransformer = {
       return transformer.deserialize(payload as Parameters<typeof transformer.deserialize>[0]);
     },
   },
-  output: transformer,
+  // superjson's output, built directly for plain values (wire-serializer.ts).
+  output: { serialize, deserialize: transformer.deserialize },
 };
 
 const t = initTRPC.context<Context>().create({

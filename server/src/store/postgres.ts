@@ -186,7 +186,8 @@ export class PostgresSessionStore implements SessionStore {
       metadata: session.metadata,
       revision: 1,
       createdAt: session.createdAt,
-      updatedAt: session.createdAt,
+      // A Date of its own: one object in two fields would cost a referential-equality entry on the wire.
+      updatedAt: new Date(createdAt),
       archivedAt: null,
     };
   }

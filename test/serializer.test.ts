@@ -1,0 +1,71 @@
+/**
+ * The server's output serializer must produce exactly what superjson produces, byte for byte,
+ * whatever the value: its shortcut for plain values, and superjson itself for everything else.
+ */
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import superjson from "superjson";
+import { serialize } from "../server/src/wire-serializer.ts";
+
+/** Same output as superjson, or the same refusal (superjson throws on keys like "constructor"). */
+function sameAsSuperjson(value: unknown): void {
+  let expected: string;
+  try {
+    expected = JSON.stringify(superjson.serialize(value));
+  } catch (error) {
+    expect(() => serialize(value)).toThrow((error as Error).message);
+    return;
+  }
+  expect(JSON.stringify(serialize(value))).toBe(expected);
+}
+
+const date = fc.date({ min: new Date(0), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true });
+const session = fc.record({
+  id: fc.string(),
+  title: fc.string(),
+  parentId: fc.option(fc.string()),
+  metadata: fc.dictionary(fc.string(), fc.jsonValue()),
+  revision: fc.nat(),
+  createdAt: date,
+  updatedAt: date,
+  archivedAt: fc.option(date),
+});
+
+describe("the output serializer", () => {
+  it("matches superjson on sessions", () => {
+    fc.assert(fc.property(session, sameAsSuperjson), { numRuns: 2000, seed: 1 });
+  });
+
+  it("matches superjson on pages of sessions", () => {
+    fc.assert(
+      fc.property(fc.record({ items: fc.array(session, { maxLength: 20 }), nextCursor: fc.option(fc.string()) }), sameAsSuperjson),
+      { numRuns: 500, seed: 2 },
+    );
+  });
+
+  it("matches superjson on any value, including those it hands to superjson", () => {
+    fc.assert(
+      fc.property(
+        fc.anything({ withDate: true, withMap: true, withSet: true, withBigInt: true, withNullPrototype: true, withSparseArray: true }),
+        sameAsSuperjson,
+      ),
+      { numRuns: 3000, seed: 3 },
+    );
+  });
+
+  it.each([
+    ["a Date at the top", new Date(5)],
+    ["one Date object in two fields", (() => { const d = new Date(5); return { a: d, b: d }; })()],
+    ["one object in two places", (() => { const o = { x: 1 }; return { a: o, b: [o] }; })()],
+    ["-0", { n: -0 }],
+    ["NaN and Infinity", { a: Number.NaN, b: Number.POSITIVE_INFINITY }],
+    ["undefined fields", { a: undefined, b: [undefined] }],
+    ["an invalid Date", { d: new Date(Number.NaN) }],
+    ["a Date under a key with a dot", { "a.b": { when: new Date(7) } }],
+    ["a Date under a key with a backslash", { "a\\b": new Date(7) }],
+    ["a Map and a Set", { m: new Map([[1, 2]]), s: new Set([1]) }],
+    ["an error shape with undefined data", { message: "x", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400, path: undefined } }],
+  ])("matches superjson on %s", (_, value) => {
+    sameAsSuperjson(value);
+  });
+});
