@@ -138,8 +138,6 @@ export async function listen(options: ListenOptions): Promise<RunningHttpServer>
     },
     (req, res) => {
       if (closing) res.setHeader("connection", "close");
-      // A keep-alive connection whose request was in flight when the shutdown began is idle now.
-      res.once("finish", () => closing && server.closeIdleConnections());
       handle(req, res);
     },
   );
@@ -159,8 +157,12 @@ export async function listen(options: ListenOptions): Promise<RunningHttpServer>
       new Promise<void>((resolve, reject) => {
         closing = true;
         const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs);
+        // Keep-alive connections whose request was in flight when the shutdown began turn idle
+        // once answered: close them as they do (cheaper than a listener on every response).
+        const sweep = setInterval(() => server.closeIdleConnections(), 25);
         server.close((error) => {
           clearTimeout(timer);
+          clearInterval(sweep);
           if (error) reject(error);
           else resolve();
         });
