@@ -522,6 +522,12 @@ function checksOf(scenarios: Results["scenarios"]): Check[] {
   const loads = allLoads(scenarios);
   const failures = loads.reduce((sum, [, r]) => sum + r.non2xx + r.errors + r.timeouts, 0);
   checks.push({ name: "non-2xx, errors and timeouts over all loads", value: failures, target: "= 0", pass: failures === 0 });
+  if (scenarios.create) {
+    for (const r of scenarios.create.ratios) {
+      checks.push({ name: `create c${r.connections}: sessiond/raw`, value: r.sessiondOverRaw, target: "≥ 0.6", pass: r.sessiondOverRaw >= 0.6 });
+      checks.push({ name: `create c${r.connections}: sessiond/stock`, value: r.sessiondOverStock, target: "≥ 3", pass: r.sessiondOverStock >= 3 });
+    }
+  }
   if (scenarios.batch) {
     const t = scenarios.batch.target;
     checks.push({ name: `sessiond creates/s at ${t.batchSize} per request`, value: t.measured, target: "≥ 30000", pass: t.met });
