@@ -5,13 +5,11 @@
  * error's message is replaced (the log has the original, under the request ID).
  */
 import { initTRPC, TRPCError } from "@trpc/server";
-import { transformer, type FieldErrors, type SessiondErrorData } from "@sessiond/shared";
+import { UNSENDABLE_KEYS, transformer, type FieldErrors, type SessiondErrorData } from "@sessiond/shared";
 import { z } from "zod";
 import type { Context } from "./context.ts";
 import { RevisionMismatchError, SessionConflictError, SessionNotFoundError } from "./errors.ts";
 import { serialize } from "./wire-serializer.ts";
-
-const UNSENDABLE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Zod issues as field errors keyed by top-level field; unknown keys count as errors of their own field. */
 function inputErrors(error: z.ZodError): { fieldErrors: FieldErrors; formErrors: string[]; summary: string } {

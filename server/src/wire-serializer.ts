@@ -7,12 +7,12 @@
  * anything else (undefined, -0, NaN, Maps, shared references, keys superjson refuses, ...) is
  * handed to superjson itself. test/serializer.test.ts compares the two on generated values.
  */
+import { UNSENDABLE_KEYS } from "@sessiond/shared";
 import superjson from "superjson";
 
 type SuperJSONResult = ReturnType<typeof superjson.serialize>;
 
 const GIVE_UP = Symbol("not plain");
-const REFUSED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 interface Walk {
   values: Record<string, ["Date"]> | undefined;
@@ -58,7 +58,7 @@ function plain(value: unknown, path: string, walk: Walk): unknown {
   if (proto !== Object.prototype && proto !== null) return GIVE_UP;
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
-    if (REFUSED_KEYS.has(key)) return GIVE_UP;
+    if (UNSENDABLE_KEYS.has(key)) return GIVE_UP;
     const item = (value as Record<string, unknown>)[key];
     const escaped = path.startsWith(ESCAPED) || key.includes(".") || key.includes("\\");
     const result = plain(item, escaped ? ESCAPED : path === "" ? key : `${path}.${key}`, walk);

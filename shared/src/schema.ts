@@ -35,9 +35,10 @@ export type Metadata = { [key: string]: JsonValue };
 
 /**
  * Keys that superjson refuses to serialize (a prototype-pollution guard): a session holding one
- * could never be sent back. zod's record also silently drops `__proto__`. So they are rejected.
+ * could never be sent back, so metadata may not use them. zod's record also silently drops
+ * `__proto__`.
  */
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+export const UNSENDABLE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Depth of a JSON value and the first forbidden key in it, stopping early past the depth limit. */
 function inspectJson(value: unknown, maxDepth: number, depth = 0): { depth: number; forbiddenKey?: string } {
@@ -47,7 +48,7 @@ function inspectJson(value: unknown, maxDepth: number, depth = 0): { depth: numb
     // A `__proto__` key that a deserializer turned into a prototype shows only as one.
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return { depth: deepest, forbiddenKey: "__proto__" };
-    for (const key of Object.keys(value)) if (FORBIDDEN_KEYS.has(key)) return { depth: deepest, forbiddenKey: key };
+    for (const key of Object.keys(value)) if (UNSENDABLE_KEYS.has(key)) return { depth: deepest, forbiddenKey: key };
   }
   for (const child of Object.values(value)) {
     const inner = inspectJson(child, maxDepth, depth + 1);
