@@ -9,6 +9,7 @@ import type { Session } from "@sessiond/shared";
 import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { MIGRATIONS } from "./migrations.ts";
+import { COLUMNS, insertedSession, toSession, type SessionRow } from "./row.ts";
 import type { ListQuery, NewSession, SessionPatch, SessionStore } from "./types.ts";
 
 export interface PostgresStoreOptions {
@@ -18,18 +19,7 @@ export interface PostgresStoreOptions {
   log?: Logger;
 }
 
-interface SessionRow {
-  id: string;
-  parent_id: string | null;
-  title: string;
-  metadata: string;
-  revision: number;
-  created_at: number;
-  updated_at: number;
-  archived_at: number | null;
-}
 
-const COLUMNS = "id, parent_id, title, metadata, revision, created_at, updated_at, archived_at";
 /** Any constant: the advisory lock that serialises migrations across instances starting at once. */
 const MIGRATION_LOCK = 4_711_2026;
 const INT8_OID = 20;
@@ -39,18 +29,6 @@ const UNIQUE_VIOLATION = "23505";
 const FOREIGN_KEY_VIOLATION = "23503";
 const QUERY_CANCELED = "57014";
 
-function toSession(row: SessionRow): Session {
-  return {
-    id: row.id,
-    title: row.title,
-    parentId: row.parent_id,
-    metadata: JSON.parse(row.metadata),
-    revision: row.revision,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-    archivedAt: row.archived_at === null ? null : new Date(row.archived_at),
-  };
-}
 
 /** A database URL without its password, for messages and logs; anything else as it is. */
 export function redactUrl(url: string): string {
@@ -179,17 +157,7 @@ export class PostgresSessionStore implements SessionStore {
       if (code === FOREIGN_KEY_VIOLATION && session.parentId) throw new SessionNotFoundError(session.parentId, "parent");
       throw error;
     }
-    return {
-      id: session.id,
-      title: session.title,
-      parentId: session.parentId,
-      metadata: session.metadata,
-      revision: 1,
-      createdAt: session.createdAt,
-      // A Date of its own: one object in two fields would cost a referential-equality entry on the wire.
-      updatedAt: new Date(createdAt),
-      archivedAt: null,
-    };
+    return insertedSession(session);
   }
 
   async get(id: string): Promise<Session | null> {

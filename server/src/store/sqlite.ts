@@ -10,6 +10,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import type { Session } from "@sessiond/shared";
 import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
 import { MIGRATIONS } from "./migrations.ts";
+import { COLUMNS, insertedSession, toSession, type SessionRow } from "./row.ts";
 import type { ListQuery, NewSession, SessionPatch, SessionStore } from "./types.ts";
 
 export interface SqliteStoreOptions {
@@ -17,16 +18,6 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-interface SessionRow {
-  id: string;
-  parent_id: string | null;
-  title: string;
-  metadata: string;
-  revision: number;
-  created_at: number;
-  updated_at: number;
-  archived_at: number | null;
-}
 
 interface PendingInsert {
   session: NewSession;
@@ -34,7 +25,6 @@ interface PendingInsert {
   reject(error: unknown): void;
 }
 
-const COLUMNS = "id, parent_id, title, metadata, revision, created_at, updated_at, archived_at";
 
 // SQLite primary result codes (the low byte of an extended code).
 const SQLITE_BUSY = 5;
@@ -46,18 +36,6 @@ const SQLITE_CANTOPEN = 14;
 const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
 const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
 
-function toSession(row: SessionRow): Session {
-  return {
-    id: row.id,
-    title: row.title,
-    parentId: row.parent_id,
-    metadata: JSON.parse(row.metadata),
-    revision: row.revision,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-    archivedAt: row.archived_at === null ? null : new Date(row.archived_at),
-  };
-}
 
 /** Engine errors that mean "not now" rather than "wrong": the caller may retry. */
 function unavailable(error: unknown): StoreUnavailableError | null {
@@ -200,17 +178,7 @@ export class SqliteSessionStore implements SessionStore {
       if (code === SQLITE_CONSTRAINT_FOREIGNKEY && session.parentId) return new SessionNotFoundError(session.parentId, "parent");
       throw error;
     }
-    return {
-      id: session.id,
-      title: session.title,
-      parentId: session.parentId,
-      metadata: session.metadata,
-      revision: 1,
-      createdAt: session.createdAt,
-      // A Date of its own: one object in two fields would cost a referential-equality entry on the wire.
-      updatedAt: new Date(createdAt),
-      archivedAt: null,
-    };
+    return insertedSession(session);
   }
 
   get(id: string): Promise<Session | null> {
