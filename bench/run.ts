@@ -48,47 +48,31 @@ const only = new Set<Scenario>(
   flags.only ? (flags.only.split(",").map((s) => s.trim()) as Scenario[]).filter((s) => SCENARIOS.includes(s)) : SCENARIOS,
 );
 
-/** Every knob of the run, recorded in the JSON. */
+/** Every knob of the full run, recorded in the JSON; quick mode shortens the loads. */
+const fullSettings = {
+  /** sessiond needs about 4 s under load to reach its steady speed (JIT); raw needs none. */
+  warmupS: 5,
+  /** Warm-up before a second load of the same kind (another connection count or batch size). */
+  rewarmS: 2,
+  durationS: 10,
+  rounds: 5,
+  createConnections: [10, 64],
+  batchSizes: [10, 100],
+  batchConnections: 10,
+  readConnections: 10,
+  readSeedRows: 10_000,
+  readIds: 1000,
+  growthSizes: [10_000, 100_000, 1_000_000],
+  /** Quick mode seeds 1M only if the 100k seed predicts it within this. */
+  growthSeedBudgetS: Infinity,
+  growthConnections: 10,
+  idsPerRound: 500_000,
+  idRounds: 10,
+  biasIds: 200_000,
+};
 const settings = quick
-  ? {
-      /** sessiond needs about 4 s under load to reach its steady speed (JIT); raw needs none. */
-      warmupS: 3,
-      /** Warm-up before a second load of the same kind (another connection count or batch size). */
-      rewarmS: 1,
-      durationS: 3,
-      rounds: 3,
-      createConnections: [10, 64],
-      batchSizes: [10, 100],
-      batchConnections: 10,
-      readConnections: 10,
-      readSeedRows: 10_000,
-      readIds: 1000,
-      growthSizes: [10_000, 100_000, 1_000_000],
-      /** Quick mode seeds 1M only if the 100k seed predicts it within this. */
-      growthSeedBudgetS: 20,
-      growthConnections: 10,
-      idsPerRound: 200_000,
-      idRounds: 5,
-      biasIds: 200_000,
-    }
-  : {
-      warmupS: 5,
-      rewarmS: 2,
-      durationS: 10,
-      rounds: 5,
-      createConnections: [10, 64],
-      batchSizes: [10, 100],
-      batchConnections: 10,
-      readConnections: 10,
-      readSeedRows: 10_000,
-      readIds: 1000,
-      growthSizes: [10_000, 100_000, 1_000_000],
-      growthSeedBudgetS: Infinity,
-      growthConnections: 10,
-      idsPerRound: 500_000,
-      idRounds: 10,
-      biasIds: 200_000,
-    };
+  ? { ...fullSettings, warmupS: 3, rewarmS: 1, durationS: 3, rounds: 3, growthSeedBudgetS: 20, idsPerRound: 200_000, idRounds: 5 }
+  : fullSettings;
 
 const CREATE_PATH = "/trpc/session.create";
 const CREATE_BODY = '{"json":{}}';

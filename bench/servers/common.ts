@@ -1,3 +1,6 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
 /**
  * What every bench server entry shares: the --db argument, the URL line on stdout that the parent
  * waits for, RSS on request over the IPC channel (bench only, never in the product), and a clean
@@ -48,4 +51,17 @@ export function announce(url: string, close: () => Promise<void>): void {
   process.on("SIGINT", stop);
   process.on("disconnect", stop);
   process.stdout.write(`${JSON.stringify({ url })}\n`);
+}
+
+/** Listens on a free loopback port and announces it; `closeRest` then closes what the server used. */
+export async function listenAndAnnounce(server: Server, closeRest: () => Promise<void> | void): Promise<void> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  announce(`http://127.0.0.1:${port}`, async () => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await closeRest();
+  });
 }

@@ -3,11 +3,10 @@
  * connection settings, and nothing else (no tRPC, no validation, no superjson).
  */
 import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { DatabaseSync } from "node:sqlite";
 import { openStore } from "@sessiond/server";
 import { generateSessionId } from "@sessiond/shared";
-import { announce, dbArg } from "./common.ts";
+import { dbArg, listenAndAnnounce } from "./common.ts";
 
 const path = dbArg();
 // Open once through the product so the schema is migrated exactly as sessiond would.
@@ -43,12 +42,4 @@ const server = createServer((req, res) => {
     answer(res, 200, `{"id":"${id}","createdAt":${now}}`);
   });
 });
-await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-const { port } = server.address() as AddressInfo;
-announce(`http://127.0.0.1:${port}`, async () => {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-  db.close();
-});
+await listenAndAnnounce(server, () => db.close());

@@ -148,7 +148,7 @@ describeContract("session.create", (server) => {
     ["a string", "meta"],
     ["null", null],
     ["holding a Date", { at: new Date() }],
-    ["holding undefined-free NaN", { n: Number.NaN }],
+    ["holding NaN", { n: Number.NaN }],
     ["larger than the limit", { blob: "x".repeat(LIMITS.metadataMaxBytes) }],
     ["nested too deep", JSON.parse(`${'{"a":'.repeat(LIMITS.metadataMaxDepth + 1)}1${"}".repeat(LIMITS.metadataMaxDepth + 1)}`)],
   ])("rejects metadata that is %s as BAD_REQUEST with fieldErrors.metadata, writing nothing", async (_, metadata) => {
