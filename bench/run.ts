@@ -36,6 +36,7 @@ const { values: flags } = parseArgs({
     smoke: { type: "boolean", default: false },
     only: { type: "string" },
     profile: { type: "boolean", default: false },
+    "profile-loads": { type: "string" },
     "wait-quiet": { type: "string" },
   },
 });
@@ -580,7 +581,8 @@ async function main(): Promise<void> {
   if (flags.profile) {
     const db = freshDb("profile");
     await migrate(db);
-    await profileSessiond(db, join(BENCH_DIR, "results", "tmp"), { durationS: settings.durationS * 2, warmupS: settings.warmupS });
+    const loads = flags["profile-loads"]?.split(",").map((name) => name.trim());
+    await profileSessiond(db, join(BENCH_DIR, "results", "tmp"), { durationS: settings.durationS * 2, warmupS: settings.warmupS }, loads);
     return;
   }
   const scenarios: Results["scenarios"] = {};
