@@ -24,24 +24,38 @@ interface RatioRow {
   value: number;
   target: string;
   meaning: string;
+  /** For a ratio between two alternating loads: the lowest and highest ratio of one round's req/s. */
+  rounds?: [number, number];
   /** Only for targets: did the ratio meet it? */
   pass?: boolean;
 }
 
 /** sessiond over each baseline, with its target where it has one. */
-function baselineRows(operation: Operation, label: string, over: RatiosOver): RatioRow[] {
+function baselineRows(operation: Operation, label: string, over: RatiosOver, runs: { server: string; roundRps: number[] }[]): RatioRow[] {
+  const roundsOf = (server: string) => runs.find((run) => run.server === server)?.roundRps ?? [];
   return BASELINES.map((baseline) => {
     const target = targetOf(operation, baseline);
     const value = over[baseline];
-    return { name: `${label}: sessiond / ${baseline}`, value, target: target === null ? "–" : `≥ ${target}`, meaning: BASELINE_MEANING[baseline], ...(target === null ? {} : { pass: value >= target }) };
+    const theirs = roundsOf(baseline);
+    const perRound = roundsOf("sessiond").map((rps, i) => rps / theirs[i]!).filter(Number.isFinite);
+    return {
+      name: `${label}: sessiond / ${baseline}`,
+      value,
+      target: target === null ? "–" : `≥ ${target}`,
+      meaning: BASELINE_MEANING[baseline],
+      ...(target === null ? {} : { pass: value >= target }),
+      ...(perRound.length > 1 ? { rounds: [Math.min(...perRound), Math.max(...perRound)] as [number, number] } : {}),
+    };
   });
 }
 
 export function ratioRows(results: Results): RatioRow[] {
   const s = results.scenarios;
   const rows: RatioRow[] = [];
-  for (const r of s.create?.ratios ?? []) rows.push(...baselineRows("create", `create c${r.connections}`, r.sessiondOver));
-  for (const r of s.read?.ratios ?? []) rows.push(...baselineRows(r.endpoint, r.endpoint, r.sessiondOver));
+  for (const r of s.create?.ratios ?? []) {
+    rows.push(...baselineRows("create", `create c${r.connections}`, r.sessiondOver, s.create!.runs.filter((run) => run.connections === r.connections)));
+  }
+  for (const r of s.read?.ratios ?? []) rows.push(...baselineRows(r.endpoint, r.endpoint, r.sessiondOver, s.read!.runs.filter((run) => run.endpoint === r.endpoint)));
   for (const r of s.batch?.ratios ?? []) {
     rows.push({ name: `batch ${r.batchSize}: sessiond / stock`, value: r.sessiondOverStock, target: "–", meaning: "creates/s" });
   }
@@ -84,8 +98,14 @@ export function markdown(results: Results, level = 2): string {
     out.push(`**Scenario ${f.scenario} failed:**\n\n\`\`\`\n${f.error}\n\`\`\``);
   }
   out.push(`${h} Ratios\n\n${table(
-    ["ratio", "value", "target", "of"],
-    ratioRows(results).map((r) => [r.name, `**${fmt(r.value, 2)}**${r.pass === undefined ? "" : r.pass ? " ✓" : " ✗"}`, r.target, r.meaning]),
+    ["ratio", "value", "target", "per round", "of"],
+    ratioRows(results).map((r) => [
+      r.name,
+      `**${fmt(r.value, 2)}**${r.pass === undefined ? "" : r.pass ? " ✓" : " ✗"}`,
+      r.target,
+      r.rounds ? `${fmt(r.rounds[0], 2)}–${fmt(r.rounds[1], 2)}` : "–",
+      r.meaning,
+    ]),
   )}`);
 
   if (s.create) {
