@@ -181,6 +181,7 @@ describe("slow clients", () => {
       let otherClosed = false;
       other.on("close", () => (otherClosed = true));
       other.on("error", () => undefined);
+      other.resume(); // read, so that the server's close is seen
       other.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
       const opened = Date.now();
       const received = await ours.closed;
