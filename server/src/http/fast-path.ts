@@ -81,7 +81,7 @@ function inputReader(router: AnyTRPCRouter, isBatch: boolean, paths: string[], s
  * The body as text, or undefined when it exceeds `limit` bytes (reading stops there). A fetch
  * Request decodes UTF-8 without a byte-order mark, and so does this.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+export function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -12,6 +12,7 @@ import type { Logger } from "../log.ts";
 import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
 import { createFastPath } from "./fast-path.ts";
+import { createRestHandler } from "./rest.ts";
 
 export interface HttpServerOptions {
   router: AppRouter;
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   maxBatchSize: number;
   /** "fast": plain calls take the lean path (fast-path.ts), the rest the stock adapter; "stock": all stock. */
   httpHandler: "fast" | "stock";
+  /** The server's version, for the OpenAPI document. */
+  version?: string;
 }
 
 export interface ListenOptions extends HttpServerOptions {
@@ -88,6 +91,7 @@ export function createRequestListener(options: HttpServerOptions) {
     options.httpHandler === "fast"
       ? createFastPath({ router, basePath: "/trpc/", maxBodyBytes, maxBatchSize, createContext, onError })
       : () => false;
+  const rest = createRestHandler({ router, maxBodyBytes, createContext, onError, version: options.version ?? "0.0.0" });
 
   async function health(res: ServerResponse): Promise<void> {
     try {
@@ -105,6 +109,8 @@ export function createRequestListener(options: HttpServerOptions) {
     const url = req.url ?? "/";
     if (url === "/trpc" || url.startsWith("/trpc/") || url.startsWith("/trpc?")) {
       if (!fast(req, res)) trpc(req, res);
+    } else if (rest(req, res)) {
+      // REST routes and the OpenAPI document (rest.ts)
     } else if ((url === "/healthz" || url.startsWith("/healthz?")) && (req.method === "GET" || req.method === "HEAD")) {
       void health(res);
     } else {
