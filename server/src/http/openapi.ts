@@ -32,7 +32,12 @@ function describe(schema: z.ZodType, io: "input" | "output"): JsonSchema {
 
 const JSON_VALUE_REF = "#/components/schemas/JsonValue";
 /** zod's schema of any JSON value (metadata's values), its self-reference pointed at the component. */
-const JSON_VALUE = JSON.stringify(describe(z.json(), "output")).replaceAll('"$ref":"#"', `"$ref":"${JSON_VALUE_REF}"`);
+const ZOD_JSON_VALUE = JSON.stringify(describe(z.json(), "output")).replaceAll('"$ref":"#"', `"$ref":"${JSON_VALUE_REF}"`);
+/**
+ * The component says the same without recursion: in a JSON body every value is a JSON value. (The
+ * recursive form makes generated TypeScript types refer to themselves, which tsc refuses.)
+ */
+const JSON_VALUE = { description: "any JSON value" };
 
 /**
  * Moves a schema's local `$defs` into the document's components. The only shared definition zod
@@ -46,7 +51,7 @@ function hoistDefs(schema: JsonSchema): JsonSchema {
   for (const [name, def] of Object.entries(defs)) {
     const local = `"$ref":"#/$defs/${name}"`;
     const body = JSON.stringify(def).replaceAll(local, `"$ref":"${JSON_VALUE_REF}"`);
-    if (body !== JSON_VALUE) throw new Error(`openapi: unexpected shared schema ${name}: ${body}`);
+    if (body !== ZOD_JSON_VALUE) throw new Error(`openapi: unexpected shared schema ${name}: ${body}`);
     text = text.replaceAll(local, `"$ref":"${JSON_VALUE_REF}"`);
   }
   return JSON.parse(text) as JsonSchema;
@@ -158,7 +163,7 @@ export function createOpenApiDocument(router: AnyTRPCRouter, version: string) {
     Session: hoistDefs(describe(SessionSchema, "output")),
     SessionPage: hoistDefs(describe(SessionPageSchema, "output")),
     DeleteResult: hoistDefs(describe(DeleteSessionOutputSchema, "output")),
-    JsonValue: JSON.parse(JSON_VALUE) as JsonSchema,
+    JsonValue: JSON_VALUE,
   };
   for (const [name, , schema] of Object.values(ERRORS)) schemas[`${name}Error`] = schema;
 
