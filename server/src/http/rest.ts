@@ -95,6 +95,7 @@ function ifMatchRevision(header: string | undefined): Record<string, unknown> {
 }
 
 const COLLECTION: Record<string, Call> = {
+  GET: { procedure: "session.list", type: "query", input: ({ query }) => queryInput(query) },
   POST: {
     procedure: "session.create",
     type: "mutation",
@@ -104,7 +105,6 @@ const COLLECTION: Record<string, Call> = {
       return bodyInput(body, typeof key === "string" ? { idempotencyKey: key } : {});
     },
   },
-  GET: { procedure: "session.list", type: "query", input: ({ query }) => queryInput(query) },
 };
 
 const ITEM: Record<string, Call> = {
