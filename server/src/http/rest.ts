@@ -140,6 +140,9 @@ function route(pathname: string): { calls: Record<string, Call>; id?: string } |
   return null;
 }
 
+/** Shared by every request without a query string (never written to). */
+const NO_QUERY: URLSearchParams = new URLSearchParams();
+
 function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;
   const semicolon = header.indexOf(";");
@@ -236,7 +239,7 @@ export function createRestHandler<TRouter extends AnyTRPCRouter>(options: RestOp
       sendError(req, res, error, { path: pathname, type: "query" }, { allow });
       return true;
     }
-    const query = new URLSearchParams(queryAt === -1 ? "" : url.slice(queryAt + 1));
+    const query = queryAt === -1 ? NO_QUERY : new URLSearchParams(url.slice(queryAt + 1));
     respond(req, res, call, found.id, query).catch((error: unknown) => {
       // Only reading the request can fail here (the client went away); there is nobody to answer.
       if (!res.headersSent) res.destroy(error instanceof Error ? error : undefined);
