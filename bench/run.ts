@@ -214,7 +214,7 @@ async function scenarioCreate(): Promise<CreateScenario> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scenario 6: create over REST (POST /session, plain JSON) vs over tRPC, on one sessiond.
+// Scenario 7: create over REST (POST /session, plain JSON) vs over tRPC, on one sessiond.
 
 interface RestScenario {
   runs: (LoadResult & { route: "rest" | "trpc" })[];
@@ -222,7 +222,7 @@ interface RestScenario {
 }
 
 async function scenarioRest(): Promise<RestScenario> {
-  log("scenario 6: create over REST vs over tRPC, one sessiond");
+  log("scenario 7: create over REST vs over tRPC, one sessiond");
   const server = await startServer("sessiond", freshDb("rest"));
   try {
     await smoke(server, REST_CREATE_PATH, postJson(REST_CREATE_BODY), createdOk);
