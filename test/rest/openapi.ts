@@ -109,6 +109,8 @@ export interface components {
             httpStatus: number;
             /** @description the x-request-id the server logged this error under */
             requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
             /** @description each bad input field mapped to its messages */
             fieldErrors: {
                 [key: string]: string[];
@@ -134,6 +136,8 @@ export interface components {
             httpStatus: number;
             /** @description the x-request-id the server logged this error under */
             requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
             /** @description each bad input field mapped to its messages */
             fieldErrors?: {
                 [key: string]: string[];
@@ -159,6 +163,8 @@ export interface components {
             httpStatus: number;
             /** @description the x-request-id the server logged this error under */
             requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
             /** @description each bad input field mapped to its messages */
             fieldErrors?: {
                 [key: string]: string[];
@@ -184,6 +190,8 @@ export interface components {
             httpStatus: number;
             /** @description the x-request-id the server logged this error under */
             requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
             /** @description each bad input field mapped to its messages */
             fieldErrors?: {
                 [key: string]: string[];
@@ -209,6 +217,8 @@ export interface components {
             httpStatus: number;
             /** @description the x-request-id the server logged this error under */
             requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
             /** @description each bad input field mapped to its messages */
             fieldErrors?: {
                 [key: string]: string[];
@@ -234,6 +244,8 @@ export interface components {
             httpStatus: number;
             /** @description the x-request-id the server logged this error under */
             requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
             /** @description each bad input field mapped to its messages */
             fieldErrors?: {
                 [key: string]: string[];
@@ -259,6 +271,8 @@ export interface components {
             httpStatus: number;
             /** @description the x-request-id the server logged this error under */
             requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
             /** @description each bad input field mapped to its messages */
             fieldErrors?: {
                 [key: string]: string[];
@@ -284,6 +298,8 @@ export interface components {
             httpStatus: number;
             /** @description the x-request-id the server logged this error under */
             requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
             /** @description each bad input field mapped to its messages */
             fieldErrors?: {
                 [key: string]: string[];
@@ -309,6 +325,8 @@ export interface components {
             httpStatus: number;
             /** @description the x-request-id the server logged this error under */
             requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
             /** @description each bad input field mapped to its messages */
             fieldErrors?: {
                 [key: string]: string[];
@@ -334,6 +352,8 @@ export interface components {
             httpStatus: number;
             /** @description the x-request-id the server logged this error under */
             requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
             /** @description each bad input field mapped to its messages */
             fieldErrors?: {
                 [key: string]: string[];

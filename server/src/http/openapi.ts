@@ -82,6 +82,7 @@ function errorSchema(code: string, kind?: "fieldErrors" | "conflict" | "notFound
       message: { type: "string" },
       httpStatus: { type: "integer" },
       requestId: { type: "string", description: "the x-request-id the server logged this error under" },
+      path: { type: "string", description: "the route that failed, e.g. /session/{id}" },
       ...kinds,
     },
     required,
