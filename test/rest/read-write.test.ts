@@ -59,11 +59,13 @@ describeRest("GET /session/{id}", (target) => {
     expect(expectRestError(await rest().GET("/session/{id}", { params: { path: { id } } }), 404, "NOT_FOUND").notFound.id).toBe(id);
   });
 
-  it("answers 400 for an invalid ID, and for unknown query parameters", async () => {
+  it("answers 400 for an invalid ID, for unknown query parameters, and for an ID in the query too", async () => {
     expect(expectRestError(await rest().GET("/session/{id}", { params: { path: { id: "ses_123" } } }), 400, "BAD_REQUEST").fieldErrors.id).toBeDefined();
     const { id } = await create(rest());
     const unknown = await rest().GET("/session/{id}", { params: { path: { id }, query: { sort: "asc" } as never } });
     expect(expectRestError(unknown, 400, "BAD_REQUEST").fieldErrors.sort).toBeDefined();
+    const twice = await rest().GET("/session/{id}", { params: { path: { id }, query: { id: freshId() } as never } });
+    expect(expectRestError(twice, 400, "BAD_REQUEST").fieldErrors.id).toEqual(["id comes from the path, not the query"]);
   });
 });
 

@@ -42,6 +42,7 @@ function accepted(method: string, path: string, headers: Record<string, string>,
     id = parts[2];
   }
   const query = queryFields(url.searchParams);
+  if (id !== undefined && url.searchParams.has("id")) return false; // the ID comes from the path only
   let parsed: unknown;
   if (method === "POST" || method === "PATCH") {
     if (body && headers["content-type"] !== "application/json") return false;

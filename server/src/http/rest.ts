@@ -60,6 +60,7 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 function queryInput(query: URLSearchParams, fields: Record<string, unknown> = {}): Record<string, unknown> {
   const values = new Map<string, unknown[]>();
   for (const [key, text] of query) {
+    if (Object.hasOwn(fields, key)) throw new InvalidInputError(`${key} comes from the path, not the query`, key);
     const value = /^-?\d+(\.\d+)?$/.test(text) && key !== "cursor" ? Number(text) : text === "true" ? true : text === "false" ? false : text;
     values.set(key, [...(values.get(key) ?? []), value]);
   }
