@@ -109,8 +109,39 @@ describeRest("POST /session", (target) => {
     ["a control character", "line\nbreak"],
     ["a NUL", "nul\u0000"],
     ["a lone surrogate", "broken \ud800"],
+    ["a C1 control character (U+009B, the terminal's CSI)", "red \u009b31m"],
+    ["a C1 next-line (U+0085)", "two\u0085lines"],
+    ["a right-to-left override (U+202E)", "invoice \u202egnp.exe"],
+    ["a first-strong isolate (U+2068)", "a\u2068b"],
   ])("refuses a title that is %s", async (_, title) => {
     expect(expectRestError(await create({ title }), 400, "BAD_REQUEST").fieldErrors.title).toBeDefined();
+  });
+
+  it("accepts right-to-left text and the plain direction marks", async () => {
+    const title = "שלום \u200fعالم\u200e \u061c";
+    expect((await create({ title })).data!.title).toBe(title);
+  });
+
+  it.each([
+    ["a C1 control character", "key\u009b"],
+    ["a bidirectional override", "key\u202d"],
+  ])("refuses an idempotency key with %s", async (_, idempotencyKey) => {
+    expect(expectRestError(await create({ id: freshId(), idempotencyKey }), 400, "BAD_REQUEST").fieldErrors.idempotencyKey).toBeDefined();
+  });
+
+  it("refuses a session that would be its own parent as 400 with fieldErrors.parentId, writing nothing", async () => {
+    const before = await stored();
+    const id = freshId();
+    const error = expectRestError(await create({ id, parentId: id }), 400, "BAD_REQUEST");
+    expect(error.fieldErrors.parentId!.join(" ")).toContain("own parent");
+    expect(await stored()).toEqual(before);
+  });
+
+  it("answers a create with the metadata a later read returns, when the body says -0", async () => {
+    const body = '{"metadata":{"zero":-0,"list":[-0,1],"nested":{"z":-0}}}';
+    const created = (await rest().POST("/session", { body: {}, bodySerializer: () => body })).data!;
+    expect(created.metadata).toEqual({ zero: 0, list: [0, 1], nested: { z: 0 } });
+    expect((await get(created.id)).data).toEqual(created);
   });
 
   it("accepts a title of the maximum length", async () => {
