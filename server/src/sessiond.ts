@@ -21,7 +21,7 @@ export async function startSessiond(config: ServerConfig, log: Logger): Promise<
   const limits = limitsOf(config);
   const sessions = createSessionService(store, { version: VERSION, limits });
   try {
-    const http = await listen({ ...config, router: createAppRouter(limits), sessions, log });
+    const http = await listen({ ...config, router: createAppRouter(limits), sessions, log, version: VERSION });
     return {
       url: http.url,
       sessions,

@@ -22,6 +22,7 @@ import { checkBatchInput, parseJson } from "../wire/decode.ts";
 import { isJsonContentType, readBody } from "./body.ts";
 import { createFastPath, type TRPCCall } from "./fast-path.ts";
 import { serveInOrder } from "./in-order.ts";
+import { createRestHandler } from "./rest.ts";
 import { writeTRPCError } from "./trpc-response.ts";
 
 export interface HttpServerOptions {
@@ -36,6 +37,8 @@ export interface HttpServerOptions {
   maxSessionsPerRequest: number;
   /** "fast": plain calls take the lean path (fast-path.ts), the rest the stock adapter; "stock": all stock. */
   httpHandler: "fast" | "stock";
+  /** The server's version, for the OpenAPI document. */
+  version?: string;
 }
 
 export interface ListenOptions extends HttpServerOptions {
@@ -106,6 +109,14 @@ export function createRequestListener(options: HttpServerOptions) {
     onError,
   });
   const fast = options.httpHandler === "fast" ? createFastPath({ router, onError }) : () => false;
+  const rest = createRestHandler({
+    router,
+    maxBodyBytes,
+    authorized: (req) => authorized(req.headers.authorization),
+    createContext: (requestId) => createContextInner({ sessions, requestId, maxReads: maxSessionsPerRequest }),
+    onError,
+    version: options.version ?? "0.0.0",
+  });
 
   async function serveTRPC(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const url = req.url ?? "/";
@@ -181,6 +192,8 @@ export function createRequestListener(options: HttpServerOptions) {
         // Only reading the request can fail here (the client went away); there is nobody to answer.
         if (!res.headersSent) res.destroy(error instanceof Error ? error : undefined);
       });
+    } else if (rest(req, res, requestId)) {
+      // The REST routes and the OpenAPI document (rest.ts).
     } else if (path === "/healthz") {
       if (req.method === "GET" || req.method === "HEAD") void health(res, requestId);
       else sendJson(res, 405, { error: `method ${req.method} not allowed`, path, requestId }, { allow: "GET, HEAD" });
