@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["shared/test/**/*.test.ts", "server/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["shared/test/**/*.test.ts", "shared/src/**/*.test.ts", "server/src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
