@@ -5,6 +5,7 @@ import { createContextInner } from "../context.ts";
 import { createAppRouter } from "../router.ts";
 import { createSessionService } from "../session/service.ts";
 import { SqliteSessionStore } from "../store/sqlite.ts";
+import { publicProcedure, router as makeRouter } from "../trpc.ts";
 import { createFastPath, type TRPCCall } from "./fast-path.ts";
 
 const router = createAppRouter();
@@ -24,8 +25,18 @@ function response() {
   const written: { status?: number; headers?: Record<string, unknown>; body?: string } = {};
   let done!: () => void;
   const ended = new Promise<void>((resolve) => (done = resolve));
+  const listeners: Record<string, (() => void)[]> = {};
   const res = {
     headersSent: false,
+    writableEnded: false,
+    once(event: string, listener: () => void) {
+      (listeners[event] ??= []).push(listener);
+      return res;
+    },
+    /** The client goes away before the answer. */
+    hangUp() {
+      for (const listener of listeners.close ?? []) listener();
+    },
     writeHead(status: number, headers: Record<string, unknown>) {
       written.status = status;
       written.headers = headers;
@@ -33,10 +44,11 @@ function response() {
     },
     end(body: string) {
       written.body = body;
+      res.writableEnded = true;
       done();
     },
   };
-  return { res: res as unknown as ServerResponse, written, ended };
+  return { res: res as unknown as ServerResponse & { hangUp(): void }, written, ended };
 }
 
 describe("the fast path's routing decision", () => {
@@ -62,5 +74,28 @@ describe("the fast path's routing decision", () => {
     expect(written.status).toBe(200);
     expect(written.headers).toMatchObject({ vary: "trpc-accept, accept", "content-type": "application/json" });
     expect(JSON.parse(written.body!)).toEqual({ result: { data: { json: { status: "ok", engine: "sqlite", version: "1.2.3" } } } });
+  });
+});
+
+describe("the fast path's abort signal", () => {
+  it("aborts a call's signal when the client goes away before the answer, as the stock adapter does", async () => {
+    let seen: AbortSignal | undefined;
+    const waiting = makeRouter({
+      wait: publicProcedure.query(
+        ({ signal }) =>
+          new Promise<boolean>((resolve) => {
+            seen = signal;
+            signal?.addEventListener("abort", () => resolve(true));
+          }),
+      ),
+    });
+    const path = createFastPath({ router: waiting, onError: () => undefined });
+    const { res, ended } = response();
+    expect(path(request("GET"), res, call(["wait"]))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen?.aborted).toBe(false);
+    res.hangUp();
+    await ended;
+    expect(seen?.aborted).toBe(true);
   });
 });
