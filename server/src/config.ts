@@ -28,6 +28,15 @@ export function storeLocation(db: string): { engine: "sqlite"; path: string } | 
   return { engine: "sqlite", path: db };
 }
 
+/** A database URL without its password, for messages and logs; anything else as it is. */
+export function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (!parsed.password) return url;
+  parsed.password = "***";
+  return parsed.toString();
+}
+
 export function defaultDbPath(): string {
   return join(envPaths("sessiond", { suffix: "" }).data, "sessiond.db");
 }
@@ -56,6 +65,11 @@ const SETTINGS = {
     schema: z.string().min(16, "must be at least 16 characters").optional(),
     env: ["SESSIOND_TOKEN"],
     help: "require `Authorization: Bearer <token>` on every call",
+  },
+  accessLogSample: {
+    schema: z.coerce.number().min(0).max(1).default(1),
+    env: ["SESSIOND_ACCESS_LOG_SAMPLE"],
+    help: "share of requests that get an access log line at info: 1 every one, 0.01 one in a hundred, 0 none",
   },
   logLevel: {
     schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/server/testing";
-import type { Session } from "@sessiond/shared";
+import { DatabaseSync } from "node:sqlite";
+import pg from "pg";
 import { createDatabase } from "./postgres.ts";
 
 export type Engine = "sqlite" | "postgres";
@@ -50,7 +51,7 @@ export const targets: Target[] = [target("sqlite", "fast"), target("sqlite", "st
 export const engineTargets: Target[] = targets.filter((candidate) => candidate.handler === "fast");
 
 /** A describe block per target; `server()` is that target's running server. */
-export function describeContract(title: string, body: (server: () => TestServer) => void): void {
+export function describeContract(title: string, body: (server: () => TestServer, target: Target) => void): void {
   describe.each(targets)(`${title} [$name]`, (target) => {
     if (target.skip) return void it.skip(`skipped: ${target.skip}`);
     let running: TestServer | undefined;
@@ -63,11 +64,26 @@ export function describeContract(title: string, body: (server: () => TestServer)
     body(() => {
       if (!running) throw new Error("the target server is not running");
       return running;
-    });
+    }, target);
   });
 }
 
-/** Every stored session, read straight from the store: to show that a rejected call changed nothing. */
-export async function storedSessions(server: TestServer): Promise<Session[]> {
-  return server.sessions.store.list({ limit: 1_000_000, after: null });
+/** Every stored session row, read straight from the database: to show that a rejected call changed nothing. */
+export async function storedSessions(server: TestServer): Promise<Record<string, unknown>[]> {
+  const sql = "SELECT * FROM session ORDER BY id";
+  if (server.db.startsWith("postgres")) {
+    const client = new pg.Client({ connectionString: server.db });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new DatabaseSync(server.db, { readOnly: true });
+  try {
+    return db.prepare(sql).all().map((row) => ({ ...row }));
+  } finally {
+    db.close();
+  }
 }

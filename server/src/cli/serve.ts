@@ -1,8 +1,7 @@
 /** `sessiond serve`: run the server until SIGTERM or SIGINT, then shut down gracefully. */
-import { ConfigError, isLoopback, resolveConfig, type ServerFlags } from "../config.ts";
+import { ConfigError, isLoopback, redactUrl, resolveConfig, storeLocation, type ServerFlags } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { startSessiond } from "../sessiond.ts";
-import { redactUrl } from "../store/postgres.ts";
 
 /** Resolves with the process exit code. */
 export async function serve(flags: ServerFlags): Promise<number> {
@@ -21,6 +20,12 @@ export async function serve(flags: ServerFlags): Promise<number> {
     return 2;
   }
   const log = createLogger(config.logLevel);
+  // Listen for the stop signals before anything can announce the server: a SIGTERM sent as soon
+  // as the "listening" line appears must stop it gracefully, not kill it.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
   let sessiond;
   try {
     sessiond = await startSessiond(config, log);
@@ -28,12 +33,9 @@ export async function serve(flags: ServerFlags): Promise<number> {
     process.stderr.write(`sessiond: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  log.info({ url: sessiond.url, engine: sessiond.sessions.store.engine, db: redactUrl(config.db) }, "listening");
+  log.info({ url: sessiond.url, engine: storeLocation(config.db)?.engine, db: redactUrl(config.db) }, "listening");
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
-  });
+  const signal = await stopped;
   log.info({ signal }, "shutting down");
   await sessiond.close();
   log.info("stopped");
