@@ -84,7 +84,7 @@ export function markdown(results: Results, level = 2): string {
   const m = results.machine;
   const out: string[] = [];
   out.push(
-    `${results.mode} run, ${results.date.slice(0, 16).replace("T", " ")} UTC, ${results.elapsedS} s. Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, SQLite ${m.sqlite}, Linux ${m.kernel}. ` +
+    `${results.mode} run, ${results.date.slice(0, 16).replace("T", " ")} UTC, ${results.elapsedS} s. Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, SQLite ${m.sqlite}, Linux ${m.kernel}; ${Object.entries(m.libraries ?? {}).map(([name, version]) => `${name} ${version}`).join(", ")}. ` +
       `Each load: ${results.settings.warmupS} s warm-up (${results.settings.rewarmS} s before a second load of the same kind), then ${results.settings.durationS} s measured in ${results.settings.rounds} rounds alternating between the servers compared.`,
   );
   const noise = results.noise;
