@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import pg from "pg";
-import type { TestServer } from "@sessiond/server/testing";
+import type { TestServer } from "@sessiond/testing";
 import { hostileRequests } from "./support/requests.ts";
 import { engineTargets } from "./support/targets.ts";
 

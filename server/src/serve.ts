@@ -1,8 +1,8 @@
 /** `sessiond serve`: run the server until SIGTERM or SIGINT, then shut down gracefully. */
-import { ConfigError, isLoopback, resolveConfig, type ServerFlags } from "../config.ts";
-import { createLogger } from "../log.ts";
-import { startSessiond } from "../sessiond.ts";
-import { redactUrl } from "../store/postgres.ts";
+import { ConfigError, isLoopback, resolveConfig, type ServerFlags } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { startSessiond } from "./sessiond.ts";
+import { redactUrl } from "./store/postgres.ts";
 
 /** Resolves with the process exit code. */
 export async function serve(flags: ServerFlags): Promise<number> {

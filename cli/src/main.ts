@@ -6,7 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createSessionClient } from "@sessiond/client";
 import type { Metadata } from "@sessiond/shared";
-import { describeSettings } from "../config.ts";
+import { describeSettings } from "@sessiond/server/config";
 import { describeError, printDeleted, printPage, printSession } from "./output.ts";
 
 const EXIT_FAILED = 1;
@@ -74,7 +74,7 @@ const serveCommand = program
   .command("serve")
   .description("run the server (SQLite by default, PostgreSQL with a postgres:// --db)")
   .action(async (flags) => {
-    const { serve } = await import("./serve.ts");
+    const { serve } = await import("@sessiond/server/serve");
     process.exitCode = await serve(flags);
   });
 for (const setting of describeSettings()) {
