@@ -10,6 +10,7 @@ import { z } from "zod";
 import { decodeCursor } from "./cursor.ts";
 import { sessionIdProblem } from "./id.ts";
 import { LIMITS, type Limits } from "./limits.ts";
+import { utf8ByteLength } from "./utf8.ts";
 
 export const SessionIdSchema = z.string().check((ctx) => {
   const problem = sessionIdProblem(ctx.value);
@@ -71,7 +72,7 @@ function metadataSchema(maxBytes: number, maxDepth: number) {
       return value;
     },
     z.record(z.string(), z.json()).check((ctx) => {
-      const bytes = Buffer.byteLength(JSON.stringify(ctx.value));
+      const bytes = utf8ByteLength(JSON.stringify(ctx.value));
       if (bytes > maxBytes) {
         ctx.issues.push({ code: "custom", message: `Metadata must be at most ${maxBytes} bytes of JSON, got ${bytes}`, input: ctx.value });
       }
