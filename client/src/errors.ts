@@ -7,7 +7,7 @@
  *   }
  */
 import { TRPCClientError } from "@trpc/client";
-import type { ConflictData, FieldErrors, NotFoundData, PreconditionData, SessiondErrorData } from "@sessiond/shared";
+import type { ConflictData, FieldErrors, NotFoundData, PreconditionData, SessiondErrorData } from "@sessiond/shared/errors";
 import type { AppRouter } from "@sessiond/server";
 
 export type SessionClientError = TRPCClientError<AppRouter>;
