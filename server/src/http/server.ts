@@ -11,6 +11,7 @@ import { createContextInner } from "../context.ts";
 import type { Logger } from "../log.ts";
 import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
+import { createCors } from "./cors.ts";
 import { createFastPath } from "./fast-path.ts";
 
 export interface HttpServerOptions {
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   maxBatchSize: number;
   /** "fast": plain calls take the lean path (fast-path.ts), the rest the stock adapter; "stock": all stock. */
   httpHandler: "fast" | "stock";
+  /** Origins whose pages may call (CORS); none by default. */
+  corsOrigin?: readonly string[];
 }
 
 export interface ListenOptions extends HttpServerOptions {
@@ -63,6 +66,7 @@ export function createRequestListener(options: HttpServerOptions) {
   const { router, sessions, log, token, maxBodyBytes, maxBatchSize } = options;
   const requestIds = new WeakMap<IncomingMessage, string>();
   const authorized = bearerCheck(token);
+  const cors = createCors(options.corsOrigin ?? []);
 
   const createContext = (req: IncomingMessage) => {
     if (!authorized(req.headers.authorization)) {
@@ -102,6 +106,7 @@ export function createRequestListener(options: HttpServerOptions) {
     const requestId = requestIdOf(req);
     requestIds.set(req, requestId);
     res.setHeader("x-request-id", requestId);
+    if (cors(req, res)) return;
     const url = req.url ?? "/";
     if (url === "/trpc" || url.startsWith("/trpc/") || url.startsWith("/trpc?")) {
       if (!fast(req, res)) trpc(req, res);
