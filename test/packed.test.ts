@@ -26,12 +26,13 @@ describe("packed install", () => {
     expect(install.tarballs.map((tarball) => tarball.name).sort()).toEqual([
       "@sessiond/cli",
       "@sessiond/client",
+      "@sessiond/console",
       "@sessiond/server",
       "@sessiond/shared",
       "@sessiond/testing",
     ]);
     for (const tarball of install.tarballs) {
-      for (const file of tarball.files) expect(file, tarball.name).toMatch(/^(package\.json|dist\/.+\.(js|d\.ts)|bin\/sessiond\.js)$/);
+      for (const file of tarball.files) expect(file, tarball.name).toMatch(/^(package\.json|dist\/.+\.(js|d\.ts)|dist\/console\.html|bin\/sessiond\.js)$/);
       expect(tarball.files, tarball.name).toContain("package.json");
     }
   });
@@ -40,6 +41,7 @@ describe("packed install", () => {
     const node = systemNode();
     const server = await startPackedServer(install, node);
     try {
+      expect(await (await fetch(`${server.url}/`)).text()).toContain("sessiond console"); // the built console ships too
       writeFileSync(
         join(install.dir, "conflict.mjs"),
         `import { createSessionClient, isConflict } from "@sessiond/client";

@@ -73,6 +73,11 @@ const SETTINGS = {
     env: ["SESSIOND_CORS_ORIGINS"],
     help: "origins whose pages may call, comma-separated (exact scheme://host[:port]); none by default",
   },
+  console: {
+    schema: z.union([z.boolean(), z.enum(["on", "off"]).transform((value) => value === "on")]).default(true),
+    env: ["SESSIOND_CONSOLE"],
+    help: "serve the console page at / (--no-console, or SESSIOND_CONSOLE=off, turns it off)",
+  },
   shutdownTimeoutMs: { schema: int(0, 600_000).default(10_000), env: ["SESSIOND_SHUTDOWN_TIMEOUT_MS"], help: "how long a shutdown waits for in-flight calls" },
 } as const;
 
@@ -87,7 +92,7 @@ const ConfigSchema = z.strictObject(
 export type ServerConfig = z.infer<typeof ConfigSchema>;
 
 /** Flags as the CLI parsed them; undefined means "not given". */
-export type ServerFlags = { [K in ConfigKey]?: string | number | undefined };
+export type ServerFlags = { [K in ConfigKey]?: string | number | boolean | undefined };
 
 /** The flag that sets a config key: pgPoolSize → --pg-pool-size. */
 export function flagName(key: ConfigKey): string {

@@ -55,7 +55,8 @@ export type RandomFill = (buffer: Uint8Array) => void;
 /** Web Crypto's CSPRNG; it fills at most 65,536 bytes per call, so a larger batch takes several. */
 function fillRandom(buffer: Uint8Array): void {
   for (let start = 0; start < buffer.length; start += 65_536) {
-    globalThis.crypto.getRandomValues(buffer.subarray(start, start + 65_536));
+    // The DOM's typing wants a view of a plain ArrayBuffer; a SharedArrayBuffer's would do too.
+    globalThis.crypto.getRandomValues(buffer.subarray(start, start + 65_536) as Uint8Array<ArrayBuffer>);
   }
 }
 

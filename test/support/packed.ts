@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const PACKAGES = ["shared", "client", "server", "cli", "testing"] as const;
+export const PACKAGES = ["shared", "client", "console", "server", "cli", "testing"] as const;
 
 export interface Tarball {
   name: string;

@@ -11,6 +11,7 @@ import { createContextInner } from "../context.ts";
 import type { Logger } from "../log.ts";
 import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
+import { createConsole } from "./console.ts";
 import { createCors } from "./cors.ts";
 import { createFastPath } from "./fast-path.ts";
 
@@ -26,6 +27,8 @@ export interface HttpServerOptions {
   httpHandler: "fast" | "stock";
   /** Origins whose pages may call (CORS); none by default. */
   corsOrigin?: readonly string[];
+  /** Serve the console page at `/` (default true). */
+  console?: boolean;
 }
 
 export interface ListenOptions extends HttpServerOptions {
@@ -67,6 +70,7 @@ export function createRequestListener(options: HttpServerOptions) {
   const requestIds = new WeakMap<IncomingMessage, string>();
   const authorized = bearerCheck(token);
   const cors = createCors(options.corsOrigin ?? []);
+  const consolePage = createConsole(options.console ?? true);
 
   const createContext = (req: IncomingMessage) => {
     if (!authorized(req.headers.authorization)) {
@@ -106,7 +110,7 @@ export function createRequestListener(options: HttpServerOptions) {
     const requestId = requestIdOf(req);
     requestIds.set(req, requestId);
     res.setHeader("x-request-id", requestId);
-    if (cors(req, res)) return;
+    if (cors(req, res) || consolePage(req, res)) return;
     const url = req.url ?? "/";
     if (url === "/trpc" || url.startsWith("/trpc/") || url.startsWith("/trpc?")) {
       if (!fast(req, res)) trpc(req, res);
