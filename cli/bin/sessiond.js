@@ -2,7 +2,8 @@
 // The sessiond command's launcher, plain JavaScript so that any Node can start it.
 //
 // - In this repository (src/ is present) it runs the TypeScript sources with the workspace's
-//   "@sessiond/source" export condition, so development needs no build.
+//   "@sessiond/source" export condition, so development needs no build: in-process when this Node
+//   already has the condition (npm sets it from .npmrc), else in a child process that has it.
 // - Installed, it runs the built dist/main.js. The client commands run on Node >= 20; `serve`
 //   needs node:sqlite (Node >= 22.13). On an older Node it re-runs itself with the Node that the
 //   `node` package brings, when the project has it (`npm install node@24`); otherwise `serve` stops
@@ -33,9 +34,13 @@ function bundledNode() {
   }
 }
 
-/** Runs sessiond in a child process and mirrors it: signals go to it, its exit code is ours. */
+/**
+ * Runs sessiond in a child process and mirrors it: signals go to it, its exit code is ours. The
+ * child has a process group of its own, so a signal sent to ours (Ctrl-C in a terminal) reaches it
+ * once, through us, not twice (a second SIGTERM would cut its graceful shutdown short).
+ */
 function runWith(node, nodeArgs) {
-  const child = spawn(node, [...nodeArgs, ...args], { stdio: "inherit" });
+  const child = spawn(node, [...nodeArgs, ...args], { stdio: "inherit", detached: true });
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => child.kill(signal));
   child.on("exit", (code, signal) => {
     if (signal) process.kill(process.pid, signal);
@@ -46,9 +51,11 @@ function runWith(node, nodeArgs) {
 const wantsServe = args.includes("serve");
 const modern = canServe(process.version);
 const node = modern ? process.execPath : bundledNode();
+const hasSourceCondition = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].includes("--conditions=@sessiond/source");
 
 if (existsSync(source)) {
-  runWith(node ?? process.execPath, ["--conditions=@sessiond/source", source]);
+  if (modern && hasSourceCondition) await import(new URL("../src/main.ts", import.meta.url).href);
+  else runWith(node ?? process.execPath, ["--conditions=@sessiond/source", source]);
 } else if (modern || (!wantsServe && !node)) {
   await import(built.href);
 } else if (node) {
