@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveConfig } from "@sessiond/server";
 import { startTestServer, type TestServer } from "@sessiond/testing";
 import { freshId } from "./support/ids.ts";
-import { runCli } from "./support/process.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "./support/packed.ts";
+import { runCli, startServerProcess } from "./support/process.ts";
 
 const APP = "http://app.example:5173";
 const OTHER = "http://evil.example";
@@ -96,6 +99,22 @@ describe("CORS off (the default)", () => {
 });
 
 describe("the CORS setting", () => {
+  it("works as the README's 'Use from a browser' command gives it", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const command = /## Use from a browser[\s\S]*?```sh\n(npx sessiond serve .+)\n```/.exec(readme)?.[1];
+    expect(command).toBeDefined();
+    const args = command!.split(/\s+/).slice(3); // after "npx sessiond serve"
+    const origin = args[args.indexOf("--cors-origin") + 1]!;
+    const running = await startServerProcess(["--db", ":memory:", ...args]);
+    try {
+      const response = await preflight(running.url, origin);
+      expect(response.status).toBe(204);
+      expect(response.headers.get("access-control-allow-origin")).toBe(origin);
+    } finally {
+      await running.stop();
+    }
+  });
+
   it("comes from SESSIOND_CORS_ORIGINS when the flag is absent, as a list", () => {
     expect(resolveConfig({}, { SESSIOND_CORS_ORIGINS: `${APP},https://b.example` }).corsOrigin).toEqual([APP, "https://b.example"]);
     expect(resolveConfig({}, {}).corsOrigin).toEqual([]);

@@ -62,6 +62,8 @@ export { generateSessionId } from "@sessiond/shared/id";`,
 export interface StaticSite {
   /** e.g. http://127.0.0.1:40123, an origin of its own */
   url: string;
+  /** The files it serves, by path; may be changed while it runs. */
+  files: Record<string, { type: string; body: string }>;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function serveStatic(files: Record<string, { type: string; body: st
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    files,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -4,21 +4,18 @@
  * workspace links. For the packed-install and browser tests.
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const PACKAGES = ["shared", "client", "console", "server", "cli", "testing"] as const;
-
 export interface Tarball {
   name: string;
   file: string;
   /** Compressed size in bytes. */
   size: number;
-  unpackedSize: number;
   files: string[];
 }
 
@@ -53,32 +50,35 @@ export function systemNode(): string {
   return process.execPath;
 }
 
-const NPM_FLAGS = ["--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"];
+/** The README's commands for another project: pack every package, install the tarballs. */
+function readmeInstallCommands(): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const commands = /## Use from another project[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!commands) throw new Error('README.md has no sh block under "## Use from another project"');
+  return commands;
+}
 
-/** Builds and packs every package, then installs the tarballs (and Node 24) in a fresh folder. */
+/** Runs the README's commands for another project: the packages packed, installed in a fresh folder. */
 export function createPackedInstall(): PackedInstall {
   const dir = mkdtempSync(join(tmpdir(), "sessiond-consumer-"));
+  const packages = join(dir, "tarballs");
+  const app = join(dir, "app");
   const run = (command: string, args: string[], cwd: string, env = outsideEnv()) =>
     execFileSync(command, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
   try {
-    run("npm", ["run", "build", "--silent"], ROOT, process.env);
-    mkdirSync(join(dir, "tarballs")); // npm pack does not create it
-    const packed = JSON.parse(
-      run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", join(dir, "tarballs"), ...PACKAGES.flatMap((pkg) => ["-w", pkg])], ROOT),
-    ) as { name: string; filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
-    mkdirSync(join(dir, "app"));
-    const app = join(dir, "app");
-    // The node package brings Node 24 for `sessiond serve` on an older system Node; its install
-    // script (which fetches the binary) must be allowed, as npm 11 asks.
-    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module", allowScripts: { node: true } }));
-    const tarballs = packed.map((entry) => ({
-      name: entry.name,
-      file: join(dir, "tarballs", entry.filename),
-      size: entry.size,
-      unpackedSize: entry.unpackedSize,
-      files: entry.files.map((file) => file.path),
-    }));
-    run("npm", ["install", ...NPM_FLAGS, ...tarballs.map((tarball) => tarball.file), "node@24"], app);
+    mkdirSync(packages);
+    mkdirSync(app);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+    try {
+      run("bash", ["-e", "-c", readmeInstallCommands()], ROOT, outsideEnv({ PACKAGES: packages, PROJECT: app, npm_config_loglevel: "error" }));
+    } catch (error) {
+      throw new Error(`the README's install commands failed: ${(error as { stderr?: string }).stderr}`);
+    }
+    const tarballs = readdirSync(packages).map((filename) => {
+      const file = join(packages, filename);
+      const files = run("tar", ["-tzf", file], packages).trim().split("\n").map((path) => path.replace(/^package\//, ""));
+      return { name: `@sessiond/${/^sessiond-(.+)-\d+\.\d+\.\d+\.tgz$/.exec(filename)?.[1]}`, file, size: statSync(file).size, files };
+    });
     return {
       dir: app,
       tarballs,
