@@ -2,7 +2,7 @@
  * sessiond as a project outside this repository gets it: every package packed and installed in a
  * fresh folder by the README's own commands ("Use from another project"), then used four ways.
  */
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { execFileSync } from "node:child_process";
@@ -45,23 +45,24 @@ describe("packed install", () => {
       writeFileSync(
         join(install.dir, "conflict.mjs"),
         `import { createSessionClient, isConflict } from "@sessiond/client";
-import { deriveSessionId } from "@sessiond/shared";
+import { deriveSessionId, generateSessionId, isSessionId } from "@sessiond/shared";
 const client = createSessionClient({ url: process.argv[2] });
 const id = deriveSessionId("packed-install");
 const created = await client.session.create.mutate({ id, title: "from a packed install" });
+const generated = await client.session.create.mutate({ id: generateSessionId() });
 try {
   await client.session.create.mutate({ id });
   console.log("no conflict");
 } catch (error) {
   if (!isConflict(error)) throw error;
-  console.log(JSON.stringify({ node: process.version, created: created.id, isDate: created.createdAt instanceof Date, conflict: error.data.conflict.id }));
+  console.log(JSON.stringify({ node: process.version, created: created.id, generated: isSessionId(generated.id), isDate: created.createdAt instanceof Date, conflict: error.data.conflict.id }));
 }
 `,
       );
       const output = install.run("conflict.mjs", [server.url], { node });
       const result = JSON.parse(output);
       console.log(`client on ${result.node} (${node}), server from the packed bin`);
-      expect(result).toEqual({ node: expect.any(String), created: expect.stringMatching(/^ses_/), isDate: true, conflict: result.created });
+      expect(result).toEqual({ node: expect.any(String), created: expect.stringMatching(/^ses_/), generated: true, isDate: true, conflict: result.created });
     } finally {
       expect(await server.stop()).toBe(0);
     }
@@ -152,6 +153,30 @@ window.sessiond = { createSessionClient, isConflict, generateSessionId };
     });
     console.log(`browser bundle (all of @sessiond/shared): ${(gzipSync(contract, { level: 9 }).length / 1024).toFixed(1)} kB gzip`);
   });
+
+  it.skipIf(Number(execFileSync(systemNode(), ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" })) >= 23)(
+    "without the node package on an older system Node, client commands still run and serve says why it cannot, in one line",
+    () => {
+      const nodePackage = join(install.dir, "node_modules", "node");
+      renameSync(nodePackage, `${nodePackage}.away`);
+      try {
+        const sessiond = (...args: string[]) => {
+          try {
+            return { code: 0, stderr: install.run(join(install.dir, "node_modules", ".bin", "sessiond"), args, { node: systemNode() }) };
+          } catch (error) {
+            return error as { status: number; stderr: string };
+          }
+        };
+        const serve = sessiond("serve", "--port", "0");
+        expect(serve).toMatchObject({ status: 1, stderr: expect.stringMatching(/^sessiond: serve needs Node >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*\n$/) });
+        // A client command runs on this Node: it gets as far as calling the (absent) server.
+        const list = sessiond("--url", "http://127.0.0.1:9", "list");
+        expect(list).toMatchObject({ status: 1, stderr: expect.stringMatching(/^sessiond: cannot reach http:\/\/127\.0\.0\.1:9: .+\n$/) });
+      } finally {
+        renameSync(`${nodePackage}.away`, nodePackage);
+      }
+    },
+  );
 
   it("(d) a consumer's contract test starts startTestServer() from the packed install, sees a CONFLICT and closes", () => {
     writeFileSync(
