@@ -45,11 +45,11 @@ export function printDeleted(result: DeleteSessionOutput, asJson: boolean): void
 export function describeError(error: unknown, url: string): string {
   if (isSessionClientError(error)) {
     const data = error.data;
-    if (data?.conflict) return `session ${data.conflict.id} already exists`;
-    if (data?.notFound) return error.message.replace(/^Session/, "session").replace(/^Parent/, "parent");
-    if (data?.fieldErrors || data?.formErrors) {
-      const fields = Object.entries(data.fieldErrors ?? {}).map(([field, messages]) => `${field}: ${messages.join("; ")}`);
-      return `invalid input: ${[...(data.formErrors ?? []), ...fields].join(" | ")}`;
+    if (data?.code === "CONFLICT") return `session ${data.conflict.id} already exists`;
+    if (data?.code === "NOT_FOUND" && data.notFound) return error.message.replace(/^Session/, "session").replace(/^Parent/, "parent");
+    if (data?.code === "BAD_REQUEST") {
+      const fields = Object.entries(data.fieldErrors).map(([field, messages]) => `${field}: ${messages.join("; ")}`);
+      return `invalid input: ${[...data.formErrors, ...fields].join(" | ")}`;
     }
     if (data) return `${data.code.toLowerCase().replaceAll("_", " ")}: ${error.message}`;
     // No error data: the request did not get a tRPC answer (fetch's cause says why).

@@ -10,6 +10,7 @@ import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, Stor
 import type { Logger } from "../log.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { COLUMNS, insertedSession, toSession, type SessionRow } from "./row.ts";
+import { TreeWalk } from "./tree.ts";
 import type { ListQuery, NewSession, SessionPatch, SessionStore } from "./types.ts";
 
 export interface PostgresStoreOptions {
@@ -28,6 +29,8 @@ const INT8_OID = 20;
 const UNIQUE_VIOLATION = "23505";
 const FOREIGN_KEY_VIOLATION = "23503";
 const QUERY_CANCELED = "57014";
+const DEADLOCK_DETECTED = "40P01";
+const SERIALIZATION_FAILURE = "40001";
 
 
 /** A database URL without its password, for messages and logs; anything else as it is. */
@@ -221,29 +224,54 @@ export class PostgresSessionStore implements SessionStore {
     throw new RevisionMismatchError(id, patch.expectedRevision ?? 0, current.revision);
   }
 
-  async deleteTree(id: string): Promise<string[]> {
-    // One statement, so one transaction. A child inserted concurrently under a deleted session
-    // makes the statement fail its foreign key check at the end; the retry then sees that child.
+  /**
+   * Runs `work` in a transaction on one pooled connection. A deadlock or serialization failure
+   * (two deletes locking overlapping trees in different orders) rolls back and runs it again.
+   */
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
       try {
-        const rows = await this.#query<{ id: string }>(
-          "session_delete_tree",
-          `WITH RECURSIVE tree (id, depth) AS (
-             SELECT id, 0 FROM session WHERE id = $1
-             UNION ALL
-             SELECT session.id, tree.depth + 1 FROM session JOIN tree ON session.parent_id = tree.id
-           ), gone AS (
-             DELETE FROM session WHERE id IN (SELECT id FROM tree) RETURNING id
-           )
-           SELECT tree.id FROM tree JOIN gone USING (id) ORDER BY tree.depth, tree.id`,
-          [id],
-        );
-        if (rows.length === 0) throw new SessionNotFoundError(id);
-        return rows.map((row) => row.id);
+        client = await this.#pool.connect();
       } catch (error) {
-        if ((error as { code?: unknown }).code !== FOREIGN_KEY_VIOLATION || attempt === 5) throw error;
+        throw unavailable(error) ?? error;
+      }
+      try {
+        await client.query("BEGIN");
+        const result = await work(client);
+        await client.query("COMMIT");
+        client.release();
+        return result;
+      } catch (error) {
+        const lost = unavailable(error);
+        await client.query("ROLLBACK").catch(() => undefined);
+        client.release(lost && (error as { code?: unknown }).code !== QUERY_CANCELED ? (error as Error) : undefined);
+        const code = (error as { code?: unknown }).code;
+        if ((code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE) && attempt < 5) continue;
+        throw lost ?? error;
       }
     }
+  }
+
+  async deleteTree(id: string): Promise<Session[]> {
+    // Each row is locked as the walk reads it, so a child cannot be added under a session being
+    // deleted (its insert waits for the lock, then finds no parent) and nothing is missed.
+    return this.#transaction(async (client) => {
+      const select = `SELECT ${COLUMNS} FROM session`;
+      const [root] = (await client.query<SessionRow>({ name: "session_lock", text: `${select} WHERE id = $1 FOR UPDATE`, values: [id] })).rows;
+      if (!root) throw new SessionNotFoundError(id);
+      const walk = new TreeWalk(root);
+      while (walk.frontier.length > 0) {
+        const children = await client.query<SessionRow>({
+          name: "session_lock_children",
+          text: `${select} WHERE parent_id = ANY($1::text[]) FOR UPDATE`,
+          values: [walk.frontier],
+        });
+        walk.addLevel(children.rows);
+      }
+      await client.query({ name: "session_delete_ids", text: "DELETE FROM session WHERE id = ANY($1::text[])", values: [walk.ids] });
+      return walk.rows.map(toSession);
+    });
   }
 
   async ping(): Promise<void> {

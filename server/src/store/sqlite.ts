@@ -11,6 +11,7 @@ import type { Session } from "@sessiond/shared";
 import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { COLUMNS, insertedSession, toSession, type SessionRow } from "./row.ts";
+import { TreeWalk } from "./tree.ts";
 import type { ListQuery, NewSession, SessionPatch, SessionStore } from "./types.ts";
 
 export interface SqliteStoreOptions {
@@ -65,8 +66,8 @@ export class SqliteSessionStore implements SessionStore {
   readonly #getWithKey: StatementSync;
   readonly #update: StatementSync;
   readonly #revision: StatementSync;
-  readonly #tree: StatementSync;
-  readonly #deleteTree: StatementSync;
+  readonly #children: StatementSync;
+  readonly #deleteIds: StatementSync;
   readonly #lists = new Map<string, StatementSync>();
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -90,15 +91,9 @@ export class SqliteSessionStore implements SessionStore {
       WHERE id = :id AND (:expected IS NULL OR revision = :expected)
       RETURNING ${COLUMNS}`);
     this.#revision = this.#db.prepare("SELECT revision FROM session WHERE id = ?");
-    const tree = `WITH RECURSIVE tree (id, depth) AS (
-        SELECT id, 0 FROM session WHERE id = ?
-        UNION ALL
-        SELECT session.id, tree.depth + 1 FROM session JOIN tree ON session.parent_id = tree.id
-      )`;
-    this.#tree = this.#db.prepare(`${tree} SELECT id FROM tree ORDER BY depth, id`);
-    this.#tree.setReturnArrays(true);
+    this.#children = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE parent_id IN (SELECT value FROM json_each(?))`);
     // Foreign keys are checked at the end of the statement, so the order of deletion is free.
-    this.#deleteTree = this.#db.prepare(`${tree} DELETE FROM session WHERE id IN (SELECT id FROM tree)`);
+    this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE id IN (SELECT value FROM json_each(?))");
   }
 
   /** Runs `work` as an IMMEDIATE transaction: it takes the write lock up front, so it never fails halfway on a lock upgrade. */
@@ -243,13 +238,15 @@ export class SqliteSessionStore implements SessionStore {
     });
   }
 
-  deleteTree(id: string): Promise<string[]> {
+  deleteTree(id: string): Promise<Session[]> {
     return this.#call(() =>
       this.#transaction(() => {
-        const ids = (this.#tree.all(id) as unknown as [string][]).map(([treeId]) => treeId);
-        if (ids.length === 0) throw new SessionNotFoundError(id);
-        this.#deleteTree.run(id);
-        return ids;
+        const root = this.#get.get(id) as SessionRow | undefined;
+        if (!root) throw new SessionNotFoundError(id);
+        const walk = new TreeWalk(root);
+        while (walk.frontier.length > 0) walk.addLevel(this.#children.all(JSON.stringify(walk.frontier)) as unknown as SessionRow[]);
+        this.#deleteIds.run(JSON.stringify(walk.ids));
+        return walk.rows.map(toSession);
       }),
     );
   }

@@ -3,7 +3,8 @@
  * - `insert` is decided by the primary key: a duplicate ID throws SessionConflictError and a
  *   missing parent SessionNotFoundError, both mapped from the engine's constraint errors;
  * - `update` applies only when the expected revision matches, atomically;
- * - `deleteTree` removes a session and all its descendants in one transaction;
+ * - `deleteTree` removes a session and all its descendants in one transaction, whatever the table
+ *   holds (a cycle of parents ends the walk; tree.ts);
  * - an engine that cannot serve a call now throws StoreUnavailableError.
  */
 import type { CursorPosition, Metadata, Session } from "@sessiond/shared";
@@ -44,8 +45,11 @@ export interface SessionStore {
   getCreatedWithKey(id: string, createKey: string): Promise<Session | null>;
   list(query: ListQuery): Promise<Session[]>;
   update(id: string, patch: SessionPatch): Promise<Session>;
-  /** IDs deleted: the session first, then its descendants by depth. */
-  deleteTree(id: string): Promise<string[]>;
+  /**
+   * Deletes the session and its descendants in one transaction and returns their last state: the
+   * session first, then its descendants by depth. Cycle-proof and bounded (tree.ts).
+   */
+  deleteTree(id: string): Promise<Session[]>;
   /** Throws when the store cannot serve calls. */
   ping(): Promise<void>;
   close(): Promise<void>;
