@@ -11,6 +11,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const MIN_SERVE = [22, 13];
@@ -26,8 +27,7 @@ function canServe(version) {
 /** The `node` package's binary, resolved from the project that installed sessiond, or null. */
 function bundledNode() {
   try {
-    const pkg = createRequire(import.meta.url).resolve("node/package.json");
-    const binary = fileURLToPath(new URL("bin/node", `file://${pkg}`));
+    const binary = join(dirname(createRequire(import.meta.url).resolve("node/package.json")), "bin", "node");
     return existsSync(binary) ? binary : null;
   } catch {
     return null;
@@ -41,9 +41,12 @@ function bundledNode() {
  */
 function runWith(node, nodeArgs) {
   const child = spawn(node, [...nodeArgs, ...args], { stdio: "inherit", detached: true });
-  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  const forward = (signal) => child.kill(signal);
+  const signals = ["SIGTERM", "SIGINT", "SIGHUP"];
+  for (const signal of signals) process.on(signal, forward);
   child.on("exit", (code, signal) => {
-    if (signal) process.kill(process.pid, signal);
+    for (const name of signals) process.off(name, forward);
+    if (signal) process.kill(process.pid, signal); // die the way the child died
     else process.exit(code ?? 1);
   });
 }
