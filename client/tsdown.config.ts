@@ -7,6 +7,9 @@ export default defineConfig({
   // are bundled into the client's .d.ts, so `AppRouter` is real there, not `any`.
   deps: { dts: { alwaysBundle: [/^@sessiond\/server/] } },
   // Resolve workspace packages to their sources (the build needs no other package built first).
-  inputOptions: { resolve: { conditionNames: ["@sessiond/source", "import", "default"] } },
+  // External modules are imported for their bindings only: this drops the bare `import "node:..."`
+  // the server's type modules would otherwise leave in the browser client's declarations.
+  inputOptions: { resolve: { conditionNames: ["@sessiond/source", "import", "default"] }, treeshake: { moduleSideEffects: false } },
+  tsconfig: "tsconfig.build.json",
   dts: true,
 });

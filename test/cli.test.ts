@@ -103,6 +103,7 @@ describe("sessiond client commands", () => {
   });
 
   it("takes the server URL from SESSIOND_URL", async () => {
+    await server.client.session.create.mutate({});
     const result = await runCli(["--json", "list", "--limit", "1"], { SESSIOND_URL: server.url });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).items).toHaveLength(1);

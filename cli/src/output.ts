@@ -59,3 +59,13 @@ export function describeError(error: unknown, url: string): string {
   }
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The error as JSON for --json: the server's error data (code, message, kind fields), or why the server was not reached. */
+export function errorJson(error: unknown, url: string): { error: Record<string, unknown> } {
+  if (isSessionClientError(error) && error.data) {
+    const { path: _, ...data } = error.data;
+    return { error: { ...data, message: error.message } };
+  }
+  const code = isSessionClientError(error) ? "UNREACHABLE" : ((error as { code?: unknown }).code ?? "FAILED");
+  return { error: { code: typeof code === "string" ? code : "FAILED", message: describeError(error, url) } };
+}

@@ -67,6 +67,11 @@ const SETTINGS = {
     env: ["SESSIOND_TOKEN"],
     help: "require `Authorization: Bearer <token>` on every call",
   },
+  accessLogSample: {
+    schema: z.coerce.number().min(0).max(1).default(1),
+    env: ["SESSIOND_ACCESS_LOG_SAMPLE"],
+    help: "share of requests that get an access log line at info: 1 every one, 0.01 one in a hundred, 0 none",
+  },
   logLevel: {
     schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     env: ["LOG_LEVEL"],

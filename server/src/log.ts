@@ -1,27 +1,13 @@
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
+
+export type { Logger };
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
-export interface LogFn {
-  (fields: object, message?: string): void;
-  (message: string): void;
-}
-
 /**
- * What sessiond logs through: the level methods of a pino logger, written out here rather than
- * imported, because the router's type carries the context (and so this type) into the client's
- * published declarations, where pino's own types are not installed.
+ * Structured JSON logs on stdout, one object per line. Written asynchronously: an access log line
+ * per request must not cost a system call per request on the event loop (pino flushes on exit).
  */
-export interface Logger {
-  fatal: LogFn;
-  error: LogFn;
-  warn: LogFn;
-  info: LogFn;
-  debug: LogFn;
-  trace: LogFn;
-}
-
-/** Structured JSON logs on stdout, one object per line. */
 export function createLogger(level: LogLevel = "info"): Logger {
-  return pino({ level, base: { service: "sessiond" } });
+  return pino({ level, base: { service: "sessiond" } }, pino.destination({ dest: 1, sync: false }));
 }

@@ -3,6 +3,7 @@ import pkg from "../package.json" with { type: "json" };
 import { limitsOf, type ServerConfig } from "./config.ts";
 import { listen } from "./http/server.ts";
 import type { Logger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
 import { createAppRouter } from "./router.ts";
 import { createSessionService, type SessionService } from "./session/service.ts";
 import { openStore } from "./store/open.ts";
@@ -17,11 +18,12 @@ export interface Sessiond {
 }
 
 export async function startSessiond(config: ServerConfig, log: Logger): Promise<Sessiond> {
-  const store = await openStore(config.db, { ...config, log });
+  const metrics = new Metrics();
+  const store = metrics.instrument(await openStore(config.db, { ...config, log }));
   const limits = limitsOf(config);
   const sessions = createSessionService(store, { version: VERSION, limits });
   try {
-    const http = await listen({ ...config, router: createAppRouter(limits), sessions, log });
+    const http = await listen({ ...config, router: createAppRouter(limits), sessions, log, metrics, version: VERSION });
     return {
       url: http.url,
       sessions,

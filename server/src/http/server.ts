@@ -24,7 +24,9 @@ import { createConsole } from "./console.ts";
 import { createCors } from "./cors.ts";
 import { createFastPath, type TRPCCall } from "./fast-path.ts";
 import { serveInOrder } from "./in-order.ts";
+import { createRestHandler } from "./rest.ts";
 import { writeTRPCError } from "./trpc-response.ts";
+import type { Metrics } from "../metrics.ts";
 
 export interface HttpServerOptions {
   router: AppRouter;
@@ -38,6 +40,11 @@ export interface HttpServerOptions {
   maxSessionsPerRequest: number;
   /** "fast": plain calls take the lean path (fast-path.ts), the rest the stock adapter; "stock": all stock. */
   httpHandler: "fast" | "stock";
+  metrics: Metrics;
+  /** The share of requests that get an access log line (0 turns it off, 1 logs every one). */
+  accessLogSample: number;
+  /** The server's version, for the OpenAPI document. */
+  version?: string;
   /** Origins whose pages may call (CORS); none by default. */
   corsOrigin?: readonly string[];
   /** Serve the console page at `/` (default true). */
@@ -73,6 +80,27 @@ function bearerCheck(token: string | undefined): (header: string | undefined) =>
     const given = header?.startsWith("Bearer ") ? header.slice(7) : "";
     return timingSafeEqual(sha256(given), expected) && given.length > 0;
   };
+}
+
+const FIXED_ROUTES = new Set(["/healthz", "/metrics", "/openapi.json", "/doc", "/event", "/"]);
+
+/**
+ * What a request asked for, as a label from a fixed set (for the access log and metrics): a tRPC
+ * procedure (also for a batch of calls to one procedure; "batch:mixed" for several), a REST route
+ * template, a fixed route, or "other".
+ */
+function routeLabel(method: string | undefined, url: string, procedures: Record<string, unknown>): string {
+  const path = url.split("?")[0]!;
+  if (path.startsWith(`${TRPC_PREFIX}/`)) {
+    const names = new Set(path.slice(TRPC_PREFIX.length + 1).split(","));
+    if (names.size > 1) return "batch:mixed";
+    const [name] = names;
+    return name !== undefined && Object.hasOwn(procedures, name) ? name : "unknown";
+  }
+  if (path === "/session") return `${method} /session`;
+  if (/^\/session\/[^/]+$/.test(path)) return `${method} /session/{id}`;
+  if (/^\/session\/[^/]+\/children$/.test(path)) return `${method} /session/{id}/children`;
+  return FIXED_ROUTES.has(path) ? path : "other";
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
@@ -114,6 +142,14 @@ export function createRequestListener(options: HttpServerOptions) {
     onError,
   });
   const fast = options.httpHandler === "fast" ? createFastPath({ router, onError }) : () => false;
+  const rest = createRestHandler({
+    router,
+    maxBodyBytes,
+    authorized: (req) => authorized(req.headers.authorization),
+    createContext: (requestId) => createContextInner({ sessions, requestId, maxReads: maxSessionsPerRequest }),
+    onError,
+    version: options.version ?? "0.0.0",
+  });
 
   async function serveTRPC(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const url = req.url ?? "/";
@@ -190,17 +226,42 @@ export function createRequestListener(options: HttpServerOptions) {
         // Only reading the request can fail here (the client went away); there is nobody to answer.
         if (!res.headersSent) res.destroy(error instanceof Error ? error : undefined);
       });
+    } else if (rest(req, res, requestId)) {
+      // The REST routes and the OpenAPI document (rest.ts).
     } else if (path === "/healthz") {
       if (req.method === "GET" || req.method === "HEAD") void health(res, requestId);
       else sendJson(res, 405, { error: `method ${req.method} not allowed`, path, requestId }, { allow: "GET, HEAD" });
+    } else if (path === "/metrics") {
+      if (req.method !== "GET") sendJson(res, 405, { error: `method ${req.method} not allowed`, path, requestId }, { allow: "GET" });
+      else if (!authorized(req.headers.authorization)) sendJson(res, 401, { error: "Missing or wrong bearer token", path, requestId });
+      else void metricsText(res);
     } else {
       sendJson(res, 404, { error: "not found", path, requestId });
     }
   }
 
+  async function metricsText(res: ServerResponse): Promise<void> {
+    const text = await options.metrics.registry.metrics();
+    res.writeHead(200, { "content-type": options.metrics.registry.contentType, "content-length": Buffer.byteLength(text) }).end(text);
+  }
+
+  const procedures = router._def.procedures as Record<string, unknown>;
+  const { metrics, accessLogSample } = options;
+
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     const requestId = requestIdOf(req);
     res.setHeader("x-request-id", requestId);
+    const started = performance.now();
+    res.once("close", () => {
+      const seconds = (performance.now() - started) / 1000;
+      const route = routeLabel(req.method, req.url ?? "/", procedures);
+      // An answer cut before it was sent counts as status 0.
+      const status = res.writableFinished ? res.statusCode : 0;
+      metrics.request(route, status, seconds);
+      if (accessLogSample > 0 && (accessLogSample >= 1 || Math.random() < accessLogSample)) {
+        log.info({ requestId, method: req.method, route, status, ms: Math.round(seconds * 10_000) / 10 }, "request");
+      }
+    });
     serveInOrder(req, res, () => requestScope.run({ requestId }, route, req, res, requestId));
   };
 }

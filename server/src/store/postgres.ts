@@ -274,6 +274,10 @@ export class PostgresSessionStore implements SessionStore {
     });
   }
 
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
+  }
+
   async ping(): Promise<void> {
     await this.#query("session_ping", "SELECT 1", []);
   }

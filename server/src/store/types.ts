@@ -52,5 +52,7 @@ export interface SessionStore {
   deleteTree(id: string): Promise<Session[]>;
   /** Throws when the store cannot serve calls. */
   ping(): Promise<void>;
+  /** A connection pool's state, for engines that have one. */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
