@@ -28,6 +28,15 @@ export function storeLocation(db: string): { engine: "sqlite"; path: string } | 
   return { engine: "sqlite", path: db };
 }
 
+/** A database URL without its password, for messages and logs; anything else as it is. */
+export function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (!parsed.password) return url;
+  parsed.password = "***";
+  return parsed.toString();
+}
+
 export function defaultDbPath(): string {
   return join(envPaths("sessiond", { suffix: "" }).data, "sessiond.db");
 }

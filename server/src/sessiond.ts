@@ -5,7 +5,7 @@ import { listen } from "./http/server.ts";
 import type { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { createAppRouter } from "./router.ts";
-import { createSessionService, type SessionService } from "./session/service.ts";
+import { createSessionService, type SessionService, type SessionServiceOptions } from "./session/service.ts";
 import { openStore } from "./store/open.ts";
 
 export const VERSION: string = pkg.version;
@@ -17,11 +17,14 @@ export interface Sessiond {
   close(): Promise<void>;
 }
 
-export async function startSessiond(config: ServerConfig, log: Logger): Promise<Sessiond> {
+/** What tests may inject: the clock and the ID generator (the defaults are the real ones). */
+export type SessiondOverrides = Pick<SessionServiceOptions, "now" | "generateId">;
+
+export async function startSessiond(config: ServerConfig, log: Logger, overrides: SessiondOverrides = {}): Promise<Sessiond> {
   const metrics = new Metrics();
   const store = metrics.instrument(await openStore(config.db, { ...config, log }));
   const limits = limitsOf(config);
-  const sessions = createSessionService(store, { version: VERSION, limits });
+  const sessions = createSessionService(store, { ...overrides, version: VERSION, limits });
   try {
     const http = await listen({ ...config, router: createAppRouter(limits), sessions, log, metrics, version: VERSION });
     return {

@@ -7,6 +7,7 @@
 import pg from "pg";
 import type { Session } from "@sessiond/shared";
 import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
+import { redactUrl } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { COLUMNS, insertedSession, toSession, type SessionRow } from "./row.ts";
@@ -32,15 +33,6 @@ const QUERY_CANCELED = "57014";
 const DEADLOCK_DETECTED = "40P01";
 const SERIALIZATION_FAILURE = "40001";
 
-
-/** A database URL without its password, for messages and logs; anything else as it is. */
-export function redactUrl(url: string): string {
-  if (!URL.canParse(url)) return url;
-  const parsed = new URL(url);
-  if (!parsed.password) return url;
-  parsed.password = "***";
-  return parsed.toString();
-}
 
 /**
  * Errors that mean the database cannot serve us now rather than that the call is wrong:
