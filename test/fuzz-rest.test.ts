@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import type { TestServer } from "@sessiond/server/testing";
+import type { TestServer } from "@sessiond/testing";
 import { storeDigest } from "./support/digest.ts";
 import { hostileRestRequests } from "./support/rest-requests.ts";
 import { engineTargets } from "./support/targets.ts";

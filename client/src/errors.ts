@@ -10,7 +10,7 @@
  * The named helpers are `hasErrorCode` for one code each; a new error kind needs no change here.
  */
 import { TRPCClientError } from "@trpc/client";
-import type { ErrorCode, ErrorData } from "@sessiond/shared";
+import type { ErrorCode, ErrorData } from "@sessiond/shared/errors";
 import type { AppRouter } from "@sessiond/server";
 
 export type SessionClientError = TRPCClientError<AppRouter>;

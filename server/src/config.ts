@@ -43,6 +43,16 @@ export function defaultDbPath(): string {
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** An exact web origin: http(s), a host, maybe a port, nothing else (a browser's Origin header). */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
 /** Every setting: its schema (with default), its environment variables (first found wins) and help. */
 const SETTINGS = {
   host: { schema: z.string().min(1).default("127.0.0.1"), env: ["HOST"], help: "address to listen on" },
@@ -105,6 +115,23 @@ const SETTINGS = {
     env: ["SESSIOND_HTTP_HANDLER"],
     help: "fast (a lean path for plain calls, the rest stock) or stock (tRPC's adapter for everything)",
   },
+  corsOrigin: {
+    schema: z
+      .string()
+      .default("")
+      .transform((text, ctx) => {
+        const origins = text.split(",").map((origin) => origin.trim()).filter(Boolean);
+        for (const origin of origins) if (!isOrigin(origin)) ctx.addIssue(`"${origin}" is not an origin like https://app.example.com or http://localhost:5173`);
+        return origins;
+      }),
+    env: ["SESSIOND_CORS_ORIGINS"],
+    help: "origins whose pages may call, comma-separated (exact scheme://host[:port]); none by default",
+  },
+  console: {
+    schema: z.union([z.boolean(), z.enum(["on", "off"]).transform((value) => value === "on")]).default(true),
+    env: ["SESSIOND_CONSOLE"],
+    help: "serve the console page at / (--no-console, or SESSIOND_CONSOLE=off, turns it off)",
+  },
   shutdownTimeoutMs: { schema: int(0, 600_000).default(10_000), env: ["SESSIOND_SHUTDOWN_TIMEOUT_MS"], help: "how long a shutdown waits for in-flight calls" },
 } as const;
 
@@ -119,7 +146,7 @@ const ConfigSchema = z.strictObject(
 export type ServerConfig = z.infer<typeof ConfigSchema>;
 
 /** Flags as the CLI parsed them; undefined means "not given". */
-export type ServerFlags = { [K in ConfigKey]?: string | number | undefined };
+export type ServerFlags = { [K in ConfigKey]?: string | number | boolean | undefined };
 
 /** The flag that sets a config key: pgPoolSize → --pg-pool-size. */
 export function flagName(key: ConfigKey): string {

@@ -1,4 +1,5 @@
-export { appRouter, type AppRouter, type RouterInputs, type RouterOutputs } from "./router.ts";
+export { appRouter, createAppRouter, type AppRouter, type RouterInputs, type RouterOutputs } from "./router.ts";
+export { createOpenApiDocument } from "./http/openapi.ts";
 export { createContextInner, type Context } from "./context.ts";
 export { createCallerFactory } from "./trpc.ts";
 export { resolveConfig, defaultDbPath, ConfigError, type ServerConfig, type ServerFlags } from "./config.ts";

@@ -3,7 +3,7 @@
  * target: a real server over real HTTP, reached through the typed client.
  */
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
-import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import { startTestServer, type TestServer } from "@sessiond/testing";
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
 import { createDatabase } from "./postgres.ts";

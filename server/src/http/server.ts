@@ -20,6 +20,8 @@ import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
 import { checkBatchInput, parseJson } from "../wire/decode.ts";
 import { isJsonContentType, readBody } from "./body.ts";
+import { createConsole } from "./console.ts";
+import { createCors } from "./cors.ts";
 import { createFastPath, type TRPCCall } from "./fast-path.ts";
 import { serveInOrder } from "./in-order.ts";
 import { createRestHandler } from "./rest.ts";
@@ -43,6 +45,10 @@ export interface HttpServerOptions {
   accessLogSample: number;
   /** The server's version, for the OpenAPI document. */
   version?: string;
+  /** Origins whose pages may call (CORS); none by default. */
+  corsOrigin?: readonly string[];
+  /** Serve the console page at `/` (default true). */
+  console?: boolean;
 }
 
 export interface ListenOptions extends HttpServerOptions {
@@ -116,6 +122,8 @@ function procedurePaths(pathText: string, isBatch: boolean): string[] {
 export function createRequestListener(options: HttpServerOptions) {
   const { router, sessions, log, token, maxBodyBytes, maxBatchSize, maxSessionsPerRequest } = options;
   const authorized = bearerCheck(token);
+  const cors = createCors(options.corsOrigin ?? []);
+  const consolePage = createConsole(options.console ?? true);
   const contexts = new WeakMap<IncomingMessage, Context>();
 
   const onError = ({ error, path, req }: { error: TRPCError; path: string | undefined; req: IncomingMessage }) => {
@@ -210,6 +218,7 @@ export function createRequestListener(options: HttpServerOptions) {
   }
 
   function route(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+    if (cors(req, res) || consolePage(req, res)) return;
     const url = req.url ?? "/";
     const path = url.split("?")[0]!;
     if (path === TRPC_PREFIX || path.startsWith(`${TRPC_PREFIX}/`)) {

@@ -11,9 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSessionClient, type SessionClient } from "@sessiond/client";
-import { resolveConfig, type ServerFlags } from "./config.ts";
-import { createLogger, type LogLevel } from "./log.ts";
-import { startSessiond, type Sessiond } from "./sessiond.ts";
+import { createLogger, resolveConfig, startSessiond, type LogLevel, type ServerFlags, type Sessiond } from "@sessiond/server";
 
 export interface TestServerOptions {
   /** A database to use instead of a fresh temporary SQLite file (it is then not deleted). */

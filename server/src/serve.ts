@@ -1,7 +1,7 @@
 /** `sessiond serve`: run the server until SIGTERM or SIGINT, then shut down gracefully. */
-import { ConfigError, isLoopback, redactUrl, resolveConfig, storeLocation, type ServerFlags } from "../config.ts";
-import { createLogger } from "../log.ts";
-import { startSessiond } from "../sessiond.ts";
+import { ConfigError, isLoopback, redactUrl, resolveConfig, storeLocation, type ServerFlags } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { startSessiond } from "./sessiond.ts";
 
 /** Resolves with the process exit code. */
 export async function serve(flags: ServerFlags): Promise<number> {
