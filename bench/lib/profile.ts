@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runLoad, type LoadSpec } from "./load.ts";
+import { runLoad, type LoadResult, type LoadSpec } from "./load.ts";
 import { startServer, type ServerKind } from "./proc.ts";
 import { REQUESTS } from "./requests.ts";
 import { seed } from "./seed.ts";
@@ -125,7 +125,7 @@ export async function profileSessiond(db: string, outDir: string, timing: { dura
     const { sampleIds } = await seed(path, { rows: load.seedRows ?? 0, sampleIds: load.getIds ? 1000 : 0 });
     const spec = load.getIds ? { ...load.spec, paths: sampleIds.map(REQUESTS.sessiond.getPath) } : load.spec;
     const server = await startServer(load.kind ?? "sessiond", path, { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
-    let result;
+    let result: LoadResult;
     try {
       result = await runLoad({ url: server.url, ...spec });
     } finally {

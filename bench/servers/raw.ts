@@ -67,8 +67,7 @@ function queryInput(req: IncomingMessage): Record<string, unknown> {
 const pending: { row: Row; res: ServerResponse }[] = [];
 function flushInserts(): void {
   const group = pending.splice(0);
-  const run = ({ row }: { row: Row }) =>
-    insert.run(row.id, row.parent_id, row.title, row.metadata, row.created_at, row.updated_at, null);
+  const run = ({ row }: { row: Row }) => insert.run(row.id, row.parent_id, row.title, row.metadata, row.created_at, row.updated_at, null);
   if (group.length === 1) run(group[0]!);
   else {
     db.exec("BEGIN IMMEDIATE");
@@ -115,7 +114,10 @@ function create(req: IncomingMessage, res: ServerResponse): void {
 
 function get(req: IncomingMessage, res: ServerResponse): void {
   const row = selectOne.get(String(queryInput(req).id)) as Row | undefined;
-  if (!row) return answer(res, 404, '{"error":"not found"}');
+  if (!row) {
+    answer(res, 404, '{"error":"not found"}');
+    return;
+  }
   const meta: DateMeta = {};
   answer(res, 200, envelope(sessionJson(row, "", meta), meta));
 }
