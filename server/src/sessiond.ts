@@ -1,6 +1,7 @@
 /** Assembles a running sessiond from its configuration: store, service, HTTP front. */
 import pkg from "../package.json" with { type: "json" };
 import { limitsOf, type ServerConfig } from "./config.ts";
+import { startEventService, type EventService } from "./events/service.ts";
 import { listen } from "./http/server.ts";
 import type { Logger } from "./log.ts";
 import { createAppRouter } from "./router.ts";
@@ -12,6 +13,7 @@ export const VERSION: string = pkg.version;
 export interface Sessiond {
   url: string;
   sessions: SessionService;
+  events: EventService;
   /** Stops accepting connections, lets in-flight calls finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -19,18 +21,25 @@ export interface Sessiond {
 export async function startSessiond(config: ServerConfig, log: Logger): Promise<Sessiond> {
   const store = await openStore(config.db, { ...config, log });
   const limits = limitsOf(config);
-  const sessions = createSessionService(store, { version: VERSION, limits });
+  let events: EventService | undefined;
   try {
-    const http = await listen({ ...config, router: createAppRouter(limits), sessions, log });
+    events = await startEventService(store, { ...config, heartbeatMs: config.eventHeartbeatMs }, log);
+    const hub = events.hub;
+    const sessions = createSessionService(store, { version: VERSION, limits, onWrite: () => hub.poke() });
+    const http = await listen({ ...config, router: createAppRouter(limits), sessions, events, log });
     return {
       url: http.url,
       sessions,
+      events,
       async close() {
+        // Event streams end first: they would otherwise hold the HTTP shutdown until its timeout.
+        await events!.close();
         await http.close();
         await store.close();
       },
     };
   } catch (error) {
+    await events?.close();
     await store.close();
     throw error;
   }

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSessionClient, type SessionClient } from "@sessiond/client";
+import { EventSource } from "eventsource";
 import { resolveConfig, type ServerFlags } from "./config.ts";
 import { createLogger, type LogLevel } from "./log.ts";
 import { startSessiond, type Sessiond } from "./sessiond.ts";
@@ -40,7 +41,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const sessiond = await startSessiond(config, createLogger(config.logLevel));
   return {
     url: sessiond.url,
-    client: createSessionClient({ url: sessiond.url, token: config.token, maxItems: config.maxBatchSize }),
+    client: createSessionClient({ url: sessiond.url, token: config.token, maxItems: config.maxBatchSize, EventSource }),
     db,
     sessions: sessiond.sessions,
     async close() {

@@ -9,6 +9,7 @@ import { UNSENDABLE_KEYS, transformer, type FieldErrors, type SessiondErrorData 
 import { z } from "zod";
 import type { Context } from "./context.ts";
 import { RevisionMismatchError, SessionConflictError, SessionNotFoundError } from "./errors.ts";
+import { EventsExpiredError } from "./events/errors.ts";
 import { serialize } from "./wire-serializer.ts";
 
 /** Zod issues as field errors keyed by top-level field; unknown keys count as errors of their own field. */
@@ -68,6 +69,9 @@ const serverTransformer = {
 
 const t = initTRPC.context<Context>().create({
   transformer: serverTransformer,
+  // Subscriptions (session.events): a ping comment keeps idle streams open through proxies, and a
+  // client that hears nothing for three pings reconnects (resuming from its last event).
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 45_000 } },
   errorFormatter({ shape, error, ctx }) {
     const data: SessiondErrorData = {
       code: shape.data.code,
@@ -87,6 +91,8 @@ const t = initTRPC.context<Context>().create({
       data.notFound = { id: error.id };
     } else if (error instanceof RevisionMismatchError) {
       data.precondition = { id: error.id, expectedRevision: error.expectedRevision, actualRevision: error.actualRevision };
+    } else if (error instanceof EventsExpiredError) {
+      data.eventsExpired = { lastEventId: error.lastEventId, prunedThrough: error.prunedThrough };
     } else if (error.code === "INTERNAL_SERVER_ERROR") {
       message = "Internal server error";
     }

@@ -39,4 +39,13 @@ export interface SessiondErrorData {
   notFound?: NotFoundData;
   /** PRECONDITION_FAILED: the revision the caller expected and the one stored. */
   precondition?: PreconditionData;
+  /** UNPROCESSABLE_CONTENT from `session.events`: the resume point is gone; re-list, then subscribe from now. */
+  eventsExpired?: EventsExpiredData;
+}
+
+export interface EventsExpiredData {
+  /** The resume point asked for. */
+  lastEventId: string;
+  /** Events up to this ID may have been pruned. */
+  prunedThrough: string;
 }

@@ -11,7 +11,9 @@ import { createContextInner } from "../context.ts";
 import type { Logger } from "../log.ts";
 import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
+import type { EventService } from "../events/service.ts";
 import { createFastPath } from "./fast-path.ts";
+import { createEventRoute } from "./events.ts";
 
 export interface HttpServerOptions {
   router: AppRouter;
@@ -23,6 +25,8 @@ export interface HttpServerOptions {
   maxBatchSize: number;
   /** "fast": plain calls take the lean path (fast-path.ts), the rest the stock adapter; "stock": all stock. */
   httpHandler: "fast" | "stock";
+  /** Live events (GET /event and the session.events subscription). */
+  events?: EventService;
 }
 
 export interface ListenOptions extends HttpServerOptions {
@@ -64,11 +68,12 @@ export function createRequestListener(options: HttpServerOptions) {
   const requestIds = new WeakMap<IncomingMessage, string>();
   const authorized = bearerCheck(token);
 
-  const createContext = (req: IncomingMessage) => {
+  const createContext = (req: IncomingMessage, res?: ServerResponse) => {
     if (!authorized(req.headers.authorization)) {
       throw new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" });
     }
-    return createContextInner({ sessions, log, requestId: requestIds.get(req) });
+    const disconnect = res && (() => void res.destroy());
+    return createContextInner({ sessions, log, requestId: requestIds.get(req), events: options.events, disconnect });
   };
   const onError = ({ error, path, req }: { error: TRPCError; path: string | undefined; req: IncomingMessage }) => {
     const requestId = requestIds.get(req);
@@ -81,13 +86,15 @@ export function createRequestListener(options: HttpServerOptions) {
     basePath: "/trpc/",
     maxBodySize: maxBodyBytes,
     maxBatchSize,
-    createContext: ({ req }) => createContext(req),
+    createContext: ({ req, res }) => createContext(req, res),
     onError,
   });
   const fast =
     options.httpHandler === "fast"
       ? createFastPath({ router, basePath: "/trpc/", maxBodyBytes, maxBatchSize, createContext, onError })
       : () => false;
+
+  const eventRoute = options.events && createEventRoute(options.events, log);
 
   async function health(res: ServerResponse): Promise<void> {
     try {
@@ -105,6 +112,8 @@ export function createRequestListener(options: HttpServerOptions) {
     const url = req.url ?? "/";
     if (url === "/trpc" || url.startsWith("/trpc/") || url.startsWith("/trpc?")) {
       if (!fast(req, res)) trpc(req, res);
+    } else if (eventRoute && (url === "/event" || url.startsWith("/event?"))) {
+      eventRoute(req, res, authorized(req.headers.authorization));
     } else if ((url === "/healthz" || url.startsWith("/healthz?")) && (req.method === "GET" || req.method === "HEAD")) {
       void health(res);
     } else {

@@ -9,8 +9,8 @@ import type { Session } from "@sessiond/shared";
 import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { MIGRATIONS } from "./migrations.ts";
-import { COLUMNS, insertedSession, toSession, type SessionRow } from "./row.ts";
-import type { ListQuery, NewSession, SessionPatch, SessionStore } from "./types.ts";
+import { COLUMNS, EVENT_COLUMNS, EVENT_SESSION_COLUMNS, insertedSession, toSession, toStoredEvent, type EventRow, type SessionRow } from "./row.ts";
+import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
 export interface PostgresStoreOptions {
   poolSize?: number;
@@ -28,6 +28,18 @@ const INT8_OID = 20;
 const UNIQUE_VIOLATION = "23505";
 const FOREIGN_KEY_VIOLATION = "23503";
 const QUERY_CANCELED = "57014";
+
+/** The channel next_event_id() notifies (migration 2): a wake-up only; the events table is the truth. */
+const EVENTS_CHANNEL = "sessiond_events";
+
+/**
+ * Inserts the event rows for the sessions a CTE named `changed` returned, IDs from next_event_id()
+ * (which locks the counter row until commit, so IDs follow commit order). `$at` is the event time.
+ * The volatile ID is evaluated after ORDER BY, so a delete's events are numbered root first.
+ */
+const recordEvents = (type: string, at: string, order = "") =>
+  `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS})
+   SELECT next_event_id(), '${type}', ${at}, ${COLUMNS} FROM changed ${order}`;
 
 
 /** A database URL without its password, for messages and logs; anything else as it is. */
@@ -61,9 +73,13 @@ function unavailable(error: unknown): StoreUnavailableError | null {
 export class PostgresSessionStore implements SessionStore {
   readonly engine = "postgres";
   readonly #pool: pg.Pool;
+  readonly #url: string;
+  readonly #log: Logger | undefined;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, url: string, log: Logger | undefined) {
     this.#pool = pool;
+    this.#url = url;
+    this.#log = log;
   }
 
   /** Connects, applies pending migrations and returns the store; throws if the database is unreachable. */
@@ -81,7 +97,7 @@ export class PostgresSessionStore implements SessionStore {
     pool.on("error", (error: Error & { code?: string }) =>
       options.log?.warn({ code: error.code, message: error.message }, "postgres connection lost"),
     );
-    const store = new PostgresSessionStore(pool);
+    const store = new PostgresSessionStore(pool, url, options.log);
     try {
       await store.#migrate();
     } catch (error) {
@@ -146,9 +162,13 @@ export class PostgresSessionStore implements SessionStore {
   async insert(session: NewSession): Promise<Session> {
     const createdAt = session.createdAt.getTime();
     try {
+      // One statement, so one transaction: the row and its event. The counter row is locked last
+      // (after the session row), so a writer never holds it while waiting for another lock.
       await this.#query(
         "session_insert",
-        `INSERT INTO session (${COLUMNS}, create_key) VALUES ($1, $2, $3, $4, 1, $5, $5, NULL, $6)`,
+        `WITH changed AS (
+           INSERT INTO session (${COLUMNS}, create_key) VALUES ($1, $2, $3, $4, 1, $5, $5, NULL, $6) RETURNING ${COLUMNS}
+         ) ${recordEvents("session.created", "$5")}`,
         [session.id, session.parentId, session.title, JSON.stringify(session.metadata), createdAt, session.createKey],
       );
     } catch (error) {
@@ -197,14 +217,17 @@ export class PostgresSessionStore implements SessionStore {
   async update(id: string, patch: SessionPatch): Promise<Session> {
     const [row] = await this.#query<SessionRow>(
       "session_update",
-      `UPDATE session SET
-         title = coalesce($2, title),
-         metadata = coalesce($3, metadata),
-         archived_at = CASE $4::boolean WHEN true THEN coalesce(archived_at, $5) WHEN false THEN NULL ELSE archived_at END,
-         revision = revision + 1,
-         updated_at = $5
-       WHERE id = $1 AND ($6::integer IS NULL OR revision = $6)
-       RETURNING ${COLUMNS}`,
+      `WITH changed AS (
+         UPDATE session SET
+           title = coalesce($2, title),
+           metadata = coalesce($3, metadata),
+           archived_at = CASE $4::boolean WHEN true THEN coalesce(archived_at, $5) WHEN false THEN NULL ELSE archived_at END,
+           revision = revision + 1,
+           updated_at = $5
+         WHERE id = $1 AND ($6::integer IS NULL OR revision = $6)
+         RETURNING ${COLUMNS}
+       ), recorded AS (${recordEvents("session.updated", "$5::bigint")})
+       SELECT ${COLUMNS} FROM changed`,
       [
         id,
         patch.title ?? null,
@@ -221,29 +244,121 @@ export class PostgresSessionStore implements SessionStore {
     throw new RevisionMismatchError(id, patch.expectedRevision ?? 0, current.revision);
   }
 
-  async deleteTree(id: string): Promise<string[]> {
+  async deleteTree(id: string): Promise<Session[]> {
     // One statement, so one transaction. A child inserted concurrently under a deleted session
     // makes the statement fail its foreign key check at the end; the retry then sees that child.
     for (let attempt = 1; ; attempt++) {
       try {
-        const rows = await this.#query<{ id: string }>(
+        // `changed` is materialised (it is read twice) and sorted before any event ID is taken,
+        // so every row lock is held before the counter's.
+        const rows = await this.#query<SessionRow>(
           "session_delete_tree",
           `WITH RECURSIVE tree (id, depth) AS (
              SELECT id, 0 FROM session WHERE id = $1
              UNION ALL
              SELECT session.id, tree.depth + 1 FROM session JOIN tree ON session.parent_id = tree.id
            ), gone AS (
-             DELETE FROM session WHERE id IN (SELECT id FROM tree) RETURNING id
-           )
-           SELECT tree.id FROM tree JOIN gone USING (id) ORDER BY tree.depth, tree.id`,
-          [id],
+             DELETE FROM session WHERE id IN (SELECT id FROM tree) RETURNING ${COLUMNS}
+           ), changed AS (
+             SELECT gone.*, tree.depth FROM gone JOIN tree USING (id)
+           ), recorded AS (${recordEvents("session.deleted", "$2::bigint", "ORDER BY depth, id")})
+           SELECT ${COLUMNS} FROM changed ORDER BY depth, id`,
+          [id, Date.now()],
         );
         if (rows.length === 0) throw new SessionNotFoundError(id);
-        return rows.map((row) => row.id);
+        return rows.map(toSession);
       } catch (error) {
         if ((error as { code?: unknown }).code !== FOREIGN_KEY_VIOLATION || attempt === 5) throw error;
       }
     }
+  }
+
+  async readEvents(afterId: number, limit: number): Promise<StoredEvent[]> {
+    const rows = await this.#query<EventRow>(
+      "event_read",
+      `SELECT ${EVENT_COLUMNS} FROM session_event WHERE id > $1 ORDER BY id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  async eventLog(): Promise<EventLogState> {
+    // Not the counter row itself: reading it never waits for a writer (MVCC), and the committed
+    // value is exactly the last visible event's ID.
+    const [row] = await this.#query<{ last_id: number; pruned_through: number }>(
+      "event_log",
+      "SELECT event_counter.last_id, event_horizon.pruned_through FROM event_counter, event_horizon",
+      [],
+    );
+    return { lastId: row!.last_id, prunedThrough: row!.pruned_through };
+  }
+
+  async pruneEvents(before: Date, batch: number): Promise<number> {
+    const [row] = await this.#query<{ pruned: number }>(
+      "event_prune",
+      `WITH pruned AS (
+         DELETE FROM session_event WHERE id IN (SELECT id FROM session_event WHERE at < $1 ORDER BY id LIMIT $2) RETURNING id
+       ), horizon AS (
+         UPDATE event_horizon SET pruned_through = greatest(pruned_through, (SELECT max(id) FROM pruned))
+         WHERE EXISTS (SELECT 1 FROM pruned)
+       )
+       SELECT count(*)::integer AS pruned FROM pruned`,
+      [before.getTime(), batch],
+    );
+    return row!.pruned;
+  }
+
+  async subtreeIds(id: string, cap: number): Promise<string[]> {
+    // UNION (not UNION ALL) visits each ID once, so even a cycle in the data ends; LIMIT bounds the rest.
+    const rows = await this.#query<{ id: string }>(
+      "session_subtree",
+      `WITH RECURSIVE tree (id) AS (
+         SELECT id FROM session WHERE id = $1
+         UNION
+         SELECT session.id FROM session JOIN tree ON session.parent_id = tree.id
+       ) SELECT id FROM tree LIMIT $2`,
+      [id, cap],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  watchEvents(onChange: () => void, pollMs: number): () => Promise<void> {
+    // A dedicated connection LISTENs; the timer both polls (a NOTIFY lost while the connection was
+    // down is caught up by the next poll) and reconnects a lost listener.
+    let listener: pg.Client | null = null;
+    let stopped = false;
+    const connect = async () => {
+      const client = new pg.Client({ connectionString: this.#url });
+      client.on("error", (error) => {
+        this.#log?.warn({ message: error.message }, "postgres event listener lost");
+        if (listener === client) listener = null;
+        void client.end().catch(() => undefined);
+      });
+      client.on("notification", () => onChange());
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      } catch {
+        await client.end().catch(() => undefined);
+        return;
+      }
+      if (stopped) await client.end().catch(() => undefined);
+      else listener = client;
+    };
+    let connecting: Promise<void> | null = connect();
+    const timer = setInterval(() => {
+      onChange();
+      if (!listener && !connecting && !stopped) connecting = connect().finally(() => (connecting = null));
+    }, pollMs);
+    void connecting.finally(() => (connecting = null));
+    timer.unref();
+    return async () => {
+      stopped = true;
+      clearInterval(timer);
+      await connecting;
+      await listener?.end().catch(() => undefined);
+      listener = null;
+    };
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,125 @@
+/**
+ * `GET /event`: live events as server-sent events in opencode's shape, for callers without the
+ * tRPC client. `id:` is the event ID; a reconnecting EventSource sends it back as `Last-Event-ID`
+ * and gets every later event exactly once. Filters: `?sessionId=<id>` (that session and its
+ * descendants) or `?roots=true`. A resume point that is gone answers 410 Gone.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { SessionEventsInputSchema } from "@sessiond/shared";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { EventsExpiredError } from "../events/errors.ts";
+import type { EventService } from "../events/service.ts";
+import { toSessionEvent } from "../events/stream.ts";
+import type { StoredEvent } from "../store/types.ts";
+import type { Logger } from "../log.ts";
+
+function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+}
+
+/** Each event's SSE frame, serialised once however many subscribers receive it. */
+const frames = new WeakMap<StoredEvent, string>();
+function frameOf(event: StoredEvent): string {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    // JSON.stringify writes the session's dates as ISO strings.
+    frame = `id: ${event.id}\ndata: ${JSON.stringify(toSessionEvent(event))}\n\n`;
+    frames.set(event, frame);
+  }
+  return frame;
+}
+
+function queryInput(req: IncomingMessage): unknown {
+  const params = new URL(req.url ?? "/", "http://localhost").searchParams;
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of params) {
+    if (key in input) return { [key]: [input[key], value] }; // a repeated parameter fails validation
+    input[key] = key === "roots" ? value === "true" || value === "1" || (value === "false" || value === "0" ? false : value) : value;
+  }
+  const header = req.headers["last-event-id"];
+  if (typeof header === "string" && header !== "") input.lastEventId = header;
+  return input;
+}
+
+export function createEventRoute(events: EventService, log: Logger) {
+  const { heartbeatMs, slowSubscriberTimeoutMs } = events.settings;
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const parsed = SessionEventsInputSchema.safeParse(queryInput(req));
+    if (!parsed.success) {
+      const { fieldErrors, formErrors } = z.flattenError(parsed.error);
+      return sendJson(res, 400, { error: "invalid query", fieldErrors, formErrors });
+    }
+    const closed = new AbortController();
+    res.once("close", () => closed.abort());
+    let stream;
+    try {
+      stream = await events.open(parsed.data, closed.signal);
+    } catch (error) {
+      if (error instanceof EventsExpiredError) {
+        return sendJson(res, 410, { error: error.message, lastEventId: error.lastEventId, prunedThrough: error.prunedThrough });
+      }
+      if (error instanceof TRPCError && error.code === "SERVICE_UNAVAILABLE") {
+        return sendJson(res, 503, { error: error.message }, { "retry-after": "1" });
+      }
+      throw error;
+    }
+
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
+    });
+    // The first line tells the client where the stream starts (useful with "from now").
+    res.write(`: sessiond events after ${stream.startId}\nretry: 1000\n\n`);
+
+    /** Writes, and when the socket's buffer is full waits for it to drain, cutting a client that never reads. */
+    const write = async (text: string): Promise<void> => {
+      if (res.write(text) || res.destroyed) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          log.info({ timeoutMs: slowSubscriberTimeoutMs }, "event subscriber too slow: disconnected");
+          res.destroy();
+          resolve();
+        }, slowSubscriberTimeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          res.off("drain", done);
+          res.off("close", done);
+          resolve();
+        };
+        res.on("drain", done);
+        res.on("close", done);
+      });
+    };
+    const heartbeat = setInterval(() => {
+      if (res.writableNeedDrain) return; // a stalled client gets no more; the event writer cuts it
+      res.write(": ping\n\n");
+    }, heartbeatMs);
+    try {
+      for await (const event of stream.events()) {
+        await write(frameOf(event));
+        if (res.destroyed) break;
+      }
+    } catch (error) {
+      if (!(error instanceof EventsExpiredError)) throw error;
+      // Pruning overtook this subscriber: it must re-list rather than skip events.
+      res.write(`event: expired\ndata: ${JSON.stringify({ error: error.message, lastEventId: error.lastEventId })}\n\n`);
+    } finally {
+      clearInterval(heartbeat);
+      res.end();
+    }
+  }
+
+  return function handleEvents(req: IncomingMessage, res: ServerResponse, authorized: boolean): void {
+    if (req.method !== "GET") return sendJson(res, 405, { error: "method not allowed" }, { allow: "GET" });
+    if (!authorized) return sendJson(res, 401, { error: "missing or wrong bearer token" });
+    serve(req, res).catch((error: unknown) => {
+      log.error({ err: error }, "event stream failed");
+      if (!res.headersSent) sendJson(res, error instanceof TRPCError && error.code === "SERVICE_UNAVAILABLE" ? 503 : 500, { error: "internal error" });
+      else res.destroy();
+    });
+  };
+}
