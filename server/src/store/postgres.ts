@@ -276,7 +276,7 @@ export class PostgresSessionStore implements SessionStore {
   async readEvents(afterId: number, limit: number): Promise<StoredEvent[]> {
     const rows = await this.#query<EventRow>(
       "event_read",
-      `SELECT ${EVENT_COLUMNS} FROM session_event WHERE id > $1 ORDER BY id LIMIT $2`,
+      `SELECT ${EVENT_COLUMNS} FROM session_event WHERE session_event.id > $1 ORDER BY session_event.id LIMIT $2`,
       [afterId, limit],
     );
     return rows.map(toStoredEvent);

@@ -109,7 +109,7 @@ export class SqliteSessionStore implements SessionStore {
     this.#recordEvent = this.#db.prepare(
       `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) SELECT ?, ?, ${COLUMNS} FROM session WHERE id = ?`,
     );
-    this.#readEvents = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM session_event WHERE id > ? ORDER BY id LIMIT ?`);
+    this.#readEvents = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM session_event WHERE session_event.id > ? ORDER BY session_event.id LIMIT ?`);
     this.#eventLog = this.#db.prepare(
       `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'session_event'), 0) AS last_id, pruned_through FROM event_horizon`,
     );

@@ -1,0 +1,294 @@
+/**
+ * Live events on every engine: through the typed client (session.events) and through a raw SSE
+ * reader (GET /event) — order, resume without a gap, filters, expiry, bounds, and the invariant
+ * that replaying every event rebuilds exactly the stored sessions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import type { SessionClient } from "@sessiond/client";
+import type { Session, SessionEvent } from "@sessiond/shared";
+import { engineTargets, freshPostgresDatabase, storedSessions } from "./support/targets.ts";
+import { decodeFrames, openSse } from "./support/sse.ts";
+
+interface Received {
+  id: number;
+  event: SessionEvent;
+}
+
+/** Subscribes through the typed client and collects what arrives. */
+function subscribe(client: SessionClient, input: Parameters<SessionClient["session"]["events"]["subscribe"]>[0] = {}) {
+  const received: Received[] = [];
+  const errors: unknown[] = [];
+  /** Errors the link reported while (re)connecting; it retries those by itself (e.g. 503). */
+  const connectionErrors: unknown[] = [];
+  let started!: () => void;
+  const ready = new Promise<void>((resolve) => (started = resolve));
+  const subscription = client.session.events.subscribe(input, {
+    onStarted: () => started(),
+    onData: ({ id, data }) => received.push({ id: Number(id), event: data }),
+    onError: (error) => errors.push(error),
+    onConnectionStateChange: (state) => {
+      if (state.error) connectionErrors.push(state.error);
+    },
+  });
+  return {
+    received,
+    errors,
+    connectionErrors,
+    ready,
+    async waitFor(count: number, timeoutMs = 20_000): Promise<Received[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count && errors.length === 0) {
+        if (Date.now() > deadline) throw new Error(`timed out: ${received.length} of ${count} events`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      if (errors.length > 0) throw errors[0];
+      return received.slice(0, count);
+    },
+    stop: () => subscription.unsubscribe(),
+  };
+}
+
+/** Replays every event from 0 and folds them into the sessions they describe. */
+function rebuild(events: { type: string; info: { id: string } }[]): Map<string, unknown> {
+  const sessions = new Map<string, unknown>();
+  for (const { type, info } of events) {
+    if (type === "session.deleted") sessions.delete(info.id);
+    else sessions.set(info.id, info);
+  }
+  return sessions;
+}
+
+/** A stored session as GET /event writes it (dates as ISO strings). */
+const asJson = (session: Session) => JSON.parse(JSON.stringify(session)) as unknown;
+
+describe.each(engineTargets)("live events [$name]", (target) => {
+  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await target.start();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("delivers every create, update and delete through the client, in order, deletes root first", async () => {
+    const events = subscribe(server.client);
+    await events.ready;
+    try {
+      const parent = await server.client.session.create.mutate({ title: "parent" });
+      const child = await server.client.session.create.mutate({ parentId: parent.id, title: "child" });
+      const updated = await server.client.session.update.mutate({ id: child.id, title: "renamed" });
+      await server.client.session.delete.mutate({ id: parent.id });
+      const got = await events.waitFor(5);
+      expect(got.map(({ event }) => [event.type, event.properties.info.id])).toEqual([
+        ["session.created", parent.id],
+        ["session.created", child.id],
+        ["session.updated", child.id],
+        ["session.deleted", parent.id],
+        ["session.deleted", child.id],
+      ]);
+      const ids = got.map(({ id }) => id);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      expect(new Set(ids).size).toBe(5);
+      expect(got[0]!.event.properties.info).toEqual(parent);
+      expect(got[2]!.event.properties.info).toEqual(updated);
+      // A delete carries the last state, revision included, with real Dates through the client.
+      expect(got[4]!.event.properties.info).toEqual(updated);
+      expect(got[4]!.event.properties.info.createdAt).toBeInstanceOf(Date);
+    } finally {
+      events.stop();
+    }
+  });
+
+  it("serves GET /event in opencode's shape, and a rejected write emits nothing", async () => {
+    const stream = await openSse(`${server.url}/event`);
+    try {
+      expect(stream.status).toBe(200);
+      expect(stream.headers["content-type"]).toMatch(/^text\/event-stream/);
+      const session = await server.client.session.create.mutate({ title: "over REST", metadata: { k: [1, "two"] } });
+      // Rejected: a duplicate, and a stale revision. Neither may leave an event behind.
+      await expect(server.client.session.create.mutate({ id: session.id })).rejects.toThrow();
+      await expect(server.client.session.update.mutate({ id: session.id, title: "x", expectedRevision: 9 })).rejects.toThrow();
+      await server.client.session.update.mutate({ id: session.id, archived: true });
+      const frames = await stream.waitFor(2);
+      const [created, updated] = frames.map((frame) => JSON.parse(frame.data) as { type: string; properties: { info: unknown } });
+      expect(created).toEqual({ type: "session.created", properties: { info: asJson(session) } });
+      expect(updated!.type).toBe("session.updated");
+      expect(Number(frames[1]!.id)).toBe(Number(frames[0]!.id) + 1);
+      // Nothing else arrives.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(stream.frames).toHaveLength(2);
+    } finally {
+      stream.kill();
+    }
+  });
+
+  it("resumes exactly once after the connection is killed mid-stream (REST Last-Event-ID and client lastEventId)", async () => {
+    const first = await openSse(`${server.url}/event`);
+    const writes = (async () => {
+      for (let i = 0; i < 40; i++) await server.client.session.create.mutate({ title: `burst ${i}` });
+    })();
+    await first.waitFor(10);
+    first.kill();
+    const seen = decodeFrames(first.frames);
+    const lastSeen = seen.at(-1)!.id;
+    await writes;
+    const startId = seen[0]!.id - 1;
+    const resumed = await openSse(`${server.url}/event`, { "last-event-id": String(lastSeen) });
+    const rest = decodeFrames(await resumed.waitFor(40 - seen.length));
+    resumed.kill();
+    const all = [...seen, ...rest];
+    expect(all.map(({ id }) => id)).toEqual(Array.from({ length: 40 }, (_, i) => startId + 1 + i));
+    expect(all.map(({ info }) => info.title)).toEqual(Array.from({ length: 40 }, (_, i) => `burst ${i}`));
+
+    // The client resumes the same way from an explicit lastEventId.
+    const again = subscribe(server.client, { lastEventId: String(lastSeen) });
+    const replayed = await again.waitFor(40 - seen.length);
+    again.stop();
+    expect(replayed.map(({ id }) => id)).toEqual(rest.map(({ id }) => id));
+  });
+
+  it("filters one session and its descendants, or roots only", async () => {
+    const root = await server.client.session.create.mutate({ title: "tree root" });
+    const child = await server.client.session.create.mutate({ parentId: root.id });
+    const tree = subscribe(server.client, { sessionId: root.id });
+    const roots = await openSse(`${server.url}/event?roots=true`);
+    await tree.ready;
+    try {
+      const other = await server.client.session.create.mutate({ title: "elsewhere" });
+      const grandchild = await server.client.session.create.mutate({ parentId: child.id });
+      await server.client.session.create.mutate({ parentId: other.id });
+      await server.client.session.update.mutate({ id: grandchild.id, title: "deep" });
+      await server.client.session.delete.mutate({ id: root.id });
+      const got = await tree.waitFor(5);
+      expect(got.map(({ event }) => [event.type, event.properties.info.id])).toEqual([
+        ["session.created", grandchild.id],
+        ["session.updated", grandchild.id],
+        ["session.deleted", root.id],
+        ["session.deleted", child.id],
+        ["session.deleted", grandchild.id],
+      ]);
+      const rootFrames = decodeFrames(await roots.waitFor(2));
+      expect(rootFrames.map(({ type, info }) => [type, info.id])).toEqual([
+        ["session.created", other.id],
+        ["session.deleted", root.id],
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(tree.received).toHaveLength(5);
+      expect(roots.frames).toHaveLength(2);
+    } finally {
+      tree.stop();
+      roots.kill();
+    }
+  });
+
+  it("refuses bad input with 400 and a resume point from the future as expired", async () => {
+    const bad = await openSse(`${server.url}/event?lastEventId=abc`);
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).fieldErrors.lastEventId).toBeDefined();
+    const both = await openSse(`${server.url}/event?roots=true&sessionId=ses_0123456789abABCDEFGHIJKLMN`);
+    expect(both.status).toBe(400);
+    const future = await openSse(`${server.url}/event`, { "last-event-id": "999999999" });
+    expect(future.status).toBe(410);
+    const post = await fetch(`${server.url}/event`, { method: "POST" });
+    expect(post.status).toBe(405);
+  });
+
+  it("replaying every event from 0 rebuilds exactly the stored sessions after a concurrent workload", async () => {
+    const ids: string[] = [];
+    const pick = () => ids[Math.floor(Math.random() * ids.length)];
+    const worker = async (w: number) => {
+      for (let i = 0; i < 25; i++) {
+        const roll = Math.random();
+        try {
+          if (roll < 0.5 || ids.length === 0) {
+            const parentId = ids.length > 0 && Math.random() < 0.5 ? pick() : undefined;
+            ids.push((await server.client.session.create.mutate({ parentId, title: `w${w}-${i}` })).id);
+          } else if (roll < 0.8) {
+            await server.client.session.update.mutate({ id: pick()!, title: `u${w}-${i}`, metadata: { w, i } });
+          } else {
+            await server.client.session.delete.mutate({ id: pick()! });
+          }
+        } catch {
+          // A parent or target deleted meanwhile: NOT_FOUND, and no event — which is the point.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
+    const { lastId } = await server.sessions.store.eventLog();
+    const replay = await openSse(`${server.url}/event`, { "last-event-id": "0" });
+    const frames = await replay.waitFor(lastId);
+    replay.kill();
+    const events = decodeFrames(frames);
+    expect(events.map(({ id }) => id)).toEqual(Array.from({ length: lastId }, (_, i) => i + 1));
+    const rebuilt = rebuild(events);
+    const stored = await storedSessions(server);
+    expect(rebuilt.size).toBe(stored.length);
+    for (const session of stored) expect(rebuilt.get(session.id)).toEqual(asJson(session));
+  });
+});
+
+describe.each(engineTargets)("live events, bounds [$name]", (target) => {
+  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
+  const servers: TestServer[] = [];
+  const start = async (settings: Record<string, number>) => {
+    const db = target.engine === "postgres" ? await freshPostgresDatabase() : undefined;
+    const server = await startTestServer({ db, settings });
+    servers.push(server);
+    return server;
+  };
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+  });
+
+  it("answers a resume point past the retention window with 410 (REST) and eventsExpired (client)", async () => {
+    const server = await start({ eventRetentionMs: 1000 });
+    await server.client.session.create.mutate({});
+    // Pruning runs every retention/4; give it generous time on a loaded machine.
+    const deadline = Date.now() + 20_000;
+    let gone = await openSse(`${server.url}/event`, { "last-event-id": "0" });
+    while (gone.status !== 410 && Date.now() < deadline) {
+      gone.kill();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      gone = await openSse(`${server.url}/event`, { "last-event-id": "0" });
+    }
+    expect(gone.status).toBe(410);
+    expect(JSON.parse(gone.body)).toMatchObject({ lastEventId: "0", prunedThrough: "1" });
+    const events = subscribe(server.client, { lastEventId: "0" });
+    await expect(events.waitFor(1)).rejects.toMatchObject({ data: { code: "UNPROCESSABLE_CONTENT", eventsExpired: { lastEventId: "0" } } });
+    events.stop();
+    // The last pruned point itself is still a valid resume point.
+    const fine = await openSse(`${server.url}/event`, { "last-event-id": "1" });
+    expect(fine.status).toBe(200);
+    fine.kill();
+  });
+
+  it("refuses subscribers over the limit with 503 and takes them again once one leaves", async () => {
+    const server = await start({ maxSubscribers: 2 });
+    const a = await openSse(`${server.url}/event`);
+    const b = subscribe(server.client);
+    await b.ready;
+    const over = await openSse(`${server.url}/event`);
+    expect(over.status).toBe(503);
+    // The client treats 503 as retryable: it reports it and keeps trying until a slot frees.
+    const overClient = subscribe(server.client);
+    const deadline = Date.now() + 20_000;
+    while (overClient.connectionErrors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(overClient.connectionErrors[0]).toMatchObject({ data: { code: "SERVICE_UNAVAILABLE" } });
+    a.kill();
+    await overClient.ready;
+    await server.client.session.create.mutate({ title: "after the wait" });
+    expect((await overClient.waitFor(1))[0]!.event.properties.info.title).toBe("after the wait");
+    overClient.stop();
+    b.stop();
+  });
+
+  it("sends heartbeats on an idle stream", async () => {
+    const server = await start({ eventHeartbeatMs: 100 });
+    const idle = await openSse(`${server.url}/event`);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    idle.kill();
+    expect(idle.comments.filter((comment) => comment === "ping").length).toBeGreaterThanOrEqual(2);
+  });
+});
