@@ -3,6 +3,7 @@
  * reader (GET /event) — order, resume without a gap, filters, expiry, bounds, and the invariant
  * that replaying every event rebuilds exactly the stored sessions.
  */
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/server/testing";
 import type { SessionClient } from "@sessiond/client";
@@ -295,5 +296,63 @@ describe.each(engineTargets)("live events, bounds [$name]", (target) => {
     await new Promise((resolve) => setTimeout(resolve, 700));
     idle.kill();
     expect(idle.comments.filter((comment) => comment === "ping").length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe.each(engineTargets)("live events, a subscriber that stops reading [$name]", (target) => {
+  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
+  let server: TestServer;
+  beforeAll(async () => {
+    const db = target.engine === "postgres" ? await freshPostgresDatabase() : undefined;
+    server = await startTestServer({ db, settings: { maxSubscribers: 1, slowSubscriberTimeoutMs: 500 } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const paths = {
+    "GET /event": "/event",
+    "session.events": `/trpc/session.events?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`,
+  };
+  it.each(Object.entries(paths))("is cut off rather than buffered (%s), freeing its slot", async (_, path) => {
+    // A raw socket that sends the request and then never reads: its buffers fill up.
+    const socket = connect({ host: "127.0.0.1", port: Number(new URL(server.url).port) });
+    await new Promise<void>((resolve) => socket.once("connect", resolve));
+    socket.write(`GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: text/event-stream\r\n\r\n`);
+    socket.pause();
+    let closed = false;
+    socket.on("close", () => (closed = true));
+    socket.on("error", () => undefined);
+    try {
+      // It holds the only slot.
+      const deadline = Date.now() + 20_000;
+      let probe = await openSse(`${server.url}/event`);
+      while (probe.status === 200 && Date.now() < deadline) {
+        probe.kill();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        probe = await openSse(`${server.url}/event`);
+      }
+      expect(probe.status).toBe(503);
+      // ~16 MB of events, far more than the socket buffers hold.
+      const metadata = { blob: "x".repeat(15_000) };
+      for (let round = 0; round < 20; round++) {
+        await Promise.all(Array.from({ length: 50 }, () => server.client.session.create.mutate({ metadata })));
+      }
+      let freed = await openSse(`${server.url}/event`);
+      while (freed.status !== 200 && Date.now() < deadline + 20_000) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        freed = await openSse(`${server.url}/event`);
+      }
+      expect(freed.status).toBe(200);
+      freed.kill();
+      // Reading again drains what the kernel held, then finds the stream closed by the server
+      // (an SSE stream left alone never ends).
+      socket.resume();
+      const until = Date.now() + 20_000;
+      while (!closed && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(closed).toBe(true);
+    } finally {
+      socket.destroy();
+    }
   });
 });
