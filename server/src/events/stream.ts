@@ -17,6 +17,8 @@ export interface EventStream {
   /** The ID the stream starts after. */
   startId: number;
   events(): AsyncGenerator<StoredEvent>;
+  /** The same events, in the groups they were read in (never empty): one socket write per group. */
+  batches(): AsyncGenerator<StoredEvent[]>;
 }
 
 type Filter = (event: StoredEvent) => boolean;
@@ -61,7 +63,7 @@ export async function openEventStream(hub: EventHub, store: SessionStore, input:
   else signal.addEventListener("abort", release, { once: true });
   let started = false;
 
-  async function* events(): AsyncGenerator<StoredEvent> {
+  async function* batches(): AsyncGenerator<StoredEvent[]> {
     let last = startId;
     try {
       while (!signal.aborted && !hub.closed) {
@@ -76,25 +78,25 @@ export async function openEventStream(hub: EventHub, store: SessionStore, input:
           const now = await store.eventLog();
           if (last < now.prunedThrough) throw new EventsExpiredError(last, now.prunedThrough, now.lastId);
         }
-        for (const event of batch) {
-          last = event.id;
-          if (filter(event)) yield event;
-          if (signal.aborted) return;
-        }
+        last = batch.at(-1)!.id;
+        const wanted = batch.filter(filter);
+        if (wanted.length > 0) yield wanted;
       }
     } finally {
       release();
     }
   }
 
-  return {
-    startId,
-    events() {
-      if (started) throw new Error("an event stream is consumed once");
-      started = true;
-      return events();
-    },
+  async function* events(): AsyncGenerator<StoredEvent> {
+    for await (const batch of batches()) yield* batch;
+  }
+
+  const once = <T>(make: () => T): T => {
+    if (started) throw new Error("an event stream is consumed once");
+    started = true;
+    return make();
   };
+  return { startId, events: () => once(events), batches: () => once(batches) };
 }
 
 /**

@@ -99,8 +99,8 @@ export function createEventRoute(events: EventService, log: Logger) {
       res.write(": ping\n\n");
     }, heartbeatMs);
     try {
-      for await (const event of stream.events()) {
-        await write(frameOf(event));
+      for await (const batch of stream.batches()) {
+        await write(batch.length === 1 ? frameOf(batch[0]!) : batch.map(frameOf).join(""));
         if (res.destroyed) break;
       }
     } catch (error) {
