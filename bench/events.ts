@@ -59,7 +59,9 @@ function subscribe(url: string, parse: boolean, onFrame: (frame: string) => void
 const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 async function fanOut(): Promise<Record<string, number>> {
-  const server = await startServer("sessiond", join(dir, "fanout.db"));
+  // SESSIOND_BENCH_PROFILE=<dir> profiles the fan-out server (--cpu-prof) into that folder.
+  const profileDir = process.env.SESSIOND_BENCH_PROFILE;
+  const server = await startServer("sessiond", join(dir, "fanout.db"), { nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [] });
   try {
     const latencies: number[] = [];
     let delivered = 0;
@@ -161,8 +163,11 @@ async function createCost(): Promise<Record<string, number>> {
 try {
   log("fan-out: 1 writer, 1,000 subscribers on GET /event ...");
   log(JSON.stringify(await fanOut()));
-  log(`create cost: no subscriber vs 1 vs ${COST_SUBSCRIBERS} subscribers, 64 connections ...`);
-  log(JSON.stringify(await createCost()));
+  // SESSIOND_BENCH_FANOUT_ONLY=1 stops here (with SESSIOND_BENCH_PROFILE, to profile the fan-out alone).
+  if (!process.env.SESSIOND_BENCH_FANOUT_ONLY) {
+    log(`create cost: no subscriber vs 1 vs ${COST_SUBSCRIBERS} subscribers, 64 connections ...`);
+    log(JSON.stringify(await createCost()));
+  }
 } finally {
   killAll();
   rmSync(dir, { recursive: true, force: true });
