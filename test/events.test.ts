@@ -6,7 +6,7 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/server/testing";
-import type { SessionClient } from "@sessiond/client";
+import { isEventsExpired, type SessionClient } from "@sessiond/client";
 import type { Session, SessionEvent } from "@sessiond/shared";
 import { engineTargets, freshPostgresDatabase, storedSessions } from "./support/targets.ts";
 import { decodeFrames, openSse } from "./support/sse.ts";
@@ -257,7 +257,9 @@ describe.each(engineTargets)("live events, bounds [$name]", (target) => {
     expect(gone.status).toBe(410);
     expect(JSON.parse(gone.body)).toMatchObject({ lastEventId: "0", prunedThrough: "1" });
     const events = subscribe(server.client, { lastEventId: "0" });
-    await expect(events.waitFor(1)).rejects.toMatchObject({ data: { code: "UNPROCESSABLE_CONTENT", eventsExpired: { lastEventId: "0" } } });
+    const expired = await events.waitFor(1).catch((error: unknown) => error);
+    expect(expired).toMatchObject({ data: { code: "UNPROCESSABLE_CONTENT", eventsExpired: { lastEventId: "0" } } });
+    expect(isEventsExpired(expired)).toBe(true);
     events.stop();
     // The last pruned point itself is still a valid resume point.
     const fine = await openSse(`${server.url}/event`, { "last-event-id": "1" });

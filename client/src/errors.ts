@@ -7,7 +7,7 @@
  *   }
  */
 import { TRPCClientError } from "@trpc/client";
-import type { ConflictData, FieldErrors, NotFoundData, PreconditionData, SessiondErrorData } from "@sessiond/shared";
+import type { ConflictData, EventsExpiredData, FieldErrors, NotFoundData, PreconditionData, SessiondErrorData } from "@sessiond/shared";
 import type { AppRouter } from "@sessiond/server";
 
 export type SessionClientError = TRPCClientError<AppRouter>;
@@ -43,6 +43,11 @@ export function isPreconditionFailed(
   error: unknown,
 ): error is SessiondError<"PRECONDITION_FAILED", { precondition: PreconditionData }> {
   return hasCode(error, "PRECONDITION_FAILED");
+}
+
+/** `session.events` cannot resume from the given `lastEventId` (pruned, or another database's): re-list, then subscribe from now. */
+export function isEventsExpired(error: unknown): error is SessiondError<"UNPROCESSABLE_CONTENT", { eventsExpired: EventsExpiredData }> {
+  return hasCode(error, "UNPROCESSABLE_CONTENT") && (error as SessionClientError).data?.eventsExpired !== undefined;
 }
 
 export function isUnavailable(error: unknown): error is SessiondError<"SERVICE_UNAVAILABLE"> {
