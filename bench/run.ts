@@ -5,7 +5,7 @@
  * ratio. Servers run in child processes on loopback; the load generator (autocannon) runs here.
  * Results: bench/results/latest.{json,md,svg}; the figures section of bench/README.md is rewritten.
  *
- * Flags: --quick; --only=create,batch,read,growth,ids (a partial run writes results/tmp/ instead);
+ * Flags: --quick; --only=create,batch,read,growth,ids,rest (a partial run writes results/tmp/ instead);
  * --profile (CPU-profile sessiond under create load and print where the time goes);
  * --wait-quiet=S (first wait up to S seconds for other processes to use less than 0.3 cores).
  */
@@ -24,7 +24,7 @@ import { writeReports } from "./lib/report.ts";
 import { migrate, seed, type SeedResult } from "./lib/seed.ts";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ["create", "batch", "read", "growth", "ids"] as const;
+const SCENARIOS = ["create", "batch", "read", "growth", "ids", "rest"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: flags } = parseArgs({
@@ -76,6 +76,8 @@ const settings = quick
 
 const CREATE_PATH = "/trpc/session.create";
 const CREATE_BODY = '{"json":{}}';
+const REST_CREATE_PATH = "/session";
+const REST_CREATE_BODY = "{}";
 const LIST_PATH = `/trpc/session.list?input=${encodeURIComponent('{"json":{"limit":50}}')}`;
 const getPath = (id: string): string => `/trpc/session.get?input=${encodeURIComponent(JSON.stringify({ json: { id } }))}`;
 const batchPath = (size: number): string => `/trpc/${Array.from({ length: size }, () => "session.create").join(",")}?batch=1`;
@@ -208,6 +210,51 @@ async function scenarioCreate(): Promise<CreateScenario> {
     };
   } finally {
     for (const server of servers.values()) await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 7: create over REST (POST /session, plain JSON) vs over tRPC, on one sessiond.
+
+interface RestScenario {
+  runs: (LoadResult & { route: "rest" | "trpc" })[];
+  ratios: { connections: number; restOverTrpc: number; p50RestOverTrpc: number }[];
+}
+
+async function scenarioRest(): Promise<RestScenario> {
+  log("scenario 7: create over REST vs over tRPC, one sessiond");
+  const server = await startServer("sessiond", freshDb("rest"));
+  try {
+    await smoke(server, REST_CREATE_PATH, postJson(REST_CREATE_BODY), createdOk);
+    await smoke(server, CREATE_PATH, postJson(CREATE_BODY), createdOk);
+    const runs: RestScenario["runs"] = [];
+    for (const [level, connections] of settings.createConnections.entries()) {
+      const spec = (path: string, body: string): LoadSpec => ({
+        url: server.url,
+        method: "POST",
+        paths: [path],
+        body,
+        connections,
+        durationS: settings.durationS,
+        warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
+      });
+      const results = await compareLoads({ trpc: spec(CREATE_PATH, CREATE_BODY), rest: spec(REST_CREATE_PATH, REST_CREATE_BODY) }, settings.rounds);
+      for (const route of ["trpc", "rest"] as const) {
+        runs.push({ route, ...results[route] });
+        log(describeLoad(`  ${route} c${connections}`, results[route]));
+      }
+    }
+    const pick = (route: "rest" | "trpc", connections: number) => runs.find((r) => r.route === route && r.connections === connections)!;
+    return {
+      runs,
+      ratios: settings.createConnections.map((connections) => ({
+        connections,
+        restOverTrpc: ratio(pick("rest", connections).rps, pick("trpc", connections).rps),
+        p50RestOverTrpc: ratio(pick("rest", connections).latencyMs.p50, pick("trpc", connections).latencyMs.p50),
+      })),
+    };
+  } finally {
+    await server.stop();
   }
 }
 
@@ -444,6 +491,7 @@ export interface Results {
     read?: ReadScenario;
     growth?: GrowthScenario;
     ids?: IdResult;
+    rest?: RestScenario;
     memory?: {
       idleMiB: number | null;
       underCreateLoadMiB: number | null;
@@ -482,6 +530,7 @@ function allLoads(scenarios: Results["scenarios"]): [string, LoadResult][] {
     ...(scenarios.create?.runs ?? []).map((r): [string, LoadResult] => [`create ${r.server} c${r.connections}`, r]),
     ...(scenarios.batch?.runs ?? []).map((r): [string, LoadResult] => [`batch ${r.batchSize} ${r.server}`, r]),
     ...(scenarios.read?.runs ?? []).map((r): [string, LoadResult] => [`${r.endpoint} ${r.server}`, r]),
+    ...(scenarios.rest?.runs ?? []).map((r): [string, LoadResult] => [`create ${r.route} c${r.connections} (rest scenario)`, r]),
     ...(scenarios.growth?.sizes ?? []).flatMap((s): [string, LoadResult][] => [
       [`growth ${s.rows} list`, s.list],
       [`growth ${s.rows} create`, s.create],
@@ -521,6 +570,11 @@ function checksOf(scenarios: Results["scenarios"]): Check[] {
     const label = `${g.to.toLocaleString("en")}/${g.from.toLocaleString("en")}`;
     checks.push({ name: `create p50 latency ${label}`, value: g.createP50, target: "≤ 1.2", pass: g.createP50 <= 1.2 });
     checks.push({ name: `list p50 latency ${label}`, value: g.listP50, target: "≤ 1.2", pass: g.listP50 <= 1.2 });
+  }
+  if (scenarios.rest) {
+    for (const r of scenarios.rest.ratios) {
+      checks.push({ name: `create c${r.connections}: REST/tRPC`, value: r.restOverTrpc, target: "≥ 0.9", pass: r.restOverTrpc >= 0.9 });
+    }
   }
   if (scenarios.ids) {
     checks.push({ name: "ID generation ours/reference", value: scenarios.ids.ratio, target: "≥ 5", pass: scenarios.ids.ratio >= 5 });
@@ -575,6 +629,7 @@ async function main(): Promise<void> {
   scenarios.batch = await attempt("batch", scenarioBatch);
   scenarios.read = await attempt("read", scenarioRead);
   scenarios.growth = await attempt("growth", scenarioGrowth);
+  scenarios.rest = await attempt("rest", scenarioRest);
   if (only.has("ids")) {
     log("scenario 5: ID generation");
     const before = cpuSnapshot();

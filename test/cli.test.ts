@@ -1,5 +1,5 @@
 /** The sessiond CLI, run as a process the way users run it. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -103,6 +103,7 @@ describe("sessiond client commands", () => {
   });
 
   it("takes the server URL from SESSIOND_URL", async () => {
+    await server.client.session.create.mutate({});
     const result = await runCli(["--json", "list", "--limit", "1"], { SESSIOND_URL: server.url });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).items).toHaveLength(1);
@@ -139,6 +140,23 @@ describe("sessiond serve", () => {
     expect(result.stderr).toMatch(/^sessiond: invalid configuration: --port: .+\n$/);
     const fromEnv = await runCli(["serve"], { PORT: "99999" });
     expect(fromEnv.stderr).toMatch(/^sessiond: invalid configuration: PORT: .+\n$/);
+  });
+
+  it("refuses a database URL it cannot use with one line and exit code 2, creating nothing", async () => {
+    for (const db of ["mysql://x/y", "sqlite:", "redis://localhost"]) {
+      const result = await runCli(["serve", "--port", "0", "--db", db]);
+      expect(result.code, db).toBe(2);
+      expect(result.stderr).toMatch(/^sessiond: invalid configuration: --db: unsupported database .+\n$/);
+    }
+    expect(existsSync("mysql:")).toBe(false);
+    expect(existsSync("redis:")).toBe(false);
+  });
+
+  it("takes a sqlite: URL as the file it names", async () => {
+    const file = join(dir, "from-url.db");
+    const server = await startServerProcess(["--db", `sqlite://${file}`]);
+    expect(existsSync(file)).toBe(true);
+    expect(await server.stop()).toBe(0);
   });
 
   it("exits 1 with one line when it cannot listen", async () => {

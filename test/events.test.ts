@@ -255,7 +255,7 @@ describe.each(engineTargets)("live events, bounds [$name]", (target) => {
       gone = await openSse(`${server.url}/event`, { "last-event-id": "0" });
     }
     expect(gone.status).toBe(410);
-    expect(JSON.parse(gone.body)).toMatchObject({ lastEventId: "0", prunedThrough: "1" });
+    expect(JSON.parse(gone.body)).toMatchObject({ code: "UNPROCESSABLE_CONTENT", httpStatus: 410, eventsExpired: { lastEventId: "0", prunedThrough: "1" } });
     const events = subscribe(server.client, { lastEventId: "0" });
     const expired = await events.waitFor(1).catch((error: unknown) => error);
     expect(expired).toMatchObject({ data: { code: "UNPROCESSABLE_CONTENT", eventsExpired: { lastEventId: "0" } } });

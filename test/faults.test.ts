@@ -171,11 +171,30 @@ describe("slow clients", () => {
     expect(received).toMatch(/^HTTP\/1\.1 408/);
   });
 
-  it("closes an idle keep-alive connection after the keep-alive timeout", async () => {
-    const idle = rawConnection((socket) => socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
-    const received = await idle.closed;
-    // The promise resolved: the server closed the idle connection (the client would have kept it).
-    expect(received).toMatch(/^HTTP\/1\.1 200/);
+  it("closes an idle keep-alive connection after the keep-alive timeout, not Node's default", async () => {
+    // The same idle connection to a server with a long keep-alive timeout: it must outlive ours.
+    const patient = await startServerProcess(["--db", join(scratch, "patient.db"), "--keep-alive-timeout-ms", "60000"]);
+    try {
+      const ours = rawConnection((socket) => socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+      const { port } = new URL(patient.url);
+      const other = connect(Number(port), "127.0.0.1");
+      let otherClosed = false;
+      other.on("close", () => (otherClosed = true));
+      other.on("error", () => undefined);
+      other.resume(); // read, so that the server's close is seen
+      other.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      const opened = Date.now();
+      const received = await ours.closed;
+      // The promise resolved: the server closed the idle connection (the client would have kept it).
+      expect(received).toMatch(/^HTTP\/1\.1 200/);
+      // Past Node's default keep-alive timeout (5 s), the connection to the server told 60 s is
+      // still open: the setting, not Node's default, decides.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 6500 - (Date.now() - opened))));
+      expect(otherClosed).toBe(false);
+      other.destroy();
+    } finally {
+      await patient.stop();
+    }
   });
 });
 

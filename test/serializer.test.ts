@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import superjson from "superjson";
-import { serialize } from "../server/src/wire-serializer.ts";
+import { serialize } from "../server/src/wire/serialize.ts";
 
 /** Same output as superjson, or the same refusal (superjson throws on keys like "constructor"). */
 function sameAsSuperjson(value: unknown): void {

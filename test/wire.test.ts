@@ -107,7 +107,7 @@ describe("other routes", () => {
   it("answers unknown paths with 404", async () => {
     const response = await fetch(`${server.url}/nope`);
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ error: "not found", path: "/nope" });
+    expect(await response.json()).toEqual({ error: "not found", path: "/nope", requestId: response.headers.get("x-request-id") });
   });
 });
 

@@ -2,17 +2,16 @@
  * The peer: the stock tRPC standalone adapter serving the same appRouter over the same service and
  * store, with nothing of sessiond's HTTP front (no request IDs, no health route, no error hooks).
  */
-import { appRouter, createContextInner, createLogger, createSessionService, openStore } from "@sessiond/server";
+import { appRouter, createContextInner, createSessionService, openStore } from "@sessiond/server";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import { dbArg, listenAndAnnounce } from "./common.ts";
 
 const db = dbArg();
-const log = createLogger("silent");
 const store = await openStore(db);
 const sessions = createSessionService(store);
 const server = createHTTPServer({
   router: appRouter,
   basePath: "/trpc/",
-  createContext: () => createContextInner({ sessions, log }),
+  createContext: () => createContextInner({ sessions }),
 });
 await listenAndAnnounce(server, () => store.close());

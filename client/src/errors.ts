@@ -47,7 +47,7 @@ export function isPreconditionFailed(
 
 /** `session.events` cannot resume from the given `lastEventId` (pruned, or another database's): re-list, then subscribe from now. */
 export function isEventsExpired(error: unknown): error is SessiondError<"UNPROCESSABLE_CONTENT", { eventsExpired: EventsExpiredData }> {
-  return hasCode(error, "UNPROCESSABLE_CONTENT") && (error as SessionClientError).data?.eventsExpired !== undefined;
+  return hasCode(error, "UNPROCESSABLE_CONTENT");
 }
 
 export function isUnavailable(error: unknown): error is SessiondError<"SERVICE_UNAVAILABLE"> {

@@ -7,6 +7,27 @@ import envPaths from "env-paths";
 import { LIMITS, type Limits } from "@sessiond/shared";
 import { z } from "zod";
 
+/**
+ * Where a `--db` value points: a SQLite file (a path, or a `sqlite:` URL) or a PostgreSQL URL;
+ * null for any other URL scheme, which would otherwise become a file named after the scheme.
+ */
+export function storeLocation(db: string): { engine: "sqlite"; path: string } | { engine: "postgres"; url: string } | null {
+  if (/^postgres(ql)?:\/\//.test(db)) return { engine: "postgres", url: db };
+  if (db.startsWith("sqlite:")) {
+    const rest = db.slice("sqlite:".length);
+    // sqlite:///abs/path.db and sqlite://localhost/abs/path.db name /abs/path.db; sqlite:rel.db names rel.db.
+    const path = rest.startsWith("//") ? rest.replace(/^\/\/(localhost)?/, "") : rest;
+    try {
+      return path ? { engine: "sqlite", path: decodeURIComponent(path) } : null;
+    } catch {
+      return null; // a malformed percent-escape
+    }
+  }
+  // A scheme of two or more letters is a URL; one letter and a colon is a Windows drive.
+  if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(db)) return null;
+  return { engine: "sqlite", path: db };
+}
+
 export function defaultDbPath(): string {
   return join(envPaths("sessiond", { suffix: "" }).data, "sessiond.db");
 }
@@ -18,7 +39,16 @@ const SETTINGS = {
   host: { schema: z.string().min(1).default("127.0.0.1"), env: ["HOST"], help: "address to listen on" },
   port: { schema: int(0, 65535).default(3000), env: ["PORT"], help: "port, 0 for any free one" },
   db: {
-    schema: z.string().min(1).default(defaultDbPath),
+    schema: z
+      .string()
+      .min(1)
+      .default(defaultDbPath)
+      .check((ctx) => {
+        if (storeLocation(ctx.value) !== null) return;
+        const scheme = /^[A-Za-z][A-Za-z0-9+.-]+:/.exec(ctx.value)?.[0] ?? ctx.value;
+        const message = `unsupported database "${scheme.slice(0, 40)}": use a SQLite file path, sqlite:PATH or a postgres:// URL`;
+        ctx.issues.push({ code: "custom", message, input: ctx.value });
+      }),
     env: ["SESSIOND_DB", "DATABASE_URL"],
     help: "SQLite file or postgres:// URL",
   },
@@ -38,6 +68,11 @@ const SETTINGS = {
   pgConnectTimeoutMs: { schema: int(1, 600_000).default(5000), env: ["SESSIOND_PG_CONNECT_TIMEOUT_MS"], help: "PostgreSQL connect timeout" },
   maxBodyBytes: { schema: int(1024, 1024 ** 3).default(1024 * 1024), env: ["SESSIOND_MAX_BODY_BYTES"], help: "request body limit (413 above)" },
   maxBatchSize: { schema: int(1, 10_000).default(100), env: ["SESSIOND_MAX_BATCH_SIZE"], help: "calls per batched request" },
+  maxSessionsPerRequest: {
+    schema: int(1, 1_000_000).default(1000),
+    env: ["SESSIOND_MAX_SESSIONS_PER_REQUEST"],
+    help: "sessions one request may ask for in list pages, summed over its batch",
+  },
   titleMaxLength: { schema: int(1, 65_536).default(LIMITS.titleMaxLength), env: ["SESSIOND_TITLE_MAX_LENGTH"], help: "title length" },
   metadataMaxBytes: { schema: int(2, 16 * 1024 * 1024).default(LIMITS.metadataMaxBytes), env: ["SESSIOND_METADATA_MAX_BYTES"], help: "metadata JSON size" },
   metadataMaxDepth: { schema: int(1, 64).default(LIMITS.metadataMaxDepth), env: ["SESSIOND_METADATA_MAX_DEPTH"], help: "metadata nesting depth" },
@@ -46,6 +81,11 @@ const SETTINGS = {
   headersTimeoutMs: { schema: int(100, 600_000).default(10_000), env: ["SESSIOND_HEADERS_TIMEOUT_MS"], help: "time to receive a request's headers" },
   requestTimeoutMs: { schema: int(100, 3_600_000).default(30_000), env: ["SESSIOND_REQUEST_TIMEOUT_MS"], help: "time to receive a whole request" },
   keepAliveTimeoutMs: { schema: int(100, 600_000).default(5000), env: ["SESSIOND_KEEP_ALIVE_TIMEOUT_MS"], help: "idle keep-alive connection lifetime" },
+  writeTimeoutMs: {
+    schema: int(100, 3_600_000).default(30_000),
+    env: ["SESSIOND_WRITE_TIMEOUT_MS"],
+    help: "a connection that makes no progress this long (a client that stopped reading its answer) is closed",
+  },
   httpHandler: {
     schema: z.enum(["fast", "stock"]).default("fast"),
     env: ["SESSIOND_HTTP_HANDLER"],

@@ -1,38 +1,54 @@
 /**
- * The domain's errors. Each is a TRPCError with the code the contract names, so stores and the
- * service throw them directly and the error formatter (trpc.ts) reads their fields into
- * `error.data`. Engine errors are translated into these in one place per engine.
+ * The domain's errors and the one mapping from any error to the contract's error data.
+ *
+ * Every domain error is a `DomainError`: a TRPCError with the contract's code and the fields of its
+ * kind (`ErrorKinds` in shared/src/errors.ts) as typed `data`. Stores and the service throw them;
+ * the tRPC error formatter and the REST routes turn any error into `{ message, data }` with
+ * `describeError`, so adding an error kind touches its class here and its entry in `ErrorKinds`.
  */
 import { TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { UNSENDABLE_KEYS, type ErrorKinds, type FieldErrors, type SessiondErrorData } from "@sessiond/shared";
+import { z } from "zod";
 
-export class SessionConflictError extends TRPCError {
-  readonly id: string;
+type KindCode = keyof ErrorKinds;
+
+/** A TRPCError whose `data` holds the fields of its kind. */
+export class DomainError<Code extends KindCode = KindCode> extends TRPCError {
+  declare readonly code: Code;
+  readonly data: ErrorKinds[Code];
+  constructor(code: Code, message: string, data: ErrorKinds[Code], cause?: unknown) {
+    super({ code, message, cause });
+    this.data = data;
+  }
+}
+
+export class SessionConflictError extends DomainError<"CONFLICT"> {
   constructor(id: string) {
-    super({ code: "CONFLICT", message: `Session ${id} already exists` });
-    this.id = id;
+    super("CONFLICT", `Session ${id} already exists`, { conflict: { id } });
   }
 }
 
-export class SessionNotFoundError extends TRPCError {
-  readonly id: string;
+export class SessionNotFoundError extends DomainError<"NOT_FOUND"> {
   constructor(id: string, role: "session" | "parent" = "session") {
-    super({ code: "NOT_FOUND", message: role === "parent" ? `Parent session ${id} not found` : `Session ${id} not found` });
-    this.id = id;
+    super("NOT_FOUND", role === "parent" ? `Parent session ${id} not found` : `Session ${id} not found`, { notFound: { id } });
   }
 }
 
-export class RevisionMismatchError extends TRPCError {
-  readonly id: string;
-  readonly expectedRevision: number;
-  readonly actualRevision: number;
+export class RevisionMismatchError extends DomainError<"PRECONDITION_FAILED"> {
   constructor(id: string, expectedRevision: number, actualRevision: number) {
-    super({
-      code: "PRECONDITION_FAILED",
-      message: `Session ${id} is at revision ${actualRevision}, not the expected ${expectedRevision}`,
+    super("PRECONDITION_FAILED", `Session ${id} is at revision ${actualRevision}, not the expected ${expectedRevision}`, {
+      precondition: { id, expectedRevision, actualRevision },
     });
-    this.id = id;
-    this.expectedRevision = expectedRevision;
-    this.actualRevision = actualRevision;
+  }
+}
+
+/** Input the contract refuses, at a field (a top-level input key) or as a whole (a form error). */
+export class InvalidInputError extends DomainError<"BAD_REQUEST"> {
+  constructor(message: string, field?: string) {
+    // superjson cannot send the keys it refuses, so a problem at such a field is a form error.
+    const atField = field !== undefined && !UNSENDABLE_KEYS.has(field);
+    super("BAD_REQUEST", message, { fieldErrors: atField ? { [field]: [message] } : {}, formErrors: atField ? [] : [message] });
   }
 }
 
@@ -41,4 +57,53 @@ export class StoreUnavailableError extends TRPCError {
   constructor(reason: string, cause?: unknown) {
     super({ code: "SERVICE_UNAVAILABLE", message: `Session store unavailable: ${reason}`, cause });
   }
+}
+
+/** Zod issues as field errors keyed by top-level field; unknown keys count as errors of their own field. */
+function zodInputErrors(error: z.ZodError): { message: string; fieldErrors: FieldErrors; formErrors: string[] } {
+  // A Map, not an object literal: a field may be called "valueOf" or "toString".
+  const byField = new Map<string, string[]>();
+  const formErrors: string[] = [];
+  // superjson refuses to serialize these keys, so errors about such fields go to formErrors.
+  const add = (field: string, message: string) => {
+    if (UNSENDABLE_KEYS.has(field)) formErrors.push(`${field}: ${message}`);
+    else byField.set(field, [...(byField.get(field) ?? []), message]);
+  };
+  for (const issue of error.issues) {
+    const field = issue.path[0];
+    if (issue.code === "unrecognized_keys" && issue.path.length === 0) {
+      for (const key of issue.keys) add(key, `Unrecognized key "${key}"`);
+    } else if (field === undefined) {
+      formErrors.push(issue.message);
+    } else {
+      add(String(field), issue.path.length > 1 ? `${issue.path.slice(1).join(".")}: ${issue.message}` : issue.message);
+    }
+  }
+  const parts = [...formErrors, ...[...byField].map(([field, messages]) => `${field}: ${messages.join("; ")}`)];
+  return { message: `Invalid input: ${parts.join(" | ")}`, fieldErrors: Object.fromEntries(byField), formErrors };
+}
+
+/**
+ * The message and data a caller gets for an error: the contract's fields for its kind, nothing
+ * internal (an internal error's message is replaced; the log keeps the original).
+ */
+export function describeError(
+  error: TRPCError,
+  where: { requestId: string; path?: string },
+): { message: string; data: SessiondErrorData } {
+  const base = { httpStatus: getHTTPStatusCodeFromError(error), path: where.path, requestId: where.requestId };
+  if (error.cause instanceof z.ZodError) {
+    const { message, fieldErrors, formErrors } = zodInputErrors(error.cause);
+    return { message, data: { ...base, code: "BAD_REQUEST", fieldErrors, formErrors } };
+  }
+  if (error instanceof DomainError) {
+    return { message: error.message, data: { ...base, ...error.data, code: error.code } as SessiondErrorData };
+  }
+  if (error.code === "BAD_REQUEST") {
+    return { message: error.message, data: { ...base, code: "BAD_REQUEST", fieldErrors: {}, formErrors: [error.message] } };
+  }
+  if (error.code === "INTERNAL_SERVER_ERROR") {
+    return { message: "Internal server error", data: { ...base, code: error.code } };
+  }
+  return { message: error.message, data: { ...base, code: error.code } as SessiondErrorData };
 }

@@ -26,7 +26,7 @@ export async function startSessiond(config: ServerConfig, log: Logger): Promise<
     events = await startEventService(store, { ...config, heartbeatMs: config.eventHeartbeatMs }, log);
     const hub = events.hub;
     const sessions = createSessionService(store, { version: VERSION, limits, onWrite: () => hub.poke() });
-    const http = await listen({ ...config, router: createAppRouter(limits), sessions, events, log });
+    const http = await listen({ ...config, router: createAppRouter(limits), sessions, events, log, version: VERSION });
     return {
       url: http.url,
       sessions,

@@ -17,8 +17,17 @@ export const SessionIdSchema = z.string().check((ctx) => {
 });
 
 /**
+ * Characters a stored text may not hold: C0 and C1 control characters (a terminal acts on them, and
+ * PostgreSQL refuses NUL), and the bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+ * U+2066-U+2069), which reorder the text around them where it is shown, so that a title can read
+ * as something else in a list or a terminal ("Trojan Source"). The plain direction marks (U+200E,
+ * U+200F, U+061C) stay allowed: right-to-left text needs no more than those.
+ */
+const FORBIDDEN_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/**
  * Text that every engine stores exactly as sent: well-formed Unicode (a lone surrogate would be
- * replaced on the way to UTF-8) without control characters (PostgreSQL refuses NUL).
+ * replaced on the way to UTF-8) without the characters above.
  */
 function plainText(label: string, maxLength: number) {
   return z
@@ -26,9 +35,11 @@ function plainText(label: string, maxLength: number) {
     .min(1, `${label} must not be empty`)
     .max(maxLength, `${label} must be at most ${maxLength} characters`)
     .refine((text) => text.isWellFormed(), `${label} must be well-formed Unicode (no lone surrogates)`)
-    .refine((text) => !/[\u0000-\u001f\u007f]/.test(text), `${label} must not contain control characters`);
+    .refine(
+      (text) => !FORBIDDEN_CHARACTERS.test(text),
+      `${label} must not contain control characters (U+0000-U+001F, U+007F-U+009F) or bidirectional overrides (U+202A-U+202E, U+2066-U+2069)`,
+    );
 }
-
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type Metadata = { [key: string]: JsonValue };
@@ -40,42 +51,70 @@ export type Metadata = { [key: string]: JsonValue };
  */
 export const UNSENDABLE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
-/** Depth of a JSON value and the first forbidden key in it, stopping early past the depth limit. */
-function inspectJson(value: unknown, maxDepth: number, depth = 0): { depth: number; forbiddenKey?: string } {
-  if (value === null || typeof value !== "object") return { depth };
-  let deepest = depth + 1;
-  if (!Array.isArray(value)) {
-    // A `__proto__` key that a deserializer turned into a prototype shows only as one.
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return { depth: deepest, forbiddenKey: "__proto__" };
-    for (const key of Object.keys(value)) if (UNSENDABLE_KEYS.has(key)) return { depth: deepest, forbiddenKey: key };
+/** UTF-8 length of a string, without encoding it (Buffer is Node's; this module runs anywhere). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 4; // a surrogate pair, one code point
+      i++;
+    } else bytes += 3;
   }
-  for (const child of Object.values(value)) {
-    const inner = inspectJson(child, maxDepth, depth + 1);
-    if (inner.forbiddenKey) return inner;
-    if (inner.depth > deepest) deepest = inner.depth;
-    if (deepest > maxDepth) break;
+  return bytes;
+}
+
+type Inspection =
+  | { problem: string }
+  | { problem?: undefined; value: unknown };
+
+/**
+ * One walk over metadata (iterative, stopping at the first problem): its depth, its keys, and any
+ * -0. JSON has no -0: the stored copy says 0, so the value is normalised here and the answer to a
+ * create is what a later read returns.
+ */
+function inspectMetadata(value: unknown, maxDepth: number): Inspection {
+  let negativeZero = false;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (Object.is(current, -0)) negativeZero = true;
+    if (current === null || typeof current !== "object") continue;
+    if (depth > maxDepth) return { problem: `Metadata must be nested at most ${maxDepth} levels deep` };
+    if (!Array.isArray(current)) {
+      // A `__proto__` key that a deserializer turned into a prototype shows only as one.
+      const proto = Object.getPrototypeOf(current);
+      if (proto !== Object.prototype && proto !== null) {
+        return { problem: "Metadata values must be JSON: plain objects, arrays, strings, numbers, booleans and null" };
+      }
+      for (const key of Object.keys(current)) {
+        if (UNSENDABLE_KEYS.has(key)) return { problem: `Metadata keys must not be "${key}" (nor __proto__, constructor, prototype)` };
+      }
+    }
+    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push([child, depth + 1]);
   }
-  return { depth: deepest };
+  return { value: negativeZero ? JSON.parse(JSON.stringify(value)) : value };
 }
 
 function metadataSchema(maxBytes: number, maxDepth: number) {
   return z.preprocess(
     (value, ctx) => {
-      const found = inspectJson(value, maxDepth);
-      if (found.forbiddenKey) {
-        ctx.issues.push({ code: "custom", message: `Metadata keys must not be "${found.forbiddenKey}" (nor __proto__, constructor, prototype)`, input: value });
-      } else if (found.depth > maxDepth) {
-        ctx.issues.push({ code: "custom", message: `Metadata must be nested at most ${maxDepth} levels deep`, input: value });
+      const inspection = inspectMetadata(value, maxDepth);
+      if (inspection.problem !== undefined) {
+        ctx.issues.push({ code: "custom", message: inspection.problem, input: value });
+        return value;
       }
-      return value;
-    },
-    z.record(z.string(), z.json()).check((ctx) => {
-      const bytes = Buffer.byteLength(JSON.stringify(ctx.value));
+      // Measured before the (recursive) JSON validation below, so that is never run on a large value.
+      const text = JSON.stringify(inspection.value);
+      const bytes = text === undefined ? 0 : utf8Length(text);
       if (bytes > maxBytes) {
-        ctx.issues.push({ code: "custom", message: `Metadata must be at most ${maxBytes} bytes of JSON, got ${bytes}`, input: ctx.value });
+        ctx.issues.push({ code: "custom", message: `Metadata must be at most ${maxBytes} bytes of JSON, got ${bytes}`, input: value });
       }
-    }),
+      return inspection.value;
+    },
+    z.record(z.string(), z.json()),
   ) as unknown as z.ZodType<Metadata, Metadata>;
 }
 
@@ -139,6 +178,10 @@ export function createInputSchemas(limits: Limits = LIMITS) {
          * its own success from someone else's session.
          */
         idempotencyKey: plainText("Idempotency key", limits.idempotencyKeyMaxLength).optional(),
+      })
+      .refine((input) => input.id === undefined || input.id !== input.parentId, {
+        message: "A session cannot be its own parent",
+        path: ["parentId"],
       })
       .optional(),
 

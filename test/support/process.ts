@@ -14,11 +14,49 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Every process a test started and has not seen exit. Each runs in its own process group, so that
+ * one signal reaches it and anything it started; `stopAllProcesses` (run after every test file by
+ * support/cleanup.ts) and the test runner's own exit kill whatever is left, whatever happened.
+ */
+const running = new Set<number>();
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+process.once("exit", () => {
+  for (const pid of running) signalGroup(pid, "SIGKILL");
+});
+
+/** Kills every process still running (SIGKILL to its group) and waits until each has exited. */
+export async function stopAllProcesses(): Promise<void> {
+  const pids = [...running];
+  for (const pid of pids) signalGroup(pid, "SIGKILL");
+  const deadline = Date.now() + 10_000;
+  while (pids.some((pid) => running.has(pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** Spawns a process in its own group and tracks it until it exits. */
+function spawnTracked(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, detached: true });
+  const pid = child.pid!;
+  running.add(pid);
+  child.once("exit", () => {
+    running.delete(pid);
+    // The process's own children, if any, go with it.
+    signalGroup(pid, "SIGKILL");
+  });
+  return child;
+}
+
 /** Starts `sessiond serve` on a random loopback port and waits until it listens. */
 export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, "serve", "--host", "127.0.0.1", "--port", "0", ...args], {
-    env: { ...process.env, ...env },
-  });
+  const child = spawnTracked([CLI, "serve", "--host", "127.0.0.1", "--port", "0", ...args], env);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const logs: string[] = [];
   let stderr = "";
@@ -43,7 +81,7 @@ export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv 
     child,
     logs,
     stop(signal = "SIGTERM") {
-      if (child.exitCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };
@@ -63,7 +101,8 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
 /** Runs a TypeScript or JavaScript file with this Node to completion. */
 export function runScript(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [file, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnTracked([file, ...args], env);
+    child.stdin.end();
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

@@ -30,8 +30,19 @@ export interface FuzzRequest {
   path: string;
   contentType?: string;
   body?: string;
-  /** Whether the server would accept it (by the oracle); such requests are not sent. */
+  /** Whether the server would accept it (by the oracle); such requests are not sent, unless read-only. */
   accepted: boolean;
+  /** A request that changes nothing even when accepted (reads): always sent, and may succeed. */
+  readOnly?: boolean;
+}
+
+/**
+ * Meta that sessiond refuses by contract whatever superjson would make of it: referential
+ * equalities, and array indexes far past any input's length. superjson itself would build the
+ * sparse array (gigabytes for index 4294967294), so the oracle must not ask it.
+ */
+function refusedMeta(envelopeText: string): boolean {
+  return /"referentialEqualities"/.test(envelopeText) || /(^|[".])\d{5,}([".]|$)/.test(envelopeText.slice(envelopeText.indexOf('"meta"')));
 }
 
 /** Whether the server would accept this superjson envelope as the procedure's input. */
@@ -39,6 +50,7 @@ function acceptedInput(procedure: Procedure, envelopeText: string): boolean {
   const schema = SCHEMA[procedure];
   if (schema === null) return true; // a procedure without input never decodes it
   if (/"__proto__"\s*:/.test(envelopeText)) return false; // refused before decoding
+  if (envelopeText.includes('"meta"') && refusedMeta(envelopeText)) return false;
   let input: unknown;
   try {
     const envelope = JSON.parse(envelopeText) as Parameters<typeof superjson.deserialize>[0];
@@ -72,6 +84,32 @@ const anyJson = fc.jsonValue({ maxDepth: 4 });
 const deepJson = fc.integer({ min: 9, max: 3000 }).map((depth) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`);
 const hugeString = fc.integer({ min: 600, max: 200_000 }).map((length) => "x".repeat(length));
 const hostileKey = fc.constantFrom("__proto__", "constructor", "prototype");
+
+/** superjson meta paths: real fields, missing ones, sparse and huge array indexes, escapes. */
+const metaPath = fc.oneof(
+  fc.constantFrom("", "id", "title", "parentId", "metadata", "metadata.a", "metadata.a.0", "0", "1000000", "4294967294", "metadata.a.4294967294", "a\\.b", "a\\\\b", "\\x", "__proto__", "metadata.__proto__"),
+  fc.array(fc.oneof(fc.string({ maxLength: 4 }), fc.nat({ max: 5 }).map(String)), { minLength: 1, maxLength: 5 }).map((segments) => segments.join(".")),
+);
+const metaType = fc.oneof(
+  fc.constantFrom<unknown>("undefined", "number", "Date", "bigint", "set", "map", "regexp", "Error", "URL", "symbol", 5, null, {}),
+  fc.tuple(fc.constantFrom("class", "custom", "symbol", "typed-array"), fc.string({ maxLength: 6 })),
+);
+const annotationTree: fc.Arbitrary<unknown> = fc.oneof(
+  fc.dictionary(metaPath, metaType.map((type) => [type]), { maxKeys: 4 }),
+  fc.tuple(metaType, fc.option(fc.dictionary(metaPath, metaType.map((type) => [type]), { maxKeys: 3 }), { nil: undefined })).map(([type, children]) =>
+    children ? [type, children] : [type],
+  ),
+  fc.jsonValue({ maxDepth: 3 }),
+);
+const superjsonMeta = fc.record(
+  {
+    values: annotationTree,
+    referentialEqualities: fc.oneof(fc.dictionary(metaPath, fc.array(metaPath, { maxLength: 3 }), { maxKeys: 3 }), fc.jsonValue({ maxDepth: 2 })),
+    v: fc.constantFrom<unknown>(1, 0, 2, "1", null),
+    extra: fc.jsonValue({ maxDepth: 1 }),
+  },
+  { requiredKeys: [] },
+);
 
 /** Inputs shaped like a procedure's, with one field broken. */
 const structuredInput = fc.record(
@@ -137,12 +175,34 @@ export const hostileRequests: fc.Arbitrary<FuzzRequest> = fc.oneof(
   })),
   fc.constantFrom(...QUERIES).map((p) => ({ label: "POST on a query", method: "POST" as const, path: `/trpc/${p}`, contentType: "application/json", body: "{}", accepted: false })),
   // Unknown procedures.
-  fc.stringMatching(/^[A-Za-z0-9._~-]{1,60}$/).filter((path) => !(PROCEDURES as readonly string[]).includes(path)).map((path) => ({
+  fc.stringMatching(/^[A-Za-z0-9._~-]{1,60}$/).filter((path) => !(PROCEDURES as readonly string[]).includes(path) && path !== "." && path !== "..").map((path) => ({
     label: "unknown path",
     method: "GET" as const,
     path: `/trpc/${path}`,
     accepted: false,
   })),
+  // superjson meta: annotations of every type at real, missing and sparse paths, aliases.
+  fc
+    .tuple(procedure, structuredInput, superjsonMeta)
+    .map(([p, value, meta]) => call(p, JSON.stringify({ json: value, meta }), "superjson meta")),
+  // Envelopes that are not envelopes.
+  fc
+    .tuple(fc.constantFrom(...MUTATIONS), fc.oneof(anyJson, structuredInput))
+    .filter(([, value]) => !(value !== null && typeof value === "object" && !Array.isArray(value) && "json" in value))
+    .map(([p, value]) => ({ label: "no envelope", method: "POST" as const, path: `/trpc/${p}`, contentType: "application/json", body: JSON.stringify(value), accepted: false })),
+  // A session as its own parent.
+  fc.constantFrom("ses_0123456789abABCDEFGHIJKLMN", "ses_fffffffffffffuzzparentXYZ1").map((id) =>
+    call("session.create", JSON.stringify({ json: { id, parentId: id } }), "own parent"),
+  ),
+  // Batches of large list pages: read-only, so sent even when accepted; the answer must stay bounded.
+  fc
+    .tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 200 }), fc.constantFrom("session.list", "session.children"))
+    .map(([calls, limit, procedure]) => {
+      const json = procedure === "session.list" ? { limit } : { id: "ses_0123456789abABCDEFGHIJKLMN", limit };
+      const input = Object.fromEntries(Array.from({ length: calls }, (_, index) => [index, { json }]));
+      const path = `/trpc/${Array(calls).fill(procedure).join(",")}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`;
+      return { label: "batched reads", method: "GET" as const, path, accepted: true, readOnly: true };
+    }),
   // Malformed and oversized batches: accepted when any one of its calls would succeed.
   fc
     .tuple(fc.array(fc.constantFrom("session.get", "session.children", "session.list", "", "nope", "session..get"), { minLength: 1, maxLength: 120 }), fc.array(anyJson, { maxLength: 120 }))

@@ -50,7 +50,7 @@ export const targets: Target[] = [target("sqlite", "fast"), target("sqlite", "st
 export const engineTargets: Target[] = targets.filter((candidate) => candidate.handler === "fast");
 
 /** A describe block per target; `server()` is that target's running server. */
-export function describeContract(title: string, body: (server: () => TestServer) => void): void {
+export function describeContract(title: string, body: (server: () => TestServer, target: Target) => void): void {
   describe.each(targets)(`${title} [$name]`, (target) => {
     if (target.skip) return void it.skip(`skipped: ${target.skip}`);
     let running: TestServer | undefined;
@@ -63,7 +63,7 @@ export function describeContract(title: string, body: (server: () => TestServer)
     body(() => {
       if (!running) throw new Error("the target server is not running");
       return running;
-    });
+    }, target);
   });
 }
 

@@ -8,7 +8,8 @@ import { createSessionClient } from "@sessiond/client";
 import { EventSource } from "eventsource";
 import type { Metadata } from "@sessiond/shared";
 import { describeSettings } from "../config.ts";
-import { describeError, printDeleted, printEvent, printPage, printSession } from "./output.ts";
+import { addLocalCommands, CommandError } from "./local-commands.ts";
+import { describeError, errorJson, printDeleted, printEvent, printPage, printSession } from "./output.ts";
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -35,6 +36,9 @@ interface GlobalOptions {
   json: boolean;
 }
 
+// With --json, a usage problem is JSON on stdout too (commander would write it to stderr).
+const jsonErrors = process.argv.includes("--json");
+
 const program = new Command("sessiond")
   .description("sessiond: typed sessions with caller-chosen IDs")
   .addOption(new Option("--url <url>", "server to call").env("SESSIOND_URL").default("http://127.0.0.1:3000"))
@@ -45,6 +49,8 @@ const program = new Command("sessiond")
   // server's token, `list --json` the list's output.
   .enablePositionalOptions()
   .exitOverride();
+// Set before any command is added: commands copy it from the program.
+if (jsonErrors) program.configureOutput({ writeErr: () => {}, outputError: () => {} });
 
 /** A command that calls a server: it also takes --url, --token and --json after its name. */
 function clientCommand(name: string): Command {
@@ -65,8 +71,27 @@ function clientAction<A extends unknown[]>(run: (client: ReturnType<typeof creat
     try {
       await run(createSessionClient({ url: global.url, token: global.token, EventSource }), global, ...args);
     } catch (error) {
-      process.stderr.write(`sessiond: ${describeError(error, global.url)}\n`);
-      process.exitCode = EXIT_FAILED;
+      fail(error, global.json, global.url);
+    }
+  };
+}
+
+/** Reports a failed command: one line on stderr, or with --json `{"error": {code, message, ...}}` on stdout. */
+function fail(error: unknown, asJson: boolean, url: string, exitCode = EXIT_FAILED): void {
+  if (asJson) process.stdout.write(`${JSON.stringify(errorJson(error, url))}\n`);
+  else process.stderr.write(`sessiond: ${describeError(error, url)}\n`);
+  process.exitCode = exitCode;
+}
+
+/** Runs a command that needs no server (local-commands.ts), with the same error reporting. */
+function localAction(action: (json: boolean, ...args: string[]) => Promise<void> | void) {
+  return async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    const json = Boolean(command.opts<{ json?: boolean }>().json || program.opts<GlobalOptions>().json);
+    try {
+      await action(json, ...(args.slice(0, -2) as string[]));
+    } catch (error) {
+      fail(error, json, program.opts<GlobalOptions>().url, error instanceof CommandError ? EXIT_FAILED : EXIT_USAGE);
     }
   };
 }
@@ -210,11 +235,15 @@ clientCommand("watch")
       });
     }),
   );
+addLocalCommands(program, localAction);
 
 try {
   await program.parseAsync();
 } catch (error) {
   // Commander has already printed the usage problem (or the help / version text).
-  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
-  else throw error;
+  if (!(error instanceof CommanderError)) throw error;
+  if (jsonErrors && error.exitCode !== 0) {
+    process.stdout.write(`${JSON.stringify({ error: { code: "USAGE", message: error.message.replace(/^error: /, "") } })}\n`);
+  }
+  process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
 }

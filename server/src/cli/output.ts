@@ -52,11 +52,11 @@ export function printEvent(id: string, event: SessionEvent, asJson: boolean): vo
 export function describeError(error: unknown, url: string): string {
   if (isSessionClientError(error)) {
     const data = error.data;
-    if (data?.conflict) return `session ${data.conflict.id} already exists`;
-    if (data?.notFound) return error.message.replace(/^Session/, "session").replace(/^Parent/, "parent");
-    if (data?.fieldErrors || data?.formErrors) {
-      const fields = Object.entries(data.fieldErrors ?? {}).map(([field, messages]) => `${field}: ${messages.join("; ")}`);
-      return `invalid input: ${[...(data.formErrors ?? []), ...fields].join(" | ")}`;
+    if (data?.code === "CONFLICT") return `session ${data.conflict.id} already exists`;
+    if (data?.code === "NOT_FOUND" && data.notFound) return error.message.replace(/^Session/, "session").replace(/^Parent/, "parent");
+    if (data?.code === "BAD_REQUEST") {
+      const fields = Object.entries(data.fieldErrors).map(([field, messages]) => `${field}: ${messages.join("; ")}`);
+      return `invalid input: ${[...data.formErrors, ...fields].join(" | ")}`;
     }
     if (data) return `${data.code.toLowerCase().replaceAll("_", " ")}: ${error.message}`;
     // No error data: the request did not get a tRPC answer (fetch's cause says why).
@@ -65,4 +65,14 @@ export function describeError(error: unknown, url: string): string {
     return `cannot reach ${url}: ${cause?.message ?? error.message}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The error as JSON for --json: the server's error data (code, message, kind fields), or why the server was not reached. */
+export function errorJson(error: unknown, url: string): { error: Record<string, unknown> } {
+  if (isSessionClientError(error) && error.data) {
+    const { path: _, ...data } = error.data;
+    return { error: { ...data, message: error.message } };
+  }
+  const code = isSessionClientError(error) ? "UNREACHABLE" : ((error as { code?: unknown }).code ?? "FAILED");
+  return { error: { code: typeof code === "string" ? code : "FAILED", message: describeError(error, url) } };
 }

@@ -21,6 +21,12 @@ export async function serve(flags: ServerFlags): Promise<number> {
     return 2;
   }
   const log = createLogger(config.logLevel);
+  // Listen for the stop signals before anything can announce the server: a SIGTERM sent as soon
+  // as the "listening" line appears must stop it gracefully, not kill it.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
   let sessiond;
   try {
     sessiond = await startSessiond(config, log);
@@ -30,10 +36,7 @@ export async function serve(flags: ServerFlags): Promise<number> {
   }
   log.info({ url: sessiond.url, engine: sessiond.sessions.store.engine, db: redactUrl(config.db) }, "listening");
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
-  });
+  const signal = await stopped;
   log.info({ signal }, "shutting down");
   await sessiond.close();
   log.info("stopped");

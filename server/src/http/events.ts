@@ -2,21 +2,27 @@
  * `GET /event`: live events as server-sent events in opencode's shape, for callers without the
  * tRPC client. `id:` is the event ID; a reconnecting EventSource sends it back as `Last-Event-ID`
  * and gets every later event exactly once. Filters: `?sessionId=<id>` (that session and its
- * descendants) or `?roots=true`. A resume point that is gone answers 410 Gone.
+ * descendants) or `?roots=true`. A resume point that is gone answers 410 Gone. Error bodies are
+ * the REST routes' (rest.ts): `error.data` as tRPC callers get it, with the message.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { SessionEventsInputSchema } from "@sessiond/shared";
 import { TRPCError } from "@trpc/server";
-import { z } from "zod";
+import { describeError } from "../errors.ts";
 import { EventsExpiredError } from "../events/errors.ts";
 import type { EventService } from "../events/service.ts";
 import { toSessionEvent } from "../events/stream.ts";
 import type { StoredEvent } from "../store/types.ts";
 import type { Logger } from "../log.ts";
 
-function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+const PATH = "/event";
+
+/** The REST error body; `status` overrides the code's (410 for an expired resume point, as Kubernetes' watch). */
+function sendError(res: ServerResponse, error: TRPCError, requestId: string, headers: Record<string, string> = {}, status?: number): void {
+  const { message, data } = describeError(error, { requestId, path: PATH });
+  const httpStatus = status ?? data.httpStatus;
+  const body = JSON.stringify({ ...data, httpStatus, message });
+  res.writeHead(httpStatus, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
 }
 
 /** Each event's SSE frame, serialised once however many subscribers receive it. */
@@ -46,24 +52,17 @@ function queryInput(req: IncomingMessage): unknown {
 export function createEventRoute(events: EventService, log: Logger) {
   const { heartbeatMs, slowSubscriberTimeoutMs } = events.settings;
 
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serve(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const parsed = SessionEventsInputSchema.safeParse(queryInput(req));
-    if (!parsed.success) {
-      const { fieldErrors, formErrors } = z.flattenError(parsed.error);
-      return sendJson(res, 400, { error: "invalid query", fieldErrors, formErrors });
-    }
+    if (!parsed.success) return sendError(res, new TRPCError({ code: "BAD_REQUEST", cause: parsed.error }), requestId);
     const closed = new AbortController();
     res.once("close", () => closed.abort());
     let stream;
     try {
       stream = await events.open(parsed.data, closed.signal);
     } catch (error) {
-      if (error instanceof EventsExpiredError) {
-        return sendJson(res, 410, { error: error.message, lastEventId: error.lastEventId, prunedThrough: error.prunedThrough });
-      }
-      if (error instanceof TRPCError && error.code === "SERVICE_UNAVAILABLE") {
-        return sendJson(res, 503, { error: error.message }, { "retry-after": "1" });
-      }
+      if (error instanceof EventsExpiredError) return sendError(res, error, requestId, {}, 410);
+      if (error instanceof TRPCError && error.code === "SERVICE_UNAVAILABLE") return sendError(res, error, requestId, { "retry-after": "1" });
       throw error;
     }
 
@@ -106,20 +105,25 @@ export function createEventRoute(events: EventService, log: Logger) {
     } catch (error) {
       if (!(error instanceof EventsExpiredError)) throw error;
       // Pruning overtook this subscriber: it must re-list rather than skip events.
-      res.write(`event: expired\ndata: ${JSON.stringify({ error: error.message, lastEventId: error.lastEventId })}\n\n`);
+      const { message, data } = describeError(error, { requestId, path: PATH });
+      res.write(`event: expired\ndata: ${JSON.stringify({ ...data, httpStatus: 410, message })}\n\n`);
     } finally {
       clearInterval(heartbeat);
       res.end();
     }
   }
 
-  return function handleEvents(req: IncomingMessage, res: ServerResponse, authorized: boolean): void {
-    if (req.method !== "GET") return sendJson(res, 405, { error: "method not allowed" }, { allow: "GET" });
-    if (!authorized) return sendJson(res, 401, { error: "missing or wrong bearer token" });
-    serve(req, res).catch((error: unknown) => {
-      log.error({ err: error }, "event stream failed");
-      if (!res.headersSent) sendJson(res, error instanceof TRPCError && error.code === "SERVICE_UNAVAILABLE" ? 503 : 500, { error: "internal error" });
-      else res.destroy();
+  return function handleEvents(req: IncomingMessage, res: ServerResponse, requestId: string, authorized: boolean): void {
+    if (req.method !== "GET") {
+      const error = new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: `The method ${req.method} is not allowed here: GET /event` });
+      return sendError(res, error, requestId, { allow: "GET" });
+    }
+    if (!authorized) return sendError(res, new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" }), requestId);
+    serve(req, res, requestId).catch((cause: unknown) => {
+      log.error({ requestId, err: cause }, "event stream failed");
+      if (res.headersSent) return void res.destroy();
+      const error = cause instanceof TRPCError ? cause : new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause });
+      sendError(res, error, requestId);
     });
   };
 }

@@ -1,19 +1,31 @@
 /**
  * The HTTP front: tRPC at /trpc, a health probe at /healthz, a request ID on every response, the
  * bearer token, request limits, timeouts against slow clients, and graceful shutdown.
+ *
+ * Every tRPC request passes one front door before any procedure runs, in this order: the method
+ * (405), the bearer token (401, before a byte of the body is read), the batch size (400), the
+ * content type (415), the body with its size limit (413), and the input's JSON and batch shape
+ * (400). Only then does it go to the fast path or, for what that does not serve, to tRPC's stock
+ * adapter, which receives the body already read. Both paths therefore refuse the same requests in
+ * the same way.
  */
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { createContextInner } from "../context.ts";
+import { createContextInner, requestScope, type Context } from "../context.ts";
+import type { EventService } from "../events/service.ts";
 import type { Logger } from "../log.ts";
 import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
-import type { EventService } from "../events/service.ts";
-import { createFastPath } from "./fast-path.ts";
+import { checkBatchInput, parseJson } from "../wire/decode.ts";
+import { isJsonContentType, readBody } from "./body.ts";
+import { createFastPath, type TRPCCall } from "./fast-path.ts";
+import { serveInOrder } from "./in-order.ts";
 import { createEventRoute } from "./events.ts";
+import { createRestHandler } from "./rest.ts";
+import { writeTRPCError } from "./trpc-response.ts";
 
 export interface HttpServerOptions {
   router: AppRouter;
@@ -23,8 +35,12 @@ export interface HttpServerOptions {
   token?: string;
   maxBodyBytes: number;
   maxBatchSize: number;
+  /** Sessions one request may ask for in list pages, summed over its batch. */
+  maxSessionsPerRequest: number;
   /** "fast": plain calls take the lean path (fast-path.ts), the rest the stock adapter; "stock": all stock. */
   httpHandler: "fast" | "stock";
+  /** The server's version, for the OpenAPI document. */
+  version?: string;
   /** Live events (GET /event and the session.events subscription). */
   events?: EventService;
 }
@@ -35,9 +51,11 @@ export interface ListenOptions extends HttpServerOptions {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  writeTimeoutMs: number;
   shutdownTimeoutMs: number;
 }
 
+const TRPC_PREFIX = "/trpc";
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** The caller's `x-request-id` when it is a sane token, else a new one. */
@@ -58,67 +76,145 @@ function bearerCheck(token: string | undefined): (header: string | undefined) =>
   };
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
+function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+  res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+}
+
+/** The procedure paths of a tRPC URL path (`/trpc/a,b` → a, b), decoded as tRPC decodes them. */
+function procedurePaths(pathText: string, isBatch: boolean): string[] {
+  let decoded = pathText;
+  try {
+    decoded = decodeURIComponent(pathText);
+  } catch {
+    // Not percent-encoded properly: tRPC looks the raw text up, and finds no procedure.
+  }
+  return isBatch ? decoded.split(",") : [decoded];
 }
 
 export function createRequestListener(options: HttpServerOptions) {
-  const { router, sessions, log, token, maxBodyBytes, maxBatchSize } = options;
-  const requestIds = new WeakMap<IncomingMessage, string>();
+  const { router, sessions, log, token, maxBodyBytes, maxBatchSize, maxSessionsPerRequest } = options;
   const authorized = bearerCheck(token);
+  const contexts = new WeakMap<IncomingMessage, Context>();
 
-  const createContext = (req: IncomingMessage, res?: ServerResponse) => {
-    if (!authorized(req.headers.authorization)) {
-      throw new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" });
-    }
-    const disconnect = res && (() => void res.destroy());
-    return createContextInner({ sessions, log, requestId: requestIds.get(req), events: options.events, disconnect });
-  };
   const onError = ({ error, path, req }: { error: TRPCError; path: string | undefined; req: IncomingMessage }) => {
-    const requestId = requestIds.get(req);
+    const requestId = contexts.get(req)?.requestId ?? requestScope.getStore()?.requestId;
     if (error.code === "INTERNAL_SERVER_ERROR") log.error({ requestId, path, err: error.cause ?? error }, "internal error");
     else log.debug({ requestId, path, code: error.code, message: error.message }, "request failed");
   };
 
-  const trpc = createHTTPHandler({
+  const stock = createHTTPHandler({
     router,
-    basePath: "/trpc/",
+    basePath: `${TRPC_PREFIX}/`,
     maxBodySize: maxBodyBytes,
     maxBatchSize,
-    createContext: ({ req, res }) => createContext(req, res),
+    // The front door made the context before the request got here.
+    createContext: ({ req }) => contexts.get(req)!,
     onError,
   });
-  const fast =
-    options.httpHandler === "fast"
-      ? createFastPath({ router, basePath: "/trpc/", maxBodyBytes, maxBatchSize, createContext, onError })
-      : () => false;
+  const fast = options.httpHandler === "fast" ? createFastPath({ router, onError }) : () => false;
+  const rest = createRestHandler({
+    router,
+    maxBodyBytes,
+    authorized: (req) => authorized(req.headers.authorization),
+    createContext: (requestId) => createContextInner({ sessions, requestId, maxReads: maxSessionsPerRequest }),
+    onError,
+    version: options.version ?? "0.0.0",
+  });
 
-  const eventRoute = options.events && createEventRoute(options.events, log);
+  async function serveTRPC(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const url = req.url ?? "/";
+    const queryAt = url.indexOf("?");
+    const search = queryAt === -1 ? null : new URLSearchParams(url.slice(queryAt + 1));
+    const isBatch = search?.get("batch") === "1";
+    const paths = procedurePaths(url.slice(TRPC_PREFIX.length + 1, queryAt === -1 ? undefined : queryAt), isBatch);
+    const refuse = (error: TRPCError, headers: Record<string, string> = {}) => {
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      onError({ error, path: paths.join(","), req });
+      writeTRPCError(res, router, { paths, isBatch }, error);
+    };
+    // A refused POST leaves its body unread: the connection cannot carry another request.
+    const unread: Record<string, string> = req.method === "POST" ? { connection: "close" } : {};
 
-  async function health(res: ServerResponse): Promise<void> {
+    if (req.method !== "GET" && req.method !== "POST") {
+      const message = `The method ${req.method} is not allowed here: tRPC takes queries by GET and mutations by POST`;
+      return refuse(new TRPCError({ code: "METHOD_NOT_SUPPORTED", message }), { allow: "GET, POST", connection: "close" });
+    }
+    if (!authorized(req.headers.authorization)) {
+      return refuse(new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" }), unread);
+    }
+    if (isBatch && paths.length > maxBatchSize) {
+      const message = `This batch has ${paths.length} calls; at most ${maxBatchSize} are allowed per request`;
+      return refuse(new TRPCError({ code: "BAD_REQUEST", message }), unread);
+    }
+    let text: string | undefined;
+    if (req.method === "POST") {
+      if (!isJsonContentType(req.headers["content-type"])) {
+        const given = req.headers["content-type"] ? `"${req.headers["content-type"].slice(0, 100)}"` : "none";
+        const message = `Unsupported content type ${given}: send the input as application/json`;
+        return refuse(new TRPCError({ code: "UNSUPPORTED_MEDIA_TYPE", message }), unread);
+      }
+      text = await readBody(req, maxBodyBytes);
+      if (text === undefined) {
+        const message = `The request body is larger than ${maxBodyBytes} bytes`;
+        return refuse(new TRPCError({ code: "PAYLOAD_TOO_LARGE", message }), unread);
+      }
+    } else {
+      text = search?.get("input") || undefined;
+    }
+    let input: unknown;
+    try {
+      if (text) input = parseJson(text, req.method === "POST" ? "request body" : '"input" query parameter');
+      if (isBatch && input !== undefined) checkBatchInput(input, paths.length);
+    } catch (error) {
+      return refuse(error as TRPCError);
+    }
+
+    const disconnect = () => void res.destroy();
+    const ctx = createContextInner({ sessions, requestId, maxReads: maxSessionsPerRequest, events: options.events, disconnect });
+    const call: TRPCCall = { paths, isBatch, search, input, ctx };
+    if (fast(req, res, call)) return;
+    contexts.set(req, ctx);
+    // The stock adapter reads a body that is already read from `req.body`.
+    if (req.method === "POST") (req as IncomingMessage & { body?: string }).body = text;
+    await stock(req, res);
+  }
+
+  async function health(res: ServerResponse, requestId: string): Promise<void> {
     try {
       sendJson(res, 200, await sessions.health());
     } catch (error) {
-      log.warn({ err: error }, "health check failed");
-      sendJson(res, 503, { status: "unavailable" });
+      log.warn({ err: error, requestId }, "health check failed");
+      sendJson(res, 503, { status: "unavailable", requestId });
+    }
+  }
+
+  const eventRoute = options.events && createEventRoute(options.events, log);
+
+  function route(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+    const url = req.url ?? "/";
+    const path = url.split("?")[0]!;
+    if (path === TRPC_PREFIX || path.startsWith(`${TRPC_PREFIX}/`)) {
+      serveTRPC(req, res, requestId).catch((error: unknown) => {
+        // Only reading the request can fail here (the client went away); there is nobody to answer.
+        if (!res.headersSent) res.destroy(error instanceof Error ? error : undefined);
+      });
+    } else if (eventRoute && path === "/event") {
+      eventRoute(req, res, requestId, authorized(req.headers.authorization));
+    } else if (rest(req, res, requestId)) {
+      // The REST routes and the OpenAPI document (rest.ts).
+    } else if (path === "/healthz") {
+      if (req.method === "GET" || req.method === "HEAD") void health(res, requestId);
+      else sendJson(res, 405, { error: `method ${req.method} not allowed`, path, requestId }, { allow: "GET, HEAD" });
+    } else {
+      sendJson(res, 404, { error: "not found", path, requestId });
     }
   }
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     const requestId = requestIdOf(req);
-    requestIds.set(req, requestId);
     res.setHeader("x-request-id", requestId);
-    const url = req.url ?? "/";
-    if (url === "/trpc" || url.startsWith("/trpc/") || url.startsWith("/trpc?")) {
-      if (!fast(req, res)) trpc(req, res);
-    } else if (eventRoute && (url === "/event" || url.startsWith("/event?"))) {
-      eventRoute(req, res, authorized(req.headers.authorization));
-    } else if ((url === "/healthz" || url.startsWith("/healthz?")) && (req.method === "GET" || req.method === "HEAD")) {
-      void health(res);
-    } else {
-      sendJson(res, 404, { error: "not found", path: url.split("?")[0] });
-    }
+    serveInOrder(req, res, () => requestScope.run({ requestId }, route, req, res, requestId));
   };
 }
 
@@ -150,6 +246,9 @@ export async function listen(options: ListenOptions): Promise<RunningHttpServer>
       handle(req, res);
     },
   );
+  // A connection that makes no progress for this long (typically a client that stopped reading
+  // its answer, so the answer sits in memory) is destroyed, which frees what it held.
+  server.setTimeout(options.writeTimeoutMs);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {

@@ -17,6 +17,7 @@ import {
   type SessionPage,
   type UpdateSessionInput,
 } from "@sessiond/shared";
+import type { ReadBudget } from "../context.ts";
 import { SessionConflictError, SessionNotFoundError } from "../errors.ts";
 import type { ListQuery, SessionStore } from "../store/types.ts";
 
@@ -48,7 +49,13 @@ export function createSessionService(store: SessionStore, options: SessionServic
     return result;
   };
 
-  async function page(query: Omit<ListQuery, "limit" | "after">, limit: number = pageSizeDefault, cursor?: string | null): Promise<SessionPage> {
+  async function page(
+    query: Omit<ListQuery, "limit" | "after">,
+    limit: number = pageSizeDefault,
+    cursor: string | null | undefined,
+    reads: ReadBudget | undefined,
+  ): Promise<SessionPage> {
+    reads?.take(limit);
     // The schema has validated the cursor; an undecodable one cannot reach this point.
     const after = cursor ? decodeCursor(cursor) : null;
     const rows = await store.list({ ...query, after, limit: limit + 1 });
@@ -92,14 +99,15 @@ export function createSessionService(store: SessionStore, options: SessionServic
       return session;
     },
 
-    list(input: ListSessionsInput): Promise<SessionPage> {
+    /** A page of sessions; `reads`, when given, is charged the page size first. */
+    list(input: ListSessionsInput, reads?: ReadBudget): Promise<SessionPage> {
       const parentId = input?.roots ? null : input?.parentId;
-      return page(parentId === undefined ? {} : { parentId }, input?.limit, input?.cursor);
+      return page(parentId === undefined ? {} : { parentId }, input?.limit, input?.cursor, reads);
     },
 
-    async children(input: ListChildrenInput): Promise<SessionPage> {
+    async children(input: ListChildrenInput, reads?: ReadBudget): Promise<SessionPage> {
       if (!(await store.get(input.id))) throw new SessionNotFoundError(input.id);
-      return page({ parentId: input.id }, input.limit, input.cursor);
+      return page({ parentId: input.id }, input.limit, input.cursor, reads);
     },
 
     update(input: UpdateSessionInput): Promise<Session> {

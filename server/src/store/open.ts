@@ -1,3 +1,4 @@
+import { storeLocation } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { PostgresSessionStore } from "./postgres.ts";
 import { SqliteSessionStore } from "./sqlite.ts";
@@ -11,19 +12,17 @@ export interface OpenStoreOptions {
   log?: Logger;
 }
 
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//.test(db);
-}
-
-/** The store a `--db` value names: a postgres:// URL, or else a SQLite file path. */
+/** The store a `--db` value names: a postgres:// URL, or else a SQLite file (a path or a sqlite: URL). */
 export async function openStore(db: string, options: OpenStoreOptions = {}): Promise<SessionStore> {
-  if (isPostgresUrl(db)) {
-    return PostgresSessionStore.open(db, {
+  const location = storeLocation(db);
+  if (location === null) throw new Error(`unsupported database: ${db}`);
+  if (location.engine === "postgres") {
+    return PostgresSessionStore.open(location.url, {
       poolSize: options.pgPoolSize,
       statementTimeoutMs: options.pgStatementTimeoutMs,
       connectTimeoutMs: options.pgConnectTimeoutMs,
       log: options.log,
     });
   }
-  return new SqliteSessionStore(db, { busyTimeoutMs: options.busyTimeoutMs });
+  return new SqliteSessionStore(location.path, { busyTimeoutMs: options.busyTimeoutMs });
 }

@@ -10,6 +10,7 @@ import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, Stor
 import type { Logger } from "../log.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { COLUMNS, EVENT_COLUMNS, EVENT_SESSION_COLUMNS, insertedSession, toSession, toStoredEvent, type EventRow, type SessionRow } from "./row.ts";
+import { TreeWalk } from "./tree.ts";
 import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
 export interface PostgresStoreOptions {
@@ -28,6 +29,8 @@ const INT8_OID = 20;
 const UNIQUE_VIOLATION = "23505";
 const FOREIGN_KEY_VIOLATION = "23503";
 const QUERY_CANCELED = "57014";
+const DEADLOCK_DETECTED = "40P01";
+const SERIALIZATION_FAILURE = "40001";
 
 /** The channel next_event_id() notifies (migration 2): a wake-up only; the events table is the truth. */
 const EVENTS_CHANNEL = "sessiond_events";
@@ -244,33 +247,63 @@ export class PostgresSessionStore implements SessionStore {
     throw new RevisionMismatchError(id, patch.expectedRevision ?? 0, current.revision);
   }
 
-  async deleteTree(id: string): Promise<Session[]> {
-    // One statement, so one transaction. A child inserted concurrently under a deleted session
-    // makes the statement fail its foreign key check at the end; the retry then sees that child.
+  /**
+   * Runs `work` in a transaction on one pooled connection. A deadlock or serialization failure
+   * (two deletes locking overlapping trees in different orders) rolls back and runs it again.
+   */
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
       try {
-        // `changed` is materialised (it is read twice) and sorted before any event ID is taken,
-        // so every row lock is held before the counter's.
-        const rows = await this.#query<SessionRow>(
-          "session_delete_tree",
-          `WITH RECURSIVE tree (id, depth) AS (
-             SELECT id, 0 FROM session WHERE id = $1
-             UNION ALL
-             SELECT session.id, tree.depth + 1 FROM session JOIN tree ON session.parent_id = tree.id
-           ), gone AS (
-             DELETE FROM session WHERE id IN (SELECT id FROM tree) RETURNING ${COLUMNS}
-           ), changed AS (
-             SELECT gone.*, tree.depth FROM gone JOIN tree USING (id)
-           ), recorded AS (${recordEvents("session.deleted", "$2::bigint", "ORDER BY depth, id")})
-           SELECT ${COLUMNS} FROM changed ORDER BY depth, id`,
-          [id, Date.now()],
-        );
-        if (rows.length === 0) throw new SessionNotFoundError(id);
-        return rows.map(toSession);
+        client = await this.#pool.connect();
       } catch (error) {
-        if ((error as { code?: unknown }).code !== FOREIGN_KEY_VIOLATION || attempt === 5) throw error;
+        throw unavailable(error) ?? error;
+      }
+      try {
+        await client.query("BEGIN");
+        const result = await work(client);
+        await client.query("COMMIT");
+        client.release();
+        return result;
+      } catch (error) {
+        const lost = unavailable(error);
+        await client.query("ROLLBACK").catch(() => undefined);
+        client.release(lost && (error as { code?: unknown }).code !== QUERY_CANCELED ? (error as Error) : undefined);
+        const code = (error as { code?: unknown }).code;
+        if ((code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE) && attempt < 5) continue;
+        throw lost ?? error;
       }
     }
+  }
+
+  async deleteTree(id: string): Promise<Session[]> {
+    // Each row is locked as the walk reads it, so a child cannot be added under a session being
+    // deleted (its insert waits for the lock, then finds no parent) and nothing is missed.
+    return this.#transaction(async (client) => {
+      const select = `SELECT ${COLUMNS} FROM session`;
+      const [root] = (await client.query<SessionRow>({ name: "session_lock", text: `${select} WHERE id = $1 FOR UPDATE`, values: [id] })).rows;
+      if (!root) throw new SessionNotFoundError(id);
+      const walk = new TreeWalk(root);
+      while (walk.frontier.length > 0) {
+        const children = await client.query<SessionRow>({
+          name: "session_lock_children",
+          text: `${select} WHERE parent_id = ANY($1::text[]) FOR UPDATE`,
+          values: [walk.frontier],
+        });
+        walk.addLevel(children.rows);
+      }
+      // The events last: the counter row is the last lock taken (the rows are ours already), so
+      // it is held only for the delete and the commit.
+      await client.query({
+        name: "session_delete_events",
+        text: `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS})
+               SELECT next_event_id(), 'session.deleted', $2, ${COLUMNS.split(", ").map((column) => `session.${column}`).join(", ")}
+               FROM unnest($1::text[]) WITH ORDINALITY AS walk (id, position) JOIN session USING (id) ORDER BY walk.position`,
+        values: [walk.ids, Date.now()],
+      });
+      await client.query({ name: "session_delete_ids", text: "DELETE FROM session WHERE id = ANY($1::text[])", values: [walk.ids] });
+      return walk.rows.map(toSession);
+    });
   }
 
   async readEvents(afterId: number, limit: number): Promise<StoredEvent[]> {

@@ -11,6 +11,7 @@ import type { Session, SessionEventType } from "@sessiond/shared";
 import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { COLUMNS, EVENT_COLUMNS, EVENT_SESSION_COLUMNS, insertedSession, toSession, toStoredEvent, type EventRow, type SessionRow } from "./row.ts";
+import { TreeWalk } from "./tree.ts";
 import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
 export interface SqliteStoreOptions {
@@ -65,9 +66,10 @@ export class SqliteSessionStore implements SessionStore {
   readonly #getWithKey: StatementSync;
   readonly #update: StatementSync;
   readonly #revision: StatementSync;
-  readonly #tree: StatementSync;
-  readonly #deleteTree: StatementSync;
+  readonly #children: StatementSync;
+  readonly #deleteIds: StatementSync;
   readonly #recordEvent: StatementSync;
+  readonly #recordDeletes: StatementSync;
   readonly #readEvents: StatementSync;
   readonly #eventLog: StatementSync;
   readonly #pruneEvents: StatementSync;
@@ -97,17 +99,18 @@ export class SqliteSessionStore implements SessionStore {
       WHERE id = :id AND (:expected IS NULL OR revision = :expected)
       RETURNING ${COLUMNS}`);
     this.#revision = this.#db.prepare("SELECT revision FROM session WHERE id = ?");
-    const tree = `WITH RECURSIVE tree (id, depth) AS (
-        SELECT id, 0 FROM session WHERE id = ?
-        UNION ALL
-        SELECT session.id, tree.depth + 1 FROM session JOIN tree ON session.parent_id = tree.id
-      )`;
-    this.#tree = this.#db.prepare(`${tree} SELECT ${COLUMNS} FROM session JOIN tree USING (id) ORDER BY tree.depth, id`);
+    this.#children = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE parent_id IN (SELECT value FROM json_each(?))`);
     // Foreign keys are checked at the end of the statement, so the order of deletion is free.
-    this.#deleteTree = this.#db.prepare(`${tree} DELETE FROM session WHERE id IN (SELECT id FROM tree)`);
+    this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE id IN (SELECT value FROM json_each(?))");
     // The event copies the row as stored, inside the change's transaction (before a delete).
     this.#recordEvent = this.#db.prepare(
       `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) SELECT ?, ?, ${COLUMNS} FROM session WHERE id = ?`,
+    );
+    // A delete's events, one per session in the walk's order (root first, then by depth).
+    this.#recordDeletes = this.#db.prepare(
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS})
+       SELECT 'session.deleted', ?, ${COLUMNS.split(", ").map((column) => `session.${column}`).join(", ")}
+       FROM json_each(?) AS walk JOIN session ON session.id = walk.value ORDER BY walk.key`,
     );
     this.#readEvents = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM session_event WHERE session_event.id > ? ORDER BY session_event.id LIMIT ?`);
     this.#eventLog = this.#db.prepare(
@@ -278,12 +281,14 @@ export class SqliteSessionStore implements SessionStore {
   deleteTree(id: string): Promise<Session[]> {
     return this.#call(() =>
       this.#transaction(() => {
-        const rows = this.#tree.all(id) as unknown as SessionRow[];
-        if (rows.length === 0) throw new SessionNotFoundError(id);
-        const at = Date.now();
-        for (const row of rows) this.#recordEvent.run("session.deleted" satisfies SessionEventType, at, row.id);
-        this.#deleteTree.run(id);
-        return rows.map(toSession);
+        const root = this.#get.get(id) as SessionRow | undefined;
+        if (!root) throw new SessionNotFoundError(id);
+        const walk = new TreeWalk(root);
+        while (walk.frontier.length > 0) walk.addLevel(this.#children.all(JSON.stringify(walk.frontier)) as unknown as SessionRow[]);
+        const ids = JSON.stringify(walk.ids);
+        this.#recordDeletes.run(Date.now(), ids);
+        this.#deleteIds.run(ids);
+        return walk.rows.map(toSession);
       }),
     );
   }

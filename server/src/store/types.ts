@@ -3,7 +3,8 @@
  * - `insert` is decided by the primary key: a duplicate ID throws SessionConflictError and a
  *   missing parent SessionNotFoundError, both mapped from the engine's constraint errors;
  * - `update` applies only when the expected revision matches, atomically;
- * - `deleteTree` removes a session and all its descendants in one transaction;
+ * - `deleteTree` removes a session and all its descendants in one transaction, whatever the table
+ *   holds (a cycle of parents ends the walk; tree.ts);
  * - every insert, update and delete writes its event(s) in the change's own transaction, with IDs
  *   in commit order, so a reader that has seen event N has seen every event before it;
  * - an engine that cannot serve a call now throws StoreUnavailableError.
@@ -46,7 +47,10 @@ export interface SessionStore {
   getCreatedWithKey(id: string, createKey: string): Promise<Session | null>;
   list(query: ListQuery): Promise<Session[]>;
   update(id: string, patch: SessionPatch): Promise<Session>;
-  /** The deleted sessions' last state: the session first, then its descendants by depth. */
+  /**
+   * Deletes the session and its descendants in one transaction and returns their last state: the
+   * session first, then its descendants by depth. Cycle-proof and bounded (tree.ts).
+   */
   deleteTree(id: string): Promise<Session[]>;
   /** Events after `afterId`, oldest first, at most `limit`. */
   readEvents(afterId: number, limit: number): Promise<StoredEvent[]>;

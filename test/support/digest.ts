@@ -1,0 +1,22 @@
+/** The store's content, for byte-for-byte comparison before and after a fuzz: SQLite's files, or PostgreSQL's rows. */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import pg from "pg";
+import type { TestServer } from "@sessiond/server/testing";
+
+export async function storeDigest(server: TestServer): Promise<string> {
+  const hash = createHash("sha256");
+  if (server.db.startsWith("postgres")) {
+    const client = new pg.Client({ connectionString: server.db });
+    await client.connect();
+    try {
+      const { rows } = await client.query("SELECT row_to_json(session)::text AS row FROM session ORDER BY id");
+      for (const { row } of rows) hash.update(row).update("\n");
+    } finally {
+      await client.end();
+    }
+  } else {
+    for (const file of [server.db, `${server.db}-wal`]) if (existsSync(file)) hash.update(readFileSync(file));
+  }
+  return hash.digest("hex");
+}
