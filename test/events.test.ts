@@ -233,7 +233,7 @@ describe.each(engineTargets)("live events [$name]", (target) => {
 describe.each(engineTargets)("live events, bounds [$name]", (target) => {
   if (target.skip) return void it.skip(`skipped: ${target.skip}`);
   const servers: TestServer[] = [];
-  const start = async (settings: Record<string, number>) => {
+  const start = async (settings: Record<string, number | string>) => {
     const db = target.engine === "postgres" ? await freshPostgresDatabase() : undefined;
     const server = await startTestServer({ db, settings });
     servers.push(server);
@@ -290,6 +290,23 @@ describe.each(engineTargets)("live events, bounds [$name]", (target) => {
     expect(again.status).toBe(200);
     again.kill();
     b.stop();
+  });
+
+  it("needs the bearer token on both paths when the server has one", async () => {
+    const token = "events-token-0123456789";
+    const server = await start({ token });
+    const refused = await openSse(`${server.url}/event`);
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body)).toMatchObject({ code: "UNAUTHORIZED" });
+    const allowed = await openSse(`${server.url}/event`, { authorization: `Bearer ${token}` });
+    expect(allowed.status).toBe(200);
+    allowed.kill();
+    // The test kit's client sends the token through the eventsource package's fetch.
+    const events = subscribe(server.client);
+    await events.ready;
+    const session = await server.client.session.create.mutate({});
+    expect((await events.waitFor(1))[0]!.event.properties.info.id).toBe(session.id);
+    events.stop();
   });
 
   it("sends heartbeats on an idle stream", async () => {
