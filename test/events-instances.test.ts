@@ -117,3 +117,23 @@ describe.each(setups)("live events, $name", (setup) => {
     expect(rest.length).toBe(total - seen.length);
   });
 });
+
+describe("live events and shutdown", () => {
+  it("ends open event streams on SIGTERM, so the server exits 0 at once instead of waiting out the shutdown timeout", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sessiond-events-stop-"));
+    const server = await startServerProcess(["--db", join(dir, "s.db"), "--shutdown-timeout-ms", "60000"]);
+    try {
+      const stream = await openSse(`${server.url}/event`);
+      expect(stream.status).toBe(200);
+      const started = Date.now();
+      const code = await server.stop("SIGTERM");
+      await stream.ended;
+      expect(code).toBe(0);
+      // Well under the 60 s shutdown timeout: the stream did not hold the shutdown.
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await server.stop("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -16,7 +16,7 @@ export interface EventHubOptions {
   retentionMs: number;
   maxSubscribers: number;
   log: Logger;
-  /** Recent events kept in memory (default 4096). */
+  /** Recent events kept in memory (default 1024: with 16 KiB of metadata each, 16 MiB at most). */
   bufferSize?: number;
 }
 
@@ -43,7 +43,7 @@ export class EventHub {
   private constructor(store: SessionStore, options: EventHubOptions, head: number) {
     this.#store = store;
     this.#options = options;
-    this.#bufferSize = options.bufferSize ?? 4096;
+    this.#bufferSize = options.bufferSize ?? 1024;
     this.#head = head;
     this.#bufferStart = head;
   }
