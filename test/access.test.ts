@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionClient, isUnauthorized } from "@sessiond/client";
-import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import { startTestServer, type TestServer } from "@sessiond/testing";
 import { freshId } from "./support/ids.ts";
 import { runCli, startServerProcess } from "./support/process.ts";
 

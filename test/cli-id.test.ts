@@ -1,6 +1,6 @@
 /** The sessiond commands that need no server (`id new|derive|decode`), and JSON errors with --json, run as processes. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import { startTestServer, type TestServer } from "@sessiond/testing";
 import { SESSION_ID_PATTERN, decodeSessionIdTime, deriveSessionId } from "@sessiond/shared";
 import { freshId } from "./support/ids.ts";
 import { runCli } from "./support/process.ts";

@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import { startTestServer, type TestServer } from "@sessiond/testing";
 import { CLI, runCli } from "./support/process.ts";
 
 /** Runs `sessiond watch ...` until `count` lines are printed, then interrupts it. */

@@ -15,15 +15,14 @@
  * SESSIOND_FUZZ_RUNS sets the number of requests per engine (default 1500; a scheduled run or a
  * developer can ask for 10000 or more).
  */
-import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import pg from "pg";
 import { createSessionClient } from "@sessiond/client";
 import { startServerProcess, type ServerProcess } from "./support/process.ts";
+import { storeDigest } from "./support/digest.ts";
 import { hostileRequests } from "./support/requests.ts";
 import { engineTargets, freshPostgresDatabase } from "./support/targets.ts";
 
@@ -41,24 +40,6 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function rss(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) * 1024;
-}
-
-/** The store's content, for byte-for-byte comparison: SQLite's files, or PostgreSQL's rows. */
-async function storeDigest(db: string): Promise<string> {
-  const hash = createHash("sha256");
-  if (db.startsWith("postgres")) {
-    const client = new pg.Client({ connectionString: db });
-    await client.connect();
-    try {
-      const { rows } = await client.query("SELECT row_to_json(session)::text AS row FROM session ORDER BY id");
-      for (const { row } of rows) hash.update(row).update("\n");
-    } finally {
-      await client.end();
-    }
-  } else {
-    for (const file of [db, `${db}-wal`]) if (existsSync(file)) hash.update(readFileSync(file));
-  }
-  return hash.digest("hex");
 }
 
 interface WireError {

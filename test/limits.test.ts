@@ -1,7 +1,7 @@
 /** Request limits: each configurable, each answered with the right code, nothing written. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionClient, isPayloadTooLarge } from "@sessiond/client";
-import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import { startTestServer, type TestServer } from "@sessiond/testing";
 import { expectBadRequest } from "./support/expect.ts";
 import { freshId } from "./support/ids.ts";
 import { storedSessions } from "./support/targets.ts";

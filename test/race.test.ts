@@ -10,7 +10,7 @@ import { createSessionClient, isConflict, type SessionClient } from "@sessiond/c
 import { freshId } from "./support/ids.ts";
 import { startServerProcess, type ServerProcess } from "./support/process.ts";
 import { engineTargets } from "./support/targets.ts";
-import type { TestServer } from "@sessiond/server/testing";
+import type { TestServer } from "@sessiond/testing";
 
 const CALLERS = 64;
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import { startTestServer, type TestServer } from "@sessiond/testing";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const curlExamples = /## REST and OpenAPI[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];

@@ -1,9 +1,10 @@
 /** The README's TypeScript examples run, unchanged but for the server's URL, against a real server. */
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import { startTestServer, type TestServer } from "@sessiond/testing";
 import { runScript } from "./support/process.ts";
 import { postgresUrl } from "./support/targets.ts";
 import { spawnSync } from "node:child_process";
@@ -41,10 +42,9 @@ describe("README examples", () => {
 
 // The sequence is written for root, as on the build machines (it runs PostgreSQL as the postgres user).
 describe.skipIf(!postgresUrl || process.getuid?.() !== 0)("README: running several instances", () => {
-  it("runs as written: PostgreSQL, two servers, create through one, read through the other", () => {
+  it("runs as written from any folder (here one only root can read): PostgreSQL, two servers, create through one, read through the other", () => {
     expect(severalInstances).toBeDefined();
-    const dir = join(scratch, "instances");
-    mkdirSync(dir, { recursive: true });
+    const dir = mkdtempSync(join(tmpdir(), "sessiond-readme-")); // mode 0700: closed to the postgres user
     symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
     try {
       const result = spawnSync("bash", ["-e", "-c", severalInstances!], { cwd: dir, encoding: "utf8", timeout: 60_000 });

@@ -7,7 +7,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import type { TestServer } from "@sessiond/server/testing";
+import type { TestServer } from "@sessiond/testing";
 import { expectBadRequest, expectNotFound } from "./support/expect.ts";
 import { freshId } from "./support/ids.ts";
 import { engineTargets, storedSessions } from "./support/targets.ts";

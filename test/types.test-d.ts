@@ -2,6 +2,8 @@
 import { describe, expectTypeOf, it } from "vitest";
 import {
   createSessionClient,
+  hasErrorCode,
+  isSessionClientError,
   isBadRequest,
   isConflict,
   isNotFound,
@@ -14,6 +16,7 @@ import type {
   DeleteSessionOutput,
   ListSessionsInput,
   Session,
+  SessiondErrorData,
   SessionPage,
   UpdateSessionInput,
 } from "@sessiond/shared";
@@ -56,8 +59,26 @@ describe("the client's types follow the contract", () => {
       expectTypeOf(error.data.conflict.id).toEqualTypeOf<string>();
       expectTypeOf(error.data.code).toEqualTypeOf<"CONFLICT">();
     }
-    if (isNotFound(error)) expectTypeOf(error.data.notFound.id).toEqualTypeOf<string>();
-    if (isBadRequest(error)) expectTypeOf(error.data.fieldErrors).toEqualTypeOf<Record<string, string[]>>();
+    // A missing session is named; an unknown procedure or route is not.
+    if (isNotFound(error)) expectTypeOf(error.data.notFound).toEqualTypeOf<{ id: string } | undefined>();
+    if (isBadRequest(error)) {
+      expectTypeOf(error.data.fieldErrors).toEqualTypeOf<Record<string, string[]>>();
+      expectTypeOf(error.data.formErrors).toEqualTypeOf<string[]>();
+    }
     if (isPreconditionFailed(error)) expectTypeOf(error.data.precondition.actualRevision).toEqualTypeOf<number>();
+  });
+
+  it("narrows any code generically, and only to that code's fields", () => {
+    const error: unknown = null;
+    if (hasErrorCode(error, "TOO_MANY_REQUESTS")) {
+      expectTypeOf(error.data.code).toEqualTypeOf<"TOO_MANY_REQUESTS">();
+      expectTypeOf(error.data.requestId).toEqualTypeOf<string>();
+      // @ts-expect-error: only CONFLICT carries `conflict`
+      void error.data.conflict;
+    }
+    if (isSessionClientError(error) && error.data) {
+      const data: SessiondErrorData = error.data;
+      if (data.code === "CONFLICT") expectTypeOf(data.conflict.id).toEqualTypeOf<string>();
+    }
   });
 });

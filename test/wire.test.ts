@@ -3,7 +3,7 @@
  * and request IDs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import { startTestServer, type TestServer } from "@sessiond/testing";
 import { freshId } from "./support/ids.ts";
 import { storedSessions } from "./support/targets.ts";
 

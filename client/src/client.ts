@@ -1,5 +1,5 @@
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
-import { transformer } from "@sessiond/shared";
+import { transformer } from "@sessiond/shared/transformer";
 import type { AppRouter } from "@sessiond/server";
 
 export interface SessionClientOptions {

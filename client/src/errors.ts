@@ -1,63 +1,39 @@
 /**
- * Narrowing helpers for the errors the server sends. Each one checks the error's code and gives
- * `error.data` the fields that code carries:
+ * Narrowing helpers for the errors the server sends. `error.data` is a union tagged by `code`
+ * (`SessiondErrorData`); checking the code gives it the fields that code carries:
  *
  *   catch (error) {
  *     if (isConflict(error)) console.log(`${error.data.conflict.id} is taken`);
+ *     if (hasErrorCode(error, "TOO_MANY_REQUESTS")) ...
  *   }
+ *
+ * The named helpers are `hasErrorCode` for one code each; a new error kind needs no change here.
  */
 import { TRPCClientError } from "@trpc/client";
-import type { ConflictData, EventsExpiredData, FieldErrors, NotFoundData, PreconditionData, SessiondErrorData } from "@sessiond/shared";
+import type { ErrorCode, ErrorData } from "@sessiond/shared/errors";
 import type { AppRouter } from "@sessiond/server";
 
 export type SessionClientError = TRPCClientError<AppRouter>;
 
-/** A client error whose `data` has the given code and extra fields. */
-export type SessiondError<Code extends SessiondErrorData["code"], Extra = object> = SessionClientError & {
-  data: SessiondErrorData & { code: Code } & Extra;
-};
+/** A client error whose `data` is that of the given code. */
+export type SessiondError<Code extends ErrorCode> = SessionClientError & { data: ErrorData<Code> };
 
 export function isSessionClientError(error: unknown): error is SessionClientError {
   return error instanceof TRPCClientError;
 }
 
-function hasCode(error: unknown, code: SessiondErrorData["code"]): boolean {
+/** Whether the server answered with this code; narrows `error.data` to that code's fields. */
+export function hasErrorCode<Code extends ErrorCode>(error: unknown, code: Code): error is SessiondError<Code> {
   return isSessionClientError(error) && error.data?.code === code;
 }
 
-export function isConflict(error: unknown): error is SessiondError<"CONFLICT", { conflict: ConflictData }> {
-  return hasCode(error, "CONFLICT");
-}
-
-export function isNotFound(error: unknown): error is SessiondError<"NOT_FOUND", { notFound: NotFoundData }> {
-  return hasCode(error, "NOT_FOUND");
-}
-
-export function isBadRequest(
-  error: unknown,
-): error is SessiondError<"BAD_REQUEST", { fieldErrors: FieldErrors; formErrors: string[] }> {
-  return hasCode(error, "BAD_REQUEST");
-}
-
-export function isPreconditionFailed(
-  error: unknown,
-): error is SessiondError<"PRECONDITION_FAILED", { precondition: PreconditionData }> {
-  return hasCode(error, "PRECONDITION_FAILED");
-}
-
+export const isConflict = (error: unknown): error is SessiondError<"CONFLICT"> => hasErrorCode(error, "CONFLICT");
+export const isNotFound = (error: unknown): error is SessiondError<"NOT_FOUND"> => hasErrorCode(error, "NOT_FOUND");
+export const isBadRequest = (error: unknown): error is SessiondError<"BAD_REQUEST"> => hasErrorCode(error, "BAD_REQUEST");
+export const isPreconditionFailed = (error: unknown): error is SessiondError<"PRECONDITION_FAILED"> =>
+  hasErrorCode(error, "PRECONDITION_FAILED");
+export const isUnavailable = (error: unknown): error is SessiondError<"SERVICE_UNAVAILABLE"> => hasErrorCode(error, "SERVICE_UNAVAILABLE");
+export const isUnauthorized = (error: unknown): error is SessiondError<"UNAUTHORIZED"> => hasErrorCode(error, "UNAUTHORIZED");
+export const isPayloadTooLarge = (error: unknown): error is SessiondError<"PAYLOAD_TOO_LARGE"> => hasErrorCode(error, "PAYLOAD_TOO_LARGE");
 /** `session.events` cannot resume from the given `lastEventId` (pruned, or another database's): re-list, then subscribe from now. */
-export function isEventsExpired(error: unknown): error is SessiondError<"UNPROCESSABLE_CONTENT", { eventsExpired: EventsExpiredData }> {
-  return hasCode(error, "UNPROCESSABLE_CONTENT");
-}
-
-export function isUnavailable(error: unknown): error is SessiondError<"SERVICE_UNAVAILABLE"> {
-  return hasCode(error, "SERVICE_UNAVAILABLE");
-}
-
-export function isUnauthorized(error: unknown): error is SessiondError<"UNAUTHORIZED"> {
-  return hasCode(error, "UNAUTHORIZED");
-}
-
-export function isPayloadTooLarge(error: unknown): error is SessiondError<"PAYLOAD_TOO_LARGE"> {
-  return hasCode(error, "PAYLOAD_TOO_LARGE");
-}
+export const isEventsExpired = (error: unknown): error is SessiondError<"UNPROCESSABLE_CONTENT"> => hasErrorCode(error, "UNPROCESSABLE_CONTENT");

@@ -28,11 +28,30 @@ export function storeLocation(db: string): { engine: "sqlite"; path: string } | 
   return { engine: "sqlite", path: db };
 }
 
+/** A database URL without its password, for messages and logs; anything else as it is. */
+export function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (!parsed.password) return url;
+  parsed.password = "***";
+  return parsed.toString();
+}
+
 export function defaultDbPath(): string {
   return join(envPaths("sessiond", { suffix: "" }).data, "sessiond.db");
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** An exact web origin: http(s), a host, maybe a port, nothing else (a browser's Origin header). */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === text;
+  } catch {
+    return false;
+  }
+}
 
 /** Every setting: its schema (with default), its environment variables (first found wins) and help. */
 const SETTINGS = {
@@ -56,6 +75,11 @@ const SETTINGS = {
     schema: z.string().min(16, "must be at least 16 characters").optional(),
     env: ["SESSIOND_TOKEN"],
     help: "require `Authorization: Bearer <token>` on every call",
+  },
+  accessLogSample: {
+    schema: z.coerce.number().min(0).max(1).default(1),
+    env: ["SESSIOND_ACCESS_LOG_SAMPLE"],
+    help: "share of requests that get an access log line at info: 1 every one, 0.01 one in a hundred, 0 none",
   },
   logLevel: {
     schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -108,6 +132,23 @@ const SETTINGS = {
     help: "a subscriber that reads nothing for this long while events wait is disconnected",
   },
   eventHeartbeatMs: { schema: int(100, 600_000).default(15_000), env: ["SESSIOND_EVENT_HEARTBEAT_MS"], help: "heartbeat comment interval on GET /event" },
+  corsOrigin: {
+    schema: z
+      .string()
+      .default("")
+      .transform((text, ctx) => {
+        const origins = text.split(",").map((origin) => origin.trim()).filter(Boolean);
+        for (const origin of origins) if (!isOrigin(origin)) ctx.addIssue(`"${origin}" is not an origin like https://app.example.com or http://localhost:5173`);
+        return origins;
+      }),
+    env: ["SESSIOND_CORS_ORIGINS"],
+    help: "origins whose pages may call, comma-separated (exact scheme://host[:port]); none by default",
+  },
+  console: {
+    schema: z.union([z.boolean(), z.enum(["on", "off"]).transform((value) => value === "on")]).default(true),
+    env: ["SESSIOND_CONSOLE"],
+    help: "serve the console page at / (--no-console, or SESSIOND_CONSOLE=off, turns it off)",
+  },
   shutdownTimeoutMs: { schema: int(0, 600_000).default(10_000), env: ["SESSIOND_SHUTDOWN_TIMEOUT_MS"], help: "how long a shutdown waits for in-flight calls" },
 } as const;
 
@@ -122,7 +163,7 @@ const ConfigSchema = z.strictObject(
 export type ServerConfig = z.infer<typeof ConfigSchema>;
 
 /** Flags as the CLI parsed them; undefined means "not given". */
-export type ServerFlags = { [K in ConfigKey]?: string | number | undefined };
+export type ServerFlags = { [K in ConfigKey]?: string | number | boolean | undefined };
 
 /** The flag that sets a config key: pgPoolSize → --pg-pool-size. */
 export function flagName(key: ConfigKey): string {

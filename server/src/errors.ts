@@ -54,8 +54,11 @@ export class InvalidInputError extends DomainError<"BAD_REQUEST"> {
 
 /** The store cannot serve the call now (locked, read-only, disk full, connection lost); retry later. */
 export class StoreUnavailableError extends TRPCError {
+  /** Why, in words from a fixed set (it labels a metric). */
+  readonly reason: string;
   constructor(reason: string, cause?: unknown) {
     super({ code: "SERVICE_UNAVAILABLE", message: `Session store unavailable: ${reason}`, cause });
+    this.reason = reason;
   }
 }
 

@@ -4,8 +4,9 @@ import { limitsOf, type ServerConfig } from "./config.ts";
 import { startEventService, type EventService } from "./events/service.ts";
 import { listen } from "./http/server.ts";
 import type { Logger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
 import { createAppRouter } from "./router.ts";
-import { createSessionService, type SessionService } from "./session/service.ts";
+import { createSessionService, type SessionService, type SessionServiceOptions } from "./session/service.ts";
 import { openStore } from "./store/open.ts";
 
 export const VERSION: string = pkg.version;
@@ -18,15 +19,19 @@ export interface Sessiond {
   close(): Promise<void>;
 }
 
-export async function startSessiond(config: ServerConfig, log: Logger): Promise<Sessiond> {
-  const store = await openStore(config.db, { ...config, log });
+/** What tests may inject: the clock and the ID generator (the defaults are the real ones). */
+export type SessiondOverrides = Pick<SessionServiceOptions, "now" | "generateId">;
+
+export async function startSessiond(config: ServerConfig, log: Logger, overrides: SessiondOverrides = {}): Promise<Sessiond> {
+  const metrics = new Metrics();
+  const store = metrics.instrument(await openStore(config.db, { ...config, log }));
   const limits = limitsOf(config);
   let events: EventService | undefined;
   try {
     events = await startEventService(store, { ...config, heartbeatMs: config.eventHeartbeatMs }, log);
     const hub = events.hub;
-    const sessions = createSessionService(store, { version: VERSION, limits, onWrite: () => hub.poke() });
-    const http = await listen({ ...config, router: createAppRouter(limits), sessions, events, log, version: VERSION });
+    const sessions = createSessionService(store, { ...overrides, version: VERSION, limits, onWrite: () => hub.poke() });
+    const http = await listen({ ...config, router: createAppRouter(limits), sessions, events, log, metrics, version: VERSION });
     return {
       url: http.url,
       sessions,

@@ -17,7 +17,10 @@
  * every 2^36 ms (next: 2028-10-17). Order is strictly decreasing between two wraps; `decodeTime`
  * recovers the full time by picking the most recent wrap that is not in the future.
  */
-import { createHash, randomFillSync } from "node:crypto";
+// Web Crypto and a pure-JS SHA-256, so that this module runs unchanged in browsers, Node >= 20,
+// Deno and Bun (no `node:` imports); SHA-256 stays synchronous, so deriveSessionId does too.
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 
 export const SESSION_ID_PREFIX = "ses";
 export const SESSION_ID_PATTERN = /^ses_[0-9a-f]{12}[0-9A-Za-z]{14}$/;
@@ -49,6 +52,14 @@ export function sessionIdProblem(value: string): string | null {
 /** A source of random bytes; the default is the system CSPRNG. Tests pass a seeded one. */
 export type RandomFill = (buffer: Uint8Array) => void;
 
+/** Web Crypto's CSPRNG; it fills at most 65,536 bytes per call, so a larger batch takes several. */
+function fillRandom(buffer: Uint8Array): void {
+  for (let start = 0; start < buffer.length; start += 65_536) {
+    // The DOM's typing wants a view of a plain ArrayBuffer; a SharedArrayBuffer's would do too.
+    globalThis.crypto.getRandomValues(buffer.subarray(start, start + 65_536) as Uint8Array<ArrayBuffer>);
+  }
+}
+
 export interface SessionIdGeneratorOptions {
   /** Milliseconds since the epoch; defaults to `Date.now`. */
   now?: () => number;
@@ -67,7 +78,7 @@ export interface SessionIdGenerator {
  */
 export function createSessionIdGenerator(options: SessionIdGeneratorOptions = {}): SessionIdGenerator {
   const now = options.now ?? Date.now;
-  const random = options.random ?? ((buffer: Uint8Array) => randomFillSync(buffer));
+  const random = options.random ?? fillRandom;
   const pool = new Uint8Array(options.batchBytes ?? 4096);
   let poolIndex = pool.length;
   let lastMs = -Infinity;
@@ -127,14 +138,14 @@ export function decodeSessionIdTime(id: string, reference: number = Date.now()):
  */
 export function deriveSessionId(key: string): string {
   let block = 0;
-  let digest = createHash("sha256").update(`sessiond:derive:v1:${block}:${key}`).digest();
-  const hex = digest.subarray(0, 6).toString("hex");
+  let digest = sha256(utf8ToBytes(`sessiond:derive:v1:${block}:${key}`));
+  const hex = bytesToHex(digest.subarray(0, 6));
   let out = "";
   let index = 6;
   while (out.length < RANDOM_CHARS) {
     if (index === digest.length) {
       block += 1;
-      digest = createHash("sha256").update(`sessiond:derive:v1:${block}:${key}`).digest();
+      digest = sha256(utf8ToBytes(`sessiond:derive:v1:${block}:${key}`));
       index = 0;
     }
     const byte = digest[index++]!;

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { decodeCursor } from "./cursor.ts";
 import { sessionIdProblem } from "./id.ts";
 import { LIMITS, type Limits } from "./limits.ts";
+import { utf8ByteLength } from "./utf8.ts";
 
 export const SessionIdSchema = z.string().check((ctx) => {
   const problem = sessionIdProblem(ctx.value);
@@ -50,21 +51,6 @@ export type Metadata = { [key: string]: JsonValue };
  * `__proto__`.
  */
 export const UNSENDABLE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
-
-/** UTF-8 length of a string, without encoding it (Buffer is Node's; this module runs anywhere). */
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      bytes += 4; // a surrogate pair, one code point
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
 
 type Inspection =
   | { problem: string }
@@ -108,7 +94,7 @@ function metadataSchema(maxBytes: number, maxDepth: number) {
       }
       // Measured before the (recursive) JSON validation below, so that is never run on a large value.
       const text = JSON.stringify(inspection.value);
-      const bytes = text === undefined ? 0 : utf8Length(text);
+      const bytes = text === undefined ? 0 : utf8ByteLength(text);
       if (bytes > maxBytes) {
         ctx.issues.push({ code: "custom", message: `Metadata must be at most ${maxBytes} bytes of JSON, got ${bytes}`, input: value });
       }

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import { startTestServer, type TestServer } from "@sessiond/testing";
 import { SESSION_ID_PATTERN } from "@sessiond/shared";
 import { runCli } from "../support/process.ts";
 import { openApiDocument } from "../support/rest.ts";

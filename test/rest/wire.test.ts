@@ -7,7 +7,7 @@ import { request } from "node:http";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isConflict } from "@sessiond/client";
-import { startTestServer, type TestServer } from "@sessiond/server/testing";
+import { startTestServer, type TestServer } from "@sessiond/testing";
 import { freshId } from "../support/ids.ts";
 import { createRestClient, expectDocumented, expectRestError } from "../support/rest.ts";
 import { engineTargets, storedSessions } from "../support/targets.ts";

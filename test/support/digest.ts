@@ -2,12 +2,12 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import pg from "pg";
-import type { TestServer } from "@sessiond/server/testing";
 
-export async function storeDigest(server: TestServer): Promise<string> {
+/** `db`: a SQLite file or a PostgreSQL URL (a test server's `db`). */
+export async function storeDigest(db: string): Promise<string> {
   const hash = createHash("sha256");
-  if (server.db.startsWith("postgres")) {
-    const client = new pg.Client({ connectionString: server.db });
+  if (db.startsWith("postgres")) {
+    const client = new pg.Client({ connectionString: db });
     await client.connect();
     try {
       const { rows } = await client.query("SELECT row_to_json(session)::text AS row FROM session ORDER BY id");
@@ -16,7 +16,7 @@ export async function storeDigest(server: TestServer): Promise<string> {
       await client.end();
     }
   } else {
-    for (const file of [server.db, `${server.db}-wal`]) if (existsSync(file)) hash.update(readFileSync(file));
+    for (const file of [db, `${db}-wal`]) if (existsSync(file)) hash.update(readFileSync(file));
   }
   return hash.digest("hex");
 }

@@ -33,7 +33,7 @@ export async function expectNotFound(call: Promise<unknown>, id: string): Promis
   const error = await rejection(call);
   if (!isNotFound(error)) return expect.fail(`expected NOT_FOUND, got ${String(error)}`);
   expect(error.data.httpStatus).toBe(404);
-  expect(error.data.notFound.id).toBe(id);
+  expect(error.data.notFound?.id).toBe(id);
   expect(error.message).toContain(id);
 }
 

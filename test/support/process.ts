@@ -3,7 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 
-export const CLI = fileURLToPath(import.meta.resolve("@sessiond/server/cli"));
+export const CLI = fileURLToPath(import.meta.resolve("@sessiond/cli"));
 
 export interface ServerProcess {
   url: string;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import createClient from "openapi-fetch";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import type { TestServer } from "@sessiond/server/testing";
+import type { TestServer } from "@sessiond/testing";
 import type { paths } from "../rest/openapi.ts";
 import { engineTargets } from "./targets.ts";
 

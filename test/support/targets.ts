@@ -3,8 +3,9 @@
  * target: a real server over real HTTP, reached through the typed client.
  */
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
-import { startTestServer, type TestServer } from "@sessiond/server/testing";
-import type { Session } from "@sessiond/shared";
+import { startTestServer, type TestServer } from "@sessiond/testing";
+import { DatabaseSync } from "node:sqlite";
+import pg from "pg";
 import { createDatabase } from "./postgres.ts";
 
 export type Engine = "sqlite" | "postgres";
@@ -67,7 +68,22 @@ export function describeContract(title: string, body: (server: () => TestServer,
   });
 }
 
-/** Every stored session, read straight from the store: to show that a rejected call changed nothing. */
-export async function storedSessions(server: TestServer): Promise<Session[]> {
-  return server.sessions.store.list({ limit: 1_000_000, after: null });
+/** Every stored session row, read straight from the database: to show that a rejected call changed nothing. */
+export async function storedSessions(server: TestServer): Promise<Record<string, unknown>[]> {
+  const sql = "SELECT * FROM session ORDER BY id";
+  if (server.db.startsWith("postgres")) {
+    const client = new pg.Client({ connectionString: server.db });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new DatabaseSync(server.db, { readOnly: true });
+  try {
+    return db.prepare(sql).all().map((row) => ({ ...row }));
+  } finally {
+    db.close();
+  }
 }

@@ -73,6 +73,11 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
   async function respond(req: IncomingMessage, res: ServerResponse, call: TRPCCall, type: CallType): Promise<void> {
     const inputs = inputReader(router, call);
     const { ctx } = call;
+    // As the stock adapter does: the calls' signal aborts when the client goes away before its answer.
+    const abort = new AbortController();
+    res.once("close", () => {
+      if (!res.writableEnded) abort.abort();
+    });
     const results = await Promise.all(
       call.paths.map(async (path, index) => {
         try {
@@ -82,7 +87,7 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
             type,
             ctx,
             getRawInput: async () => inputs.read()[index],
-            signal: undefined,
+            signal: abort.signal,
             batchIndex: index,
           });
           if (data !== null && typeof data === "object" && (Symbol.asyncIterator in data || data instanceof ReadableStream)) {

@@ -21,11 +21,14 @@ import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
 import { checkBatchInput, parseJson } from "../wire/decode.ts";
 import { isJsonContentType, readBody } from "./body.ts";
+import { createConsole } from "./console.ts";
+import { createCors } from "./cors.ts";
 import { createFastPath, type TRPCCall } from "./fast-path.ts";
 import { serveInOrder } from "./in-order.ts";
 import { createEventRoute } from "./events.ts";
 import { createRestHandler } from "./rest.ts";
 import { writeTRPCError } from "./trpc-response.ts";
+import type { Metrics } from "../metrics.ts";
 
 export interface HttpServerOptions {
   router: AppRouter;
@@ -39,10 +42,17 @@ export interface HttpServerOptions {
   maxSessionsPerRequest: number;
   /** "fast": plain calls take the lean path (fast-path.ts), the rest the stock adapter; "stock": all stock. */
   httpHandler: "fast" | "stock";
+  metrics: Metrics;
+  /** The share of requests that get an access log line (0 turns it off, 1 logs every one). */
+  accessLogSample: number;
   /** The server's version, for the OpenAPI document. */
   version?: string;
   /** Live events (GET /event and the session.events subscription). */
   events?: EventService;
+  /** Origins whose pages may call (CORS); none by default. */
+  corsOrigin?: readonly string[];
+  /** Serve the console page at `/` (default true). */
+  console?: boolean;
 }
 
 export interface ListenOptions extends HttpServerOptions {
@@ -76,6 +86,27 @@ function bearerCheck(token: string | undefined): (header: string | undefined) =>
   };
 }
 
+const FIXED_ROUTES = new Set(["/healthz", "/metrics", "/openapi.json", "/doc", "/event", "/"]);
+
+/**
+ * What a request asked for, as a label from a fixed set (for the access log and metrics): a tRPC
+ * procedure (also for a batch of calls to one procedure; "batch:mixed" for several), a REST route
+ * template, a fixed route, or "other".
+ */
+function routeLabel(method: string | undefined, url: string, procedures: Record<string, unknown>): string {
+  const path = url.split("?")[0]!;
+  if (path.startsWith(`${TRPC_PREFIX}/`)) {
+    const names = new Set(path.slice(TRPC_PREFIX.length + 1).split(","));
+    if (names.size > 1) return "batch:mixed";
+    const [name] = names;
+    return name !== undefined && Object.hasOwn(procedures, name) ? name : "unknown";
+  }
+  if (path === "/session") return `${method} /session`;
+  if (/^\/session\/[^/]+$/.test(path)) return `${method} /session/{id}`;
+  if (/^\/session\/[^/]+\/children$/.test(path)) return `${method} /session/{id}/children`;
+  return FIXED_ROUTES.has(path) ? path : "other";
+}
+
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
@@ -95,6 +126,8 @@ function procedurePaths(pathText: string, isBatch: boolean): string[] {
 export function createRequestListener(options: HttpServerOptions) {
   const { router, sessions, log, token, maxBodyBytes, maxBatchSize, maxSessionsPerRequest } = options;
   const authorized = bearerCheck(token);
+  const cors = createCors(options.corsOrigin ?? []);
+  const consolePage = createConsole(options.console ?? true);
   const contexts = new WeakMap<IncomingMessage, Context>();
 
   const onError = ({ error, path, req }: { error: TRPCError; path: string | undefined; req: IncomingMessage }) => {
@@ -192,6 +225,7 @@ export function createRequestListener(options: HttpServerOptions) {
   const eventRoute = options.events && createEventRoute(options.events, log);
 
   function route(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+    if (cors(req, res) || consolePage(req, res)) return;
     const url = req.url ?? "/";
     const path = url.split("?")[0]!;
     if (path === TRPC_PREFIX || path.startsWith(`${TRPC_PREFIX}/`)) {
@@ -206,14 +240,37 @@ export function createRequestListener(options: HttpServerOptions) {
     } else if (path === "/healthz") {
       if (req.method === "GET" || req.method === "HEAD") void health(res, requestId);
       else sendJson(res, 405, { error: `method ${req.method} not allowed`, path, requestId }, { allow: "GET, HEAD" });
+    } else if (path === "/metrics") {
+      if (req.method !== "GET") sendJson(res, 405, { error: `method ${req.method} not allowed`, path, requestId }, { allow: "GET" });
+      else if (!authorized(req.headers.authorization)) sendJson(res, 401, { error: "Missing or wrong bearer token", path, requestId });
+      else void metricsText(res);
     } else {
       sendJson(res, 404, { error: "not found", path, requestId });
     }
   }
 
+  async function metricsText(res: ServerResponse): Promise<void> {
+    const text = await options.metrics.registry.metrics();
+    res.writeHead(200, { "content-type": options.metrics.registry.contentType, "content-length": Buffer.byteLength(text) }).end(text);
+  }
+
+  const procedures = router._def.procedures as Record<string, unknown>;
+  const { metrics, accessLogSample } = options;
+
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     const requestId = requestIdOf(req);
     res.setHeader("x-request-id", requestId);
+    const started = performance.now();
+    res.once("close", () => {
+      const seconds = (performance.now() - started) / 1000;
+      const route = routeLabel(req.method, req.url ?? "/", procedures);
+      // An answer cut before it was sent counts as status 0.
+      const status = res.writableFinished ? res.statusCode : 0;
+      metrics.request(route, status, seconds);
+      if (accessLogSample > 0 && (accessLogSample >= 1 || Math.random() < accessLogSample)) {
+        log.info({ requestId, method: req.method, route, status, ms: Math.round(seconds * 10_000) / 10 }, "request");
+      }
+    });
     serveInOrder(req, res, () => requestScope.run({ requestId }, route, req, res, requestId));
   };
 }

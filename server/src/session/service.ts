@@ -66,8 +66,6 @@ export function createSessionService(store: SessionStore, options: SessionServic
   }
 
   return {
-    store,
-
     async create(input: CreateSessionInput): Promise<Session> {
       const createdAt = new Date(now());
       const parentId = input?.parentId ?? null;

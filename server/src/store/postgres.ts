@@ -7,6 +7,7 @@
 import pg from "pg";
 import type { Session } from "@sessiond/shared";
 import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
+import { redactUrl } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { COLUMNS, EVENT_COLUMNS, EVENT_SESSION_COLUMNS, insertedSession, toSession, toStoredEvent, type EventRow, type SessionRow } from "./row.ts";
@@ -44,15 +45,6 @@ const recordEvents = (type: string, at: string, order = "") =>
   `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS})
    SELECT next_event_id(), '${type}', ${at}, ${COLUMNS} FROM changed ${order}`;
 
-
-/** A database URL without its password, for messages and logs; anything else as it is. */
-export function redactUrl(url: string): string {
-  if (!URL.canParse(url)) return url;
-  const parsed = new URL(url);
-  if (!parsed.password) return url;
-  parsed.password = "***";
-  return parsed.toString();
-}
 
 /**
  * Errors that mean the database cannot serve us now rather than that the call is wrong:
@@ -392,6 +384,10 @@ export class PostgresSessionStore implements SessionStore {
       await listener?.end().catch(() => undefined);
       listener = null;
     };
+  }
+
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
   }
 
   async ping(): Promise<void> {

@@ -67,6 +67,8 @@ export interface SessionStore {
   watchEvents(onChange: () => void, pollMs: number): () => Promise<void>;
   /** Throws when the store cannot serve calls. */
   ping(): Promise<void>;
+  /** A connection pool's state, for engines that have one. */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 

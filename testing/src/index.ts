@@ -11,10 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSessionClient, type SessionClient } from "@sessiond/client";
+import { createLogger, resolveConfig, startSessiond, type LogLevel, type ServerFlags, type Sessiond } from "@sessiond/server";
 import { EventSource } from "eventsource";
-import { resolveConfig, type ServerFlags } from "./config.ts";
-import { createLogger, type LogLevel } from "./log.ts";
-import { startSessiond, type Sessiond } from "./sessiond.ts";
 
 export interface TestServerOptions {
   /** A database to use instead of a fresh temporary SQLite file (it is then not deleted). */

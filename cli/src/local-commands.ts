@@ -53,11 +53,7 @@ export function addLocalCommands(program: Command, run: Run): void {
     .command("openapi")
     .description("print the OpenAPI 3.1 document of the REST routes (as GET /openapi.json serves it)")
     .action(run(async () => {
-      const [{ createOpenApiDocument }, { createAppRouter }, { VERSION }] = await Promise.all([
-        import("../http/openapi.ts"),
-        import("../router.ts"),
-        import("../sessiond.ts"),
-      ]);
+      const { createOpenApiDocument, createAppRouter, VERSION } = await import("@sessiond/server");
       process.stdout.write(`${JSON.stringify(createOpenApiDocument(createAppRouter(), VERSION), null, 2)}\n`);
     }));
 }

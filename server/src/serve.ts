@@ -1,8 +1,7 @@
 /** `sessiond serve`: run the server until SIGTERM or SIGINT, then shut down gracefully. */
-import { ConfigError, isLoopback, resolveConfig, type ServerFlags } from "../config.ts";
-import { createLogger } from "../log.ts";
-import { startSessiond } from "../sessiond.ts";
-import { redactUrl } from "../store/postgres.ts";
+import { ConfigError, isLoopback, redactUrl, resolveConfig, storeLocation, type ServerFlags } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { startSessiond } from "./sessiond.ts";
 
 /** Resolves with the process exit code. */
 export async function serve(flags: ServerFlags): Promise<number> {
@@ -34,7 +33,7 @@ export async function serve(flags: ServerFlags): Promise<number> {
     process.stderr.write(`sessiond: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  log.info({ url: sessiond.url, engine: sessiond.sessions.store.engine, db: redactUrl(config.db) }, "listening");
+  log.info({ url: sessiond.url, engine: storeLocation(config.db)?.engine, db: redactUrl(config.db) }, "listening");
 
   const signal = await stopped;
   log.info({ signal }, "shutting down");

@@ -7,7 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { createSessionClient } from "@sessiond/client";
 import { EventSource } from "eventsource";
 import type { Metadata } from "@sessiond/shared";
-import { describeSettings } from "../config.ts";
+import { describeSettings } from "@sessiond/server/config";
 import { addLocalCommands, CommandError } from "./local-commands.ts";
 import { describeError, errorJson, printDeleted, printEvent, printPage, printSession } from "./output.ts";
 
@@ -100,11 +100,15 @@ const serveCommand = program
   .command("serve")
   .description("run the server (SQLite by default, PostgreSQL with a postgres:// --db)")
   .action(async (flags) => {
-    const { serve } = await import("./serve.ts");
+    // Commander sets console: true unless --no-console is given; leave it unset then, so that
+    // SESSIOND_CONSOLE still applies.
+    if (flags.console === true) delete flags.console;
+    const { serve } = await import("@sessiond/server/serve");
     process.exitCode = await serve(flags);
   });
 for (const setting of describeSettings()) {
-  serveCommand.option(`${setting.flag} <value>`, `${setting.help} [env ${setting.env.join(" or ")}]`);
+  if (setting.key === "console") serveCommand.option("--no-console", `do not serve the console page at / [env ${setting.env.join(" or ")}=off]`);
+  else serveCommand.option(`${setting.flag} <value>`, `${setting.help} [env ${setting.env.join(" or ")}]`);
 }
 
 clientCommand("create")

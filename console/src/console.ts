@@ -1,0 +1,153 @@
+/**
+ * The console page: lists sessions newest first with paging, shows one with its children and
+ * metadata, creates one with or without a chosen ID, and shows a duplicate's CONFLICT as such.
+ * Plain DOM on the typed client; same-origin, so it needs no CORS. A token, when the server asks
+ * for one, is kept in sessionStorage: this tab only, gone when it closes.
+ */
+import { createSessionClient, isBadRequest, isConflict, isUnauthorized, type SessionClient } from "@sessiond/client";
+
+type Session = Awaited<ReturnType<SessionClient["session"]["get"]["query"]>>;
+
+const PAGE_SIZE = 20;
+const TOKEN_KEY = "sessiond-token";
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let client = connect();
+/** Cursors of the pages shown so far; the last one is the current page's. */
+let cursors: (string | null)[] = [null];
+let nextCursor: string | null = null;
+
+function connect(): SessionClient {
+  const token = sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+  return createSessionClient({ url: location.origin, token });
+}
+
+function show(kind: "ok" | "conflict" | "error", text: string): void {
+  const status = $("status");
+  status.className = kind;
+  status.textContent = text;
+}
+
+/** Shows an error in words; a missing or wrong token opens the token form. */
+function showError(error: unknown): void {
+  if (isUnauthorized(error)) {
+    $("token-form").classList.add("asking");
+    show("error", "UNAUTHORIZED: this server needs a bearer token");
+  } else if (isConflict(error)) {
+    show("conflict", `CONFLICT: session ${error.data.conflict.id} already exists`);
+  } else if (isBadRequest(error)) {
+    const fields = Object.entries(error.data.fieldErrors).map(([field, messages]) => `${field}: ${messages.join("; ")}`);
+    show("error", `BAD_REQUEST: ${[...error.data.formErrors, ...fields].join(" | ")}`);
+  } else {
+    show("error", error instanceof Error ? error.message : String(error));
+  }
+}
+
+function cell(text: string, className?: string): HTMLTableCellElement {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function row(session: Session): HTMLTableRowElement {
+  const tr = document.createElement("tr");
+  tr.dataset.id = session.id;
+  tr.append(cell(session.id, "id"), cell(session.title), cell(session.createdAt.toISOString()));
+  tr.addEventListener("click", () => void open(session.id));
+  return tr;
+}
+
+async function loadPage(): Promise<void> {
+  try {
+    const page = await client.session.list.query({ limit: PAGE_SIZE, cursor: cursors.at(-1) ?? null });
+    $("sessions").replaceChildren(...page.items.map(row));
+    nextCursor = page.nextCursor;
+    $<HTMLButtonElement>("next").disabled = nextCursor === null;
+    $<HTMLButtonElement>("first").disabled = cursors.length === 1;
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function open(id: string): Promise<void> {
+  try {
+    const [session, children] = await Promise.all([client.session.get.query({ id }), client.session.children.query({ id, limit: PAGE_SIZE })]);
+    $("detail").hidden = false;
+    $("detail-id").textContent = session.id;
+    const fields: [string, string][] = [
+      ["Title", session.title],
+      ["Parent", session.parentId ?? "-"],
+      ["Revision", String(session.revision)],
+      ["Created", session.createdAt.toISOString()],
+      ["Updated", session.updatedAt.toISOString()],
+      ["Archived", session.archivedAt?.toISOString() ?? "-"],
+    ];
+    $("detail-fields").replaceChildren(
+      ...fields.map(([name, value]) => {
+        const line = document.createElement("div");
+        line.textContent = `${name}: ${value}`;
+        return line;
+      }),
+    );
+    $("detail-metadata").textContent = JSON.stringify(session.metadata, null, 2);
+    $("children").replaceChildren(...(children.items.length ? children.items.map(row) : [Object.assign(document.createElement("tr"), { textContent: "none" })]));
+  } catch (error) {
+    showError(error);
+  }
+}
+
+/** The create form's input; blank fields are left out, so the server applies its defaults. */
+function createInput(): Parameters<SessionClient["session"]["create"]["mutate"]>[0] | null {
+  const value = (id: string) => $<HTMLInputElement>(id).value.trim() || undefined;
+  const metadataText = value("create-metadata");
+  let metadata;
+  if (metadataText) {
+    try {
+      metadata = JSON.parse(metadataText);
+    } catch {
+      show("error", "Metadata must be a JSON object");
+      return null;
+    }
+  }
+  return { id: value("create-id"), title: value("create-title"), parentId: value("create-parent"), metadata };
+}
+
+$("create").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = createInput();
+  if (!input) return;
+  try {
+    const session = await client.session.create.mutate(input);
+    show("ok", `Created ${session.id}`);
+    cursors = [null];
+    await loadPage();
+    await open(session.id);
+  } catch (error) {
+    showError(error);
+  }
+});
+
+$("next").addEventListener("click", () => {
+  if (nextCursor === null) return;
+  cursors.push(nextCursor);
+  void loadPage();
+});
+
+$("first").addEventListener("click", () => {
+  cursors = [null];
+  void loadPage();
+});
+
+$("token").addEventListener("submit", (event) => {
+  event.preventDefault();
+  sessionStorage.setItem(TOKEN_KEY, $<HTMLInputElement>("token-input").value);
+  $("token-form").classList.remove("asking");
+  client = connect();
+  show("ok", "Token set for this tab");
+  void loadPage();
+});
+
+$("server").textContent = location.origin;
+void loadPage();

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, resolveConfig, storeLocation } from "./config.ts";
+
+describe("resolveConfig", () => {
+  it("takes a flag over the environment over the default", () => {
+    expect(resolveConfig({}, {}).port).toBe(3000);
+    expect(resolveConfig({}, { PORT: "4000" }).port).toBe(4000);
+    expect(resolveConfig({ port: "5000" }, { PORT: "4000" }).port).toBe(5000);
+  });
+
+  it("takes the first environment variable set, in the setting's order", () => {
+    expect(resolveConfig({}, { DATABASE_URL: "postgres://a/b" }).db).toBe("postgres://a/b");
+    expect(resolveConfig({}, { SESSIOND_DB: "x.db", DATABASE_URL: "postgres://a/b" }).db).toBe("x.db");
+  });
+
+  it("names the flag or variable a bad value came from", () => {
+    expect(() => resolveConfig({ port: "http" }, {})).toThrow(/--port: /);
+    expect(() => resolveConfig({}, { SESSIOND_MAX_BODY_BYTES: "12" })).toThrow(/SESSIOND_MAX_BODY_BYTES: /);
+    expect(() => resolveConfig({ db: "mysql://x/y" }, {})).toThrow(ConfigError);
+  });
+
+  it("refuses a default page size above the maximum", () => {
+    expect(() => resolveConfig({ pageSizeDefault: "300" }, {})).toThrow(/exceeds the maximum 200/);
+  });
+});
+
+describe("storeLocation", () => {
+  it.each([
+    ["sessions.db", { engine: "sqlite", path: "sessions.db" }],
+    ["/var/lib/s.db", { engine: "sqlite", path: "/var/lib/s.db" }],
+    ["sqlite:rel.db", { engine: "sqlite", path: "rel.db" }],
+    ["sqlite:///abs/s.db", { engine: "sqlite", path: "/abs/s.db" }],
+    ["sqlite://localhost/abs/s.db", { engine: "sqlite", path: "/abs/s.db" }],
+    ["C:\\data\\s.db", { engine: "sqlite", path: "C:\\data\\s.db" }],
+    ["postgres://u@h/db", { engine: "postgres", url: "postgres://u@h/db" }],
+    ["postgresql://u@h/db", { engine: "postgres", url: "postgresql://u@h/db" }],
+  ])("reads %s", (db, location) => {
+    expect(storeLocation(db)).toEqual(location);
+  });
+
+  it.each(["mysql://x/y", "sqlite:", "sqlite:///%zz", "https://example.org/db"])("refuses %s", (db) => {
+    expect(storeLocation(db)).toBeNull();
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Operations: Prometheus metrics (prom-client) for one sessiond instance, served at GET /metrics.
+ *
+ * - sessiond_http_requests_total and sessiond_http_request_duration_seconds, by route (a tRPC
+ *   procedure, a REST route template, or "other") and status;
+ * - sessiond_store_operation_duration_seconds, by operation, and
+ *   sessiond_store_unavailable_total, the calls the store could not serve (503: SQLite busy,
+ *   read-only or full; PostgreSQL unreachable or timed out), by reason;
+ * - sessiond_pg_pool_connections (total, idle, waiting), on PostgreSQL;
+ * - Node's own: event-loop delay and utilisation, heap, GC, CPU, file descriptors.
+ * Labels come from fixed sets (known routes, store operations), so a caller cannot grow them.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { StoreUnavailableError } from "./errors.ts";
+import type { SessionStore } from "./store/types.ts";
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #requests = new Counter({ name: "sessiond_http_requests_total", help: "HTTP requests answered", labelNames: ["route", "status"], registers: [this.registry] });
+  readonly #requestSeconds = new Histogram({
+    name: "sessiond_http_request_duration_seconds",
+    help: "Time from a request's arrival to the end of its answer",
+    labelNames: ["route", "status"],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #storeSeconds = new Histogram({
+    name: "sessiond_store_operation_duration_seconds",
+    help: "Time of each session store operation",
+    labelNames: ["engine", "operation"],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #unavailable = new Counter({
+    name: "sessiond_store_unavailable_total",
+    help: "Store calls answered 503 (SQLite busy, read-only or full; PostgreSQL unreachable or timed out)",
+    labelNames: ["engine", "reason"],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  request(route: string, status: number, seconds: number): void {
+    this.#requests.inc({ route, status });
+    this.#requestSeconds.observe({ route, status }, seconds);
+  }
+
+  /** The store, with each operation timed and each 503 counted; and the pool's gauges, where it has one. */
+  instrument(store: SessionStore): SessionStore {
+    const engine = store.engine;
+    if (store.poolStats) {
+      const stats = store.poolStats.bind(store);
+      new Gauge({
+        name: "sessiond_pg_pool_connections",
+        help: "PostgreSQL connections of this instance's pool, by state",
+        labelNames: ["state"],
+        registers: [this.registry],
+        collect() {
+          const { total, idle, waiting } = stats();
+          this.set({ state: "total" }, total);
+          this.set({ state: "idle" }, idle);
+          this.set({ state: "waiting" }, waiting);
+        },
+      });
+    }
+    const timed = <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        const end = this.#storeSeconds.startTimer({ engine, operation });
+        try {
+          return await call(...args);
+        } catch (error) {
+          if (error instanceof StoreUnavailableError) this.#unavailable.inc({ engine, reason: error.reason });
+          throw error;
+        } finally {
+          end();
+        }
+      };
+    return {
+      engine,
+      insert: timed("insert", store.insert.bind(store)),
+      get: timed("get", store.get.bind(store)),
+      getCreatedWithKey: timed("getCreatedWithKey", store.getCreatedWithKey.bind(store)),
+      list: timed("list", store.list.bind(store)),
+      update: timed("update", store.update.bind(store)),
+      deleteTree: timed("deleteTree", store.deleteTree.bind(store)),
+      readEvents: timed("readEvents", store.readEvents.bind(store)),
+      eventLog: timed("eventLog", store.eventLog.bind(store)),
+      pruneEvents: timed("pruneEvents", store.pruneEvents.bind(store)),
+      subtreeIds: timed("subtreeIds", store.subtreeIds.bind(store)),
+      watchEvents: store.watchEvents.bind(store),
+      ping: timed("ping", store.ping.bind(store)),
+      close: store.close.bind(store),
+    };
+  }
+}

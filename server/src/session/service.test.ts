@@ -1,0 +1,64 @@
+/**
+ * The service's rules, through tRPC's in-process caller (no HTTP) over a real SQLite store in
+ * memory: defaults, idempotent retries, pagination and the read budget.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { createContextInner } from "../context.ts";
+import { createAppRouter } from "../router.ts";
+import { SqliteSessionStore } from "../store/sqlite.ts";
+import { createCallerFactory } from "../trpc.ts";
+import { createSessionService } from "./service.ts";
+
+const store = new SqliteSessionStore(":memory:");
+afterAll(() => store.close());
+
+let clock = Date.UTC(2026, 0, 1);
+let sequence = 0;
+const sessions = createSessionService(store, {
+  now: () => clock,
+  generateId: () => `ses_${(0xffffffffffff - ++sequence).toString(16)}AAAAAAAAAAAAAA`,
+});
+const createCaller = createCallerFactory(createAppRouter());
+const caller = (maxReads?: number) => createCaller(createContextInner({ sessions, maxReads }));
+
+describe("the session service", () => {
+  it("gives a new session opencode's default title, a generated ID, revision 1 and the clock's time", async () => {
+    clock += 1000;
+    const session = await caller().session.create({});
+    expect(session).toMatchObject({ title: `New session - ${new Date(clock).toISOString()}`, revision: 1, parentId: null, metadata: {}, archivedAt: null });
+    expect(session.id).toBe(`ses_${(0xffffffffffff - sequence).toString(16)}AAAAAAAAAAAAAA`);
+    const child = await caller().session.create({ parentId: session.id });
+    expect(child.title).toMatch(/^Child session - /);
+  });
+
+  it("answers a retry with the same ID and idempotency key with the first session, anything else with CONFLICT", async () => {
+    const first = await caller().session.create({ id: "ses_000000000001AAAAAAAAAAAAAA", title: "first", idempotencyKey: "k" });
+    clock += 5000;
+    expect(await caller().session.create({ id: first.id, title: "again", idempotencyKey: "k" })).toEqual(first);
+    await expect(caller().session.create({ id: first.id, idempotencyKey: "other" })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(caller().session.create({ id: first.id })).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+
+  it("pages newest first with a cursor that continues strictly after the last item", async () => {
+    const parent = await caller().session.create({});
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      clock += 1;
+      ids.unshift((await caller().session.create({ parentId: parent.id })).id);
+    }
+    const first = await caller().session.children({ id: parent.id, limit: 2 });
+    expect(first.items.map((session) => session.id)).toEqual(ids.slice(0, 2));
+    const second = await caller().session.children({ id: parent.id, limit: 2, cursor: first.nextCursor });
+    const third = await caller().session.children({ id: parent.id, limit: 2, cursor: second.nextCursor });
+    expect([...second.items, ...third.items].map((session) => session.id)).toEqual(ids.slice(2));
+    expect(third.nextCursor).toBeNull();
+  });
+
+  it("charges list pages to the request's read budget", async () => {
+    const limited = caller(60);
+    await limited.session.list({ limit: 50 });
+    await expect(limited.session.list({ limit: 20 })).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("more than 60 sessions") });
+    // The default page size counts too (50).
+    await expect(caller(49).session.list()).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+});

@@ -1,0 +1,145 @@
+/** The console page sessiond serves at `/`, driven in headless Chromium, and its switch. */
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { startTestServer, type TestServer } from "@sessiond/testing";
+import { browserUnavailable, launchChromium } from "./support/browser.ts";
+import { freshId } from "./support/ids.ts";
+import { ROOT } from "./support/packed.ts";
+import { startServerProcess } from "./support/process.ts";
+
+const unavailable = browserUnavailable();
+const SHOTS = join(ROOT, "test-results", "console");
+const TOKEN = "console-token-for-tests-0123456789";
+
+/** The console as the server ships it: built from its sources. */
+function buildConsole(): void {
+  execFileSync("npm", ["run", "build", "--silent", "-w", "console"], { cwd: ROOT, stdio: "pipe" });
+}
+
+const rowIds = (page: Page, table = "#sessions") => page.locator(`${table} tr[data-id]`).evaluateAll((rows) => rows.map((row) => row.getAttribute("data-id")));
+
+describe.skipIf(unavailable)("the console page", () => {
+  let browser: Browser;
+  let server: TestServer;
+  let page: Page;
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    buildConsole();
+    mkdirSync(SHOTS, { recursive: true });
+    console.log(`console screenshots: ${SHOTS}`);
+    server = await startTestServer();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("lists sessions newest first, 20 to a page, with a next page", async () => {
+    for (let index = 0; index < 23; index++) await server.client.session.create.mutate({ title: `seeded ${index}` });
+    const newestFirst = (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
+
+    await page.goto(`${server.url}/`);
+    await page.locator("#sessions tr").first().waitFor();
+    expect(await rowIds(page)).toEqual(newestFirst.slice(0, 20));
+    await shot("1-list");
+
+    await page.click("#next");
+    await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(20));
+    expect(await page.locator("#next").isDisabled()).toBe(true);
+    await page.click("#first");
+    await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 20));
+  });
+
+  it("creates a session with a chosen ID and shows it with its metadata", async () => {
+    const id = freshId();
+    await page.fill("#create-id", id);
+    await page.fill("#create-title", "chosen in the console");
+    await page.fill("#create-metadata", '{"team":"infra"}');
+    await page.click("#create button[type=submit]");
+    await expect.poll(() => page.textContent("#status")).toBe(`Created ${id}`);
+    await expect.poll(() => page.textContent("#detail-id")).toBe(id);
+    expect(JSON.parse((await page.textContent("#detail-metadata"))!)).toEqual({ team: "infra" });
+    expect((await rowIds(page))[0]).toBe(id);
+    expect(await server.client.session.get.query({ id })).toMatchObject({ title: "chosen in the console", metadata: { team: "infra" } });
+    await shot("2-created");
+
+    // The same ID again: the server's CONFLICT, shown as one.
+    await page.click("#create button[type=submit]");
+    await expect.poll(() => page.getAttribute("#status", "class")).toBe("conflict");
+    expect(await page.textContent("#status")).toBe(`CONFLICT: session ${id} already exists`);
+    await shot("3-conflict");
+  });
+
+  it("creates a session without an ID (the server generates one) and opens a session's children", async () => {
+    await page.fill("#create-id", "");
+    await page.fill("#create-title", "generated");
+    await page.fill("#create-metadata", "");
+    await page.click("#create button[type=submit]");
+    await expect.poll(() => page.textContent("#status")).toMatch(/^Created ses_/);
+    const parent = (await page.textContent("#status"))!.slice("Created ".length);
+    expect((await server.client.session.get.query({ id: parent })).title).toBe("generated");
+
+    const child = await server.client.session.create.mutate({ parentId: parent, title: "a child" });
+    await page.click(`#sessions tr[data-id="${parent}"]`);
+    await expect.poll(() => rowIds(page, "#children")).toEqual([child.id]);
+    await shot("4-children");
+  });
+
+  it("asks for the token when the server needs one, and keeps it in the tab", async () => {
+    const guarded = await startTestServer({ settings: { token: TOKEN } });
+    try {
+      const created = await guarded.client.session.create.mutate({ title: "behind a token" });
+      const tab = await browser.newPage();
+      await tab.goto(`${guarded.url}/`);
+      await tab.locator("#token-form.asking").waitFor();
+      expect(await tab.textContent("#status")).toContain("UNAUTHORIZED");
+      await tab.fill("#token-input", TOKEN);
+      await tab.click("#token button[type=submit]");
+      await expect.poll(() => rowIds(tab)).toEqual([created.id]);
+      await tab.reload();
+      await expect.poll(() => rowIds(tab)).toEqual([created.id]);
+      expect(await tab.evaluate(() => sessionStorage.getItem("sessiond-token"))).toBe(TOKEN);
+      await tab.screenshot({ path: join(SHOTS, "5-token.png"), fullPage: true });
+      await tab.close();
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
+describe("the console switch", () => {
+  beforeAll(() => buildConsole());
+
+  it("serves the page and its script with a strict Content-Security-Policy", async () => {
+    const server = await startTestServer();
+    try {
+      const page = await fetch(`${server.url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      expect(page.headers.get("content-security-policy")).toContain("connect-src 'self'");
+      expect(await page.text()).toContain("sessiond console");
+      expect((await fetch(`${server.url}/console.js`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("is off with --no-console or SESSIOND_CONSOLE=off", async () => {
+    for (const [args, env] of [[["--no-console"], {}], [[], { SESSIOND_CONSOLE: "off" }]] as const) {
+      const running = await startServerProcess([...args, "--db", ":memory:"], env);
+      try {
+        expect((await fetch(`${running.url}/`)).status).toBe(404);
+        expect((await fetch(`${running.url}/console.js`)).status).toBe(404);
+        expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+      } finally {
+        await running.stop();
+      }
+    }
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * Stopping sessiond through the ways it is started: `npm start` (npm passes SIGTERM and SIGINT to
+ * the process it runs, which execs sessiond) and the sessiond launcher outside npm (it runs the
+ * sources in a child and passes the signal on once).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, describe, expect, it } from "vitest";
+import { outsideEnv, ROOT } from "./support/packed.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "sessiond-signals-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Started {
+  url: string;
+  logs: string[];
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Starts a command that runs `sessiond serve` and waits for its "listening" log line. */
+async function start(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const logs: string[] = [];
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`did not start: ${stderr}`)), 30_000);
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      if (!line.startsWith("{")) return; // npm's own banner
+      logs.push(line);
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      if (entry.msg === "listening" && entry.url) {
+        clearTimeout(timer);
+        resolve(entry.url);
+      }
+    });
+    void exited.then((code) => reject(new Error(`exited with ${code} before listening: ${stderr}`)));
+  });
+  return { url, logs, exited, kill: (signal) => child.kill(signal) };
+}
+
+async function expectGracefulStop(running: Started, signal: NodeJS.Signals): Promise<void> {
+  expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+  running.kill(signal);
+  expect(await running.exited).toBe(0);
+  const messages = running.logs.map((line) => JSON.parse(line) as { msg: string; signal?: string });
+  expect(messages).toContainEqual(expect.objectContaining({ msg: "shutting down", signal }));
+  expect(messages.at(-1)?.msg).toBe("stopped");
+  await expect(fetch(`${running.url}/healthz`)).rejects.toThrow(); // nothing listens any more
+}
+
+describe("stopping sessiond", () => {
+  it.each(["SIGTERM", "SIGINT"] as const)("npm start stops gracefully on %s sent to npm", async (signal) => {
+    const running = await start("npm", ["start", "--silent"], { ...process.env, PORT: "0", SESSIOND_DB: join(dir, `npm-${signal}.db`) });
+    await expectGracefulStop(running, signal);
+  });
+
+  it("the launcher outside npm passes SIGTERM on to the sessiond it runs, once", async () => {
+    const bin = join(ROOT, "node_modules", ".bin", "sessiond");
+    const running = await start(process.execPath, [bin, "serve", "--port", "0", "--db", join(dir, "launcher.db")], outsideEnv());
+    await expectGracefulStop(running, "SIGTERM");
+  });
+});

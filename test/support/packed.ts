@@ -1,0 +1,132 @@
+/**
+ * A consumer project outside the repository with every package installed from its `npm pack`
+ * tarball, as a user would get them: built JavaScript and declarations only, no sources, no
+ * workspace links. For the packed-install and browser tests.
+ */
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export interface Tarball {
+  name: string;
+  file: string;
+  /** Compressed size in bytes. */
+  size: number;
+  files: string[];
+}
+
+export interface PackedInstall {
+  dir: string;
+  tarballs: Tarball[];
+  /** Runs a command in the consumer's folder; throws with its output when it fails. */
+  run(command: string, args: string[], options?: { node?: string }): string;
+  /** Deletes the consumer's folder. */
+  remove(): void;
+}
+
+/**
+ * The environment of a process outside the workspace: without the workspace's source condition
+ * (NODE_OPTIONS from .npmrc) and npm's per-project settings, which would point into the repository.
+ */
+export function outsideEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key === "NODE_OPTIONS" || key.toLowerCase().startsWith("npm_")) continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** The machine's own Node (the first `node` on PATH outside any node_modules), or this one. */
+export function systemNode(): string {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    const candidate = join(dir, "node");
+    if (dir && !dir.includes("node_modules") && existsSync(candidate)) return candidate;
+  }
+  return process.execPath;
+}
+
+/** The README's commands for another project: pack every package, install the tarballs. */
+function readmeInstallCommands(): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const commands = /## Use from another project[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!commands) throw new Error('README.md has no sh block under "## Use from another project"');
+  return commands;
+}
+
+/** Runs the README's commands for another project: the packages packed, installed in a fresh folder. */
+export function createPackedInstall(): PackedInstall {
+  const dir = mkdtempSync(join(tmpdir(), "sessiond-consumer-"));
+  const packages = join(dir, "tarballs");
+  const app = join(dir, "app");
+  const run = (command: string, args: string[], cwd: string, env = outsideEnv()) =>
+    execFileSync(command, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+  try {
+    mkdirSync(packages);
+    mkdirSync(app);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+    try {
+      run("bash", ["-e", "-c", readmeInstallCommands()], ROOT, outsideEnv({ PACKAGES: packages, PROJECT: app, npm_config_loglevel: "error" }));
+    } catch (error) {
+      throw new Error(`the README's install commands failed: ${(error as { stderr?: string }).stderr}`);
+    }
+    const tarballs = readdirSync(packages).map((filename) => {
+      const file = join(packages, filename);
+      const files = run("tar", ["-tzf", file], packages).trim().split("\n").map((path) => path.replace(/^package\//, ""));
+      return { name: `@sessiond/${/^sessiond-(.+)-\d+\.\d+\.\d+\.tgz$/.exec(filename)?.[1]}`, file, size: statSync(file).size, files };
+    });
+    return {
+      dir: app,
+      tarballs,
+      run: (command, args, options = {}) => run(options.node ?? command, options.node ? [command, ...args] : args, app),
+      remove: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export interface PackedServer {
+  url: string;
+  child: ChildProcessWithoutNullStreams;
+  stop(): Promise<number | null>;
+}
+
+/** Starts the installed `sessiond serve` with the given Node, on a random port, and waits for it. */
+export async function startPackedServer(install: PackedInstall, node: string, args: string[] = []): Promise<PackedServer> {
+  const bin = join(install.dir, "node_modules", ".bin", "sessiond");
+  const child = spawn(node, [bin, "serve", "--host", "127.0.0.1", "--port", "0", "--db", join(install.dir, "sessions.db"), ...args], {
+    cwd: install.dir,
+    env: outsideEnv({ LOG_LEVEL: "info" }),
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the packed sessiond did not start: ${stderr}`)), 30_000);
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      if (entry.msg === "listening" && entry.url) {
+        clearTimeout(timer);
+        resolve(entry.url);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the packed sessiond exited with ${code} before listening: ${stderr}`));
+    });
+  });
+  return {
+    url,
+    child,
+    stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
