@@ -5,7 +5,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { InvalidInputError } from "./errors.ts";
-import type { EventService } from "./events/service.ts";
+import type { EventService } from "./events/types.ts";
 import type { SessionService } from "./session/service.ts";
 
 /**

@@ -1,7 +1,8 @@
 /** Assembles a running sessiond from its configuration: store, service, HTTP front. */
 import pkg from "../package.json" with { type: "json" };
 import { limitsOf, type ServerConfig } from "./config.ts";
-import { startEventService, type EventService } from "./events/service.ts";
+import { startEventService } from "./events/service.ts";
+import type { EventService } from "./events/types.ts";
 import { listen } from "./http/server.ts";
 import type { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
@@ -29,8 +30,8 @@ export async function startSessiond(config: ServerConfig, log: Logger, overrides
   let events: EventService | undefined;
   try {
     events = await startEventService(store, { ...config, heartbeatMs: config.eventHeartbeatMs }, log);
-    const hub = events.hub;
-    const sessions = createSessionService(store, { ...overrides, version: VERSION, limits, onWrite: () => hub.poke() });
+    const onWrite = events.poke;
+    const sessions = createSessionService(store, { ...overrides, version: VERSION, limits, onWrite });
     const http = await listen({ ...config, router: createAppRouter(limits), sessions, events, log, metrics, version: VERSION });
     return {
       url: http.url,

@@ -1,25 +1,9 @@
 /** Live events for one instance: the hub, the bounds that apply to every subscriber, and opening streams. */
-import type { SessionEventsInput } from "@sessiond/shared";
 import type { Logger } from "../log.ts";
 import type { SessionStore } from "../store/types.ts";
 import { EventHub } from "./hub.ts";
-import { openEventStream, type EventStream } from "./stream.ts";
-
-export interface EventSettings {
-  eventPollMs: number;
-  eventRetentionMs: number;
-  maxSubscribers: number;
-  slowSubscriberTimeoutMs: number;
-  heartbeatMs: number;
-}
-
-export interface EventService {
-  readonly settings: EventSettings;
-  readonly hub: EventHub;
-  /** See openEventStream: throws EventsExpiredError or SubscriberLimitError. */
-  open(input: SessionEventsInput, signal: AbortSignal): Promise<EventStream>;
-  close(): Promise<void>;
-}
+import { openEventStream } from "./stream.ts";
+import type { EventService, EventSettings } from "./types.ts";
 
 export async function startEventService(store: SessionStore, settings: EventSettings, log: Logger): Promise<EventService> {
   const hub = await EventHub.start(store, {
@@ -30,7 +14,7 @@ export async function startEventService(store: SessionStore, settings: EventSett
   });
   return {
     settings,
-    hub,
+    poke: () => hub.poke(),
     open: (input, signal) => openEventStream(hub, store, input, signal),
     close: () => hub.close(),
   };

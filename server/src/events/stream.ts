@@ -8,18 +8,11 @@ import type { SessionEvent, SessionEventsInput } from "@sessiond/shared";
 import type { SessionStore, StoredEvent } from "../store/types.ts";
 import { EventsExpiredError } from "./errors.ts";
 import type { EventHub } from "./hub.ts";
+import type { EventStream } from "./types.ts";
 
 /** The most sessions a "this session and its descendants" filter follows. */
 export const SUBTREE_CAP = 100_000;
 const PAGE = 500;
-
-export interface EventStream {
-  /** The ID the stream starts after. */
-  startId: number;
-  events(): AsyncGenerator<StoredEvent>;
-  /** The same events, in the groups they were read in (never empty): one socket write per group. */
-  batches(): AsyncGenerator<StoredEvent[]>;
-}
 
 type Filter = (event: StoredEvent) => boolean;
 

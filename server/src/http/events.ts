@@ -10,7 +10,7 @@ import { SessionEventsInputSchema } from "@sessiond/shared";
 import { TRPCError } from "@trpc/server";
 import { describeError } from "../errors.ts";
 import { EventsExpiredError } from "../events/errors.ts";
-import type { EventService } from "../events/service.ts";
+import type { EventService } from "../events/types.ts";
 import { toSessionEvent } from "../events/stream.ts";
 import type { StoredEvent } from "../store/types.ts";
 import type { Logger } from "../log.ts";

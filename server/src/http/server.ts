@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { createContextInner, requestScope, type Context } from "../context.ts";
-import type { EventService } from "../events/service.ts";
+import type { EventService } from "../events/types.ts";
 import type { Logger } from "../log.ts";
 import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
