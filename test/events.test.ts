@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/testing";
 import { isEventsExpired, type SessionClient } from "@sessiond/client";
 import type { Session, SessionEvent } from "@sessiond/shared";
-import { engineTargets, freshPostgresDatabase, storedSessions } from "./support/targets.ts";
+import { engineTargets, freshPostgresDatabase, postgresUrl, storedSessions } from "./support/targets.ts";
 import { decodeFrames, openSse } from "./support/sse.ts";
 
 interface Received {
@@ -409,6 +409,41 @@ describe.each(engineTargets)("live events, a subscriber that stops reading [$nam
       expect(closed).toBe(true);
     } finally {
       socket.destroy();
+    }
+  });
+});
+
+describe.skipIf(!postgresUrl)("live events on PostgreSQL: commit order", () => {
+  it("holds later events back while an earlier transaction is open, then delivers it first, with no gap", async () => {
+    const db = await freshPostgresDatabase();
+    const server = await startTestServer({ db, settings: { eventPollMs: 50 } });
+    const slow = new pg.Client({ connectionString: db });
+    await slow.connect();
+    const stream = await openSse(`${server.url}/event`);
+    try {
+      // A writer whose transaction takes its ID first and commits last, as a slow request would.
+      await slow.query("BEGIN");
+      await slow.query(
+        `INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key)
+         VALUES ('ses_0123456789abSLOWWRITER0001', NULL, 'slow', '{}', 1, 1, 1, NULL, NULL)`,
+      );
+      await slow.query(
+        `INSERT INTO session_event (type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at)
+         SELECT 'session.created', 1, id, parent_id, title, metadata, revision, created_at, updated_at, archived_at FROM session WHERE id = 'ses_0123456789abSLOWWRITER0001'`,
+      );
+      for (let i = 0; i < 3; i++) await server.client.session.create.mutate({ title: `fast ${i}` });
+      // Committed, but behind an open transaction: a reader that took them now could never go back.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(stream.frames).toHaveLength(0);
+      await slow.query("COMMIT");
+      const events = decodeFrames(await stream.waitFor(4));
+      expect(events.map(({ info }) => info.title)).toEqual(["slow", "fast 0", "fast 1", "fast 2"]);
+      expect(events.map(({ id }) => id)).toEqual([events[0]!.id, events[0]!.id + 1, events[0]!.id + 2, events[0]!.id + 3]);
+    } finally {
+      stream.kill();
+      await slow.query("ROLLBACK").catch(() => undefined);
+      await slow.end();
+      await server.close();
     }
   });
 });

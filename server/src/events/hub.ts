@@ -22,6 +22,7 @@ export interface EventHubOptions {
 
 const READ_BATCH = 1000;
 const PRUNE_BATCH = 500;
+const SEQUENCER_RETRY_MS = 20;
 
 export class EventHub {
   readonly #store: SessionStore;
@@ -89,6 +90,11 @@ export class EventHub {
 
   async #readNew(): Promise<void> {
     try {
+      // PostgreSQL numbers events after their commit; whoever wrote (or heard of) new events runs
+      // the sequencer. Busy elsewhere: that round's NOTIFY wakes us, and a retry soon is a backstop.
+      if (this.#store.sequenceEvents && !(await this.#store.sequenceEvents())) {
+        setTimeout(() => this.poke(), SEQUENCER_RETRY_MS).unref();
+      }
       for (;;) {
         const events = await this.#store.readEvents(this.#head, READ_BATCH);
         if (events.length === 0) break;

@@ -59,9 +59,10 @@ export const MIGRATIONS: readonly Migration[] = [
     // One row per change, written in the change's own transaction, carrying the session as stored
     // (for a delete, its last state). event_horizon remembers the last pruned ID, so a resume
     // point before it is known to be gone (410) even when every event has been pruned.
-    // PostgreSQL: IDs come from a counter row that each writer locks last and holds until commit,
-    // so IDs are assigned in commit order and a reader never sees 11 before 10 (docs/scaling.md).
-    // The function also sends the wake-up NOTIFY, which PostgreSQL delivers at commit.
+    // PostgreSQL: a writer records its transaction ID (xid) and an insertion number (seq); the
+    // event ID is given later by one sequencer at a time (PostgresSessionStore.sequenceEvents) to
+    // rows whose transactions have all ended, so IDs follow commit order without making writers
+    // wait for each other, and a reader never sees 11 before 10 (docs/scaling.md).
     sql: {
       sqlite: `
         CREATE TABLE session_event (
@@ -83,7 +84,9 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
       postgres: `
         CREATE TABLE session_event (
-          id          BIGINT      PRIMARY KEY,
+          seq         BIGSERIAL   PRIMARY KEY,
+          xid         XID8        NOT NULL DEFAULT pg_current_xact_id(),
+          id          BIGINT      UNIQUE,
           type        TEXT        NOT NULL,
           at          BIGINT      NOT NULL,
           session_id  TEXT        NOT NULL,
@@ -95,15 +98,12 @@ export const MIGRATIONS: readonly Migration[] = [
           updated_at  BIGINT      NOT NULL,
           archived_at BIGINT
         );
-        CREATE INDEX session_event_at_idx ON session_event (at);
+        CREATE INDEX session_event_at_idx ON session_event (at) WHERE id IS NOT NULL;
+        CREATE INDEX session_event_pending_idx ON session_event (xid, seq) WHERE id IS NULL;
         CREATE TABLE event_counter (singleton BOOLEAN PRIMARY KEY CHECK (singleton), last_id BIGINT NOT NULL);
         INSERT INTO event_counter VALUES (true, 0);
         CREATE TABLE event_horizon (singleton BOOLEAN PRIMARY KEY CHECK (singleton), pruned_through BIGINT NOT NULL);
         INSERT INTO event_horizon VALUES (true, 0);
-        CREATE FUNCTION next_event_id() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
-          SELECT pg_notify('sessiond_events', '');
-          UPDATE event_counter SET last_id = last_id + 1 RETURNING last_id;
-        $$;
       `,
     },
   },

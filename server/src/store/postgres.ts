@@ -33,17 +33,19 @@ const QUERY_CANCELED = "57014";
 const DEADLOCK_DETECTED = "40P01";
 const SERIALIZATION_FAILURE = "40001";
 
-/** The channel next_event_id() notifies (migration 2): a wake-up only; the events table is the truth. */
+/** The channel the sequencer notifies when it has numbered events: a wake-up only; the table is the truth. */
 const EVENTS_CHANNEL = "sessiond_events";
+/** Any constant: the advisory lock that lets one sequencer at a time number events. */
+const SEQUENCER_LOCK = 4_711_2027;
+/** The most events one sequencer round numbers. */
+const SEQUENCE_BATCH = 10_000;
 
 /**
- * Inserts the event rows for the sessions a CTE named `changed` returned, IDs from next_event_id()
- * (which locks the counter row until commit, so IDs follow commit order). `$at` is the event time.
- * The volatile ID is evaluated after ORDER BY, so a delete's events are numbered root first.
+ * Inserts the event rows for the sessions a CTE named `changed` returned, still without an ID
+ * (the sequencer gives it once the transaction has ended). `$at` is the event time.
  */
-const recordEvents = (type: string, at: string, order = "") =>
-  `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS})
-   SELECT next_event_id(), '${type}', ${at}, ${COLUMNS} FROM changed ${order}`;
+const recordEvents = (type: string, at: string) =>
+  `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) SELECT '${type}', ${at}, ${COLUMNS} FROM changed`;
 
 
 /**
@@ -157,8 +159,7 @@ export class PostgresSessionStore implements SessionStore {
   async insert(session: NewSession): Promise<Session> {
     const createdAt = session.createdAt.getTime();
     try {
-      // One statement, so one transaction: the row and its event. The counter row is locked last
-      // (after the session row), so a writer never holds it while waiting for another lock.
+      // One statement, so one transaction: the row and its event.
       await this.#query(
         "session_insert",
         `WITH changed AS (
@@ -284,12 +285,11 @@ export class PostgresSessionStore implements SessionStore {
         });
         walk.addLevel(children.rows);
       }
-      // The events last: the counter row is the last lock taken (the rows are ours already), so
-      // it is held only for the delete and the commit.
+      // One event per session, inserted (so numbered by seq) root first, then by depth.
       await client.query({
         name: "session_delete_events",
-        text: `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS})
-               SELECT next_event_id(), 'session.deleted', $2, ${COLUMNS.split(", ").map((column) => `session.${column}`).join(", ")}
+        text: `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS})
+               SELECT 'session.deleted', $2, ${COLUMNS.split(", ").map((column) => `session.${column}`).join(", ")}
                FROM unnest($1::text[]) WITH ORDINALITY AS walk (id, position) JOIN session USING (id) ORDER BY walk.position`,
         values: [walk.ids, Date.now()],
       });
@@ -307,9 +307,42 @@ export class PostgresSessionStore implements SessionStore {
     return rows.map(toStoredEvent);
   }
 
+  /**
+   * Numbers the events whose transactions have all ended, in transaction order, then insertion
+   * order: every row with an xid below the snapshot's xmin is visible now if it ever will be, and
+   * no transaction still running or yet to start can get an xid below it. So each round numbers
+   * a closed set, after everything numbered before, and IDs follow commit order without a gap.
+   * One sequencer at a time (a try-lock, taken before the numbering statement takes its
+   * snapshot); returns false when another holds it (its NOTIFY will follow).
+   */
+  async sequenceEvents(): Promise<boolean> {
+    return this.#transaction(async (client) => {
+      const [lock] = (await client.query<{ got: boolean }>({ name: "event_sequencer_lock", text: "SELECT pg_try_advisory_xact_lock($1) AS got", values: [SEQUENCER_LOCK] })).rows;
+      if (!lock?.got) return false;
+      await client.query({
+        name: "event_sequence",
+        text: `WITH pending AS (
+                 SELECT seq, row_number() OVER (ORDER BY xid, seq) AS n FROM session_event
+                 WHERE id IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
+                 ORDER BY xid, seq LIMIT $1
+               ), counted AS (
+                 SELECT count(*) AS total FROM pending
+               ), counter AS (
+                 UPDATE event_counter SET last_id = last_id + counted.total FROM counted
+                 WHERE counted.total > 0 RETURNING last_id - counted.total AS base
+               ), numbered AS (
+                 UPDATE session_event SET id = counter.base + pending.n FROM pending, counter
+                 WHERE session_event.seq = pending.seq RETURNING 1
+               )
+               SELECT pg_notify('${EVENTS_CHANNEL}', '') FROM counter`,
+        values: [SEQUENCE_BATCH],
+      });
+      return true;
+    });
+  }
+
   async eventLog(): Promise<EventLogState> {
-    // Not the counter row itself: reading it never waits for a writer (MVCC), and the committed
-    // value is exactly the last visible event's ID.
+    // The counter is the sequencer's: the last ID given, which every reader can see.
     const [row] = await this.#query<{ last_id: number; pruned_through: number }>(
       "event_log",
       "SELECT event_counter.last_id, event_horizon.pruned_through FROM event_counter, event_horizon",
@@ -322,7 +355,9 @@ export class PostgresSessionStore implements SessionStore {
     const [row] = await this.#query<{ pruned: number }>(
       "event_prune",
       `WITH pruned AS (
-         DELETE FROM session_event WHERE id IN (SELECT id FROM session_event WHERE at < $1 ORDER BY id LIMIT $2) RETURNING id
+         DELETE FROM session_event WHERE id IN (
+           SELECT id FROM session_event WHERE id IS NOT NULL AND at < $1 ORDER BY id LIMIT $2
+         ) RETURNING id
        ), horizon AS (
          UPDATE event_horizon SET pruned_through = greatest(pruned_through, (SELECT max(id) FROM pruned))
          WHERE EXISTS (SELECT 1 FROM pruned)

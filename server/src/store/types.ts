@@ -65,6 +65,11 @@ export interface SessionStore {
    * LISTEN; SQLite: `PRAGMA data_version`), checking at least every `pollMs`. Returns a stop function.
    */
   watchEvents(onChange: () => void, pollMs: number): () => Promise<void>;
+  /**
+   * Gives IDs to events written without one (PostgreSQL: see PostgresSessionStore); false when
+   * another sequencer is busy. Engines that number events as they are written have none.
+   */
+  sequenceEvents?(): Promise<boolean>;
   /** Throws when the store cannot serve calls. */
   ping(): Promise<void>;
   /** A connection pool's state, for engines that have one. */
