@@ -41,8 +41,7 @@ export function insertedSession(session: NewSession): Session {
     metadata: session.metadata,
     revision: 1,
     createdAt: session.createdAt,
-    // A Date of its own: one object in two fields would cost a referential-equality entry on the wire.
-    updatedAt: new Date(session.createdAt.getTime()),
+    updatedAt: session.createdAt,
     archivedAt: null,
   };
 }

@@ -2,8 +2,9 @@
  * superjson's `serialize`, with a shortcut for the values sessiond answers with. The profile of a
  * list call put 61 % of the server's time in superjson's generic walk (type registry look-ups,
  * path escaping, identity tracking) for what is plain JSON plus a few Dates. For a value made only
- * of JSON primitives, arrays, plain objects and valid Dates, each object reached once, this builds
- * exactly what superjson builds (same `json`, same `meta.values` in the same order, `v: 1`);
+ * of JSON primitives, arrays, plain objects and valid Dates, each object reached once (Dates may
+ * repeat: they are values), this builds exactly what superjson builds (same `json`, same
+ * `meta.values` in the same order, `v: 1`);
  * anything else (undefined, -0, NaN, Maps, shared references, keys superjson refuses, ...) is
  * handed to superjson itself. test/serializer.test.ts compares the two on generated values.
  */
@@ -36,14 +37,16 @@ function plain(value: unknown, path: string, walk: Walk): unknown {
       return GIVE_UP;
   }
   if (value === null) return null;
-  if (walk.seen.has(value)) return GIVE_UP; // superjson would record a referential equality
-  walk.seen.add(value);
-
+  // A Date is a value: one reached twice (createdAt and updatedAt of a new session) is written
+  // twice, where superjson would note a referential equality. Decoded, both give equal Dates.
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime()) || path.startsWith(ESCAPED)) return GIVE_UP;
     (walk.values ??= {})[path] = ["Date"];
     return value.toISOString();
   }
+  if (walk.seen.has(value)) return GIVE_UP; // superjson would record a referential equality
+  walk.seen.add(value);
+
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     for (let index = 0; index < value.length; index++) {
