@@ -80,13 +80,21 @@ function rowAsJson(row: Record<string, unknown>): unknown {
   };
 }
 
-/** The last event ID, read straight from the database. */
+/**
+ * The last event ID, read straight from the database. On PostgreSQL an event gets its ID just
+ * after its transaction ends (the sequencer), so this waits until none is left without one.
+ */
 async function lastEventId(server: TestServer): Promise<number> {
   const sql = "SELECT max(id) AS last FROM session_event";
   if (server.db.startsWith("postgres")) {
     const client = new pg.Client({ connectionString: server.db });
     await client.connect();
     try {
+      const deadline = Date.now() + 20_000;
+      while (Number((await client.query("SELECT count(*) AS pending FROM session_event WHERE id IS NULL")).rows[0].pending) > 0) {
+        if (Date.now() > deadline) throw new Error("events still without an ID after 20 s");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       return Number((await client.query(sql)).rows[0].last);
     } finally {
       await client.end();

@@ -94,6 +94,10 @@ export class PostgresSessionStore implements SessionStore {
     pool.on("error", (error: Error & { code?: string }) =>
       options.log?.warn({ code: error.code, message: error.message }, "postgres connection lost"),
     );
+    // A connection that breaks while checked out but between queries (the event sequencer holds
+    // one often) emits "error" with no listener of the pool's: without this, a crash. The call
+    // in flight, if any, still fails with the error; the pool discards the connection on release.
+    pool.on("connect", (client) => client.on("error", () => undefined));
     const store = new PostgresSessionStore(pool, url, options.log);
     try {
       await store.#migrate();
