@@ -92,7 +92,7 @@ export class Metrics {
       pruneEvents: timed("pruneEvents", store.pruneEvents.bind(store)),
       subtreeIds: timed("subtreeIds", store.subtreeIds.bind(store)),
       watchEvents: store.watchEvents.bind(store),
-      sequenceEvents: store.sequenceEvents && timed("sequenceEvents", store.sequenceEvents.bind(store)),
+      announceEvents: store.announceEvents && timed("announceEvents", store.announceEvents.bind(store)),
       ping: timed("ping", store.ping.bind(store)),
       close: store.close.bind(store),
     };

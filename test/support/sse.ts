@@ -19,6 +19,8 @@ export interface SseConnection {
   comments: string[];
   /** Resolves once `count` frames have arrived (rejects after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<SseFrame[]>;
+  /** Resolves once the frame with this ID (or a later one) has arrived. */
+  waitForId(id: number, timeoutMs?: number): Promise<SseFrame[]>;
   /** Resolves when the server ends or cuts the stream. */
   ended: Promise<void>;
   /** Destroys the socket, as a crashing client or a broken network would. */
@@ -89,6 +91,20 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
             });
           }
           return frames.slice(0, count);
+        },
+        async waitForId(id, timeoutMs = 20_000) {
+          const deadline = Date.now() + timeoutMs;
+          while (!frames.some((frame) => Number(frame.id) >= id)) {
+            if (Date.now() > deadline) throw new Error(`timed out waiting for event ${id}; have ${frames.length} frames`);
+            await new Promise<void>((wake) => {
+              const timer = setTimeout(wake, 100);
+              waiters.push(() => {
+                clearTimeout(timer);
+                wake();
+              });
+            });
+          }
+          return frames.slice();
         },
         ended,
         kill: () => {

@@ -22,7 +22,6 @@ export interface EventHubOptions {
 
 const READ_BATCH = 1000;
 const PRUNE_BATCH = 500;
-const SEQUENCER_RETRY_MS = 20;
 
 export class EventHub {
   readonly #store: SessionStore;
@@ -40,6 +39,7 @@ export class EventHub {
   #pruneTimer: NodeJS.Timeout | undefined;
   #pruning = false;
   #closed = false;
+  #announce = false;
 
   private constructor(store: SessionStore, options: EventHubOptions, head: number) {
     this.#store = store;
@@ -73,6 +73,12 @@ export class EventHub {
     return this.#subscribers;
   }
 
+  /** This instance committed a write: read its events now, and tell the other instances. */
+  wrote(): void {
+    this.#announce = true;
+    this.poke();
+  }
+
   /** New events may exist: read them (calls while a read runs are coalesced into one more read). */
   poke(): void {
     if (this.#reading) {
@@ -90,10 +96,10 @@ export class EventHub {
 
   async #readNew(): Promise<void> {
     try {
-      // PostgreSQL numbers events after their commit; whoever wrote (or heard of) new events runs
-      // the sequencer. Busy elsewhere: that round's NOTIFY wakes us, and a retry soon is a backstop.
-      if (this.#store.sequenceEvents && !(await this.#store.sequenceEvents())) {
-        setTimeout(() => this.poke(), SEQUENCER_RETRY_MS).unref();
+      // Writes of ours since the last round: tell the other instances, once for all of them.
+      if (this.#announce) {
+        this.#announce = false;
+        await this.#store.announceEvents?.().catch((error: unknown) => this.#options.log.warn({ err: error }, "announcing events failed"));
       }
       for (;;) {
         const events = await this.#store.readEvents(this.#head, READ_BATCH);

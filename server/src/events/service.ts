@@ -14,7 +14,7 @@ export async function startEventService(store: SessionStore, settings: EventSett
   });
   return {
     settings,
-    poke: () => hub.poke(),
+    poke: () => hub.wrote(),
     open: (input, signal) => openEventStream(hub, store, input, signal),
     close: () => hub.close(),
   };

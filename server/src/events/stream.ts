@@ -40,11 +40,6 @@ async function subtreeFilter(store: SessionStore, rootId: string): Promise<Filte
  * aborts (the connection closed) or the generator ends, whichever comes first.
  */
 export async function openEventStream(hub: EventHub, store: SessionStore, input: SessionEventsInput, signal: AbortSignal): Promise<EventStream> {
-  // "Now" is after every write that has returned: where events are numbered after their commit
-  // (PostgreSQL), number what has ended first (briefly retrying while another sequencer runs).
-  if (input?.lastEventId == null && store.sequenceEvents) {
-    for (let attempt = 0; attempt < 10 && !(await store.sequenceEvents()); attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
-  }
   const log = await store.eventLog();
   let startId = log.lastId;
   if (input?.lastEventId != null) {

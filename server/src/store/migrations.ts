@@ -59,10 +59,9 @@ export const MIGRATIONS: readonly Migration[] = [
     // One row per change, written in the change's own transaction, carrying the session as stored
     // (for a delete, its last state). event_horizon remembers the last pruned ID, so a resume
     // point before it is known to be gone (410) even when every event has been pruned.
-    // PostgreSQL: a writer records its transaction ID (xid) and an insertion number (seq); the
-    // event ID is given later by one sequencer at a time (PostgresSessionStore.sequenceEvents) to
-    // rows whose transactions have all ended, so IDs follow commit order without making writers
-    // wait for each other, and a reader never sees 11 before 10 (docs/scaling.md).
+    // PostgreSQL: next_event_id() takes a transaction-level advisory lock before it draws an ID,
+    // so event writers commit one at a time, in ID order, and a reader never sees 11 before 10
+    // (docs/scaling.md). The lock is the writer's last, taken after its row locks.
     sql: {
       sqlite: `
         CREATE TABLE session_event (
@@ -84,9 +83,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
       postgres: `
         CREATE TABLE session_event (
-          seq         BIGSERIAL   PRIMARY KEY,
-          xid         XID8        NOT NULL DEFAULT pg_current_xact_id(),
-          id          BIGINT      UNIQUE,
+          id          BIGINT      PRIMARY KEY,
           type        TEXT        NOT NULL,
           at          BIGINT      NOT NULL,
           session_id  TEXT        NOT NULL,
@@ -98,10 +95,12 @@ export const MIGRATIONS: readonly Migration[] = [
           updated_at  BIGINT      NOT NULL,
           archived_at BIGINT
         );
-        CREATE INDEX session_event_at_idx ON session_event (at) WHERE id IS NOT NULL;
-        CREATE INDEX session_event_pending_idx ON session_event (xid, seq) WHERE id IS NULL;
-        CREATE TABLE event_counter (singleton BOOLEAN PRIMARY KEY CHECK (singleton), last_id BIGINT NOT NULL);
-        INSERT INTO event_counter VALUES (true, 0);
+        CREATE INDEX session_event_at_idx ON session_event (at);
+        CREATE SEQUENCE session_event_id_seq;
+        CREATE FUNCTION next_event_id() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
+          SELECT pg_advisory_xact_lock(47112028);
+          SELECT nextval('session_event_id_seq');
+        $$;
         CREATE TABLE event_horizon (singleton BOOLEAN PRIMARY KEY CHECK (singleton), pruned_through BIGINT NOT NULL);
         INSERT INTO event_horizon VALUES (true, 0);
       `,

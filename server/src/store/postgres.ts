@@ -33,19 +33,17 @@ const QUERY_CANCELED = "57014";
 const DEADLOCK_DETECTED = "40P01";
 const SERIALIZATION_FAILURE = "40001";
 
-/** The channel the sequencer notifies when it has numbered events: a wake-up only; the table is the truth. */
+/** The channel an instance notifies after its writes: a wake-up only; the events table is the truth. */
 const EVENTS_CHANNEL = "sessiond_events";
-/** Any constant: the advisory lock that lets one sequencer at a time number events. */
-const SEQUENCER_LOCK = 4_711_2027;
-/** The most events one sequencer round numbers. */
-const SEQUENCE_BATCH = 10_000;
 
 /**
- * Inserts the event rows for the sessions a CTE named `changed` returned, still without an ID
- * (the sequencer gives it once the transaction has ended). `$at` is the event time.
+ * Inserts the event rows for the sessions a CTE named `changed` returned. next_event_id()
+ * (migration 2) takes the event lock, held until commit, so IDs follow commit order; it runs as
+ * the statement's last step, after the row locks, so a writer never waits for a row while
+ * holding it. `$at` is the event time.
  */
 const recordEvents = (type: string, at: string) =>
-  `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) SELECT '${type}', ${at}, ${COLUMNS} FROM changed`;
+  `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS}) SELECT next_event_id(), '${type}', ${at}, ${COLUMNS} FROM changed`;
 
 
 /**
@@ -94,9 +92,9 @@ export class PostgresSessionStore implements SessionStore {
     pool.on("error", (error: Error & { code?: string }) =>
       options.log?.warn({ code: error.code, message: error.message }, "postgres connection lost"),
     );
-    // A connection that breaks while checked out but between queries (the event sequencer holds
-    // one often) emits "error" with no listener of the pool's: without this, a crash. The call
-    // in flight, if any, still fails with the error; the pool discards the connection on release.
+    // A connection that breaks while checked out but between queries (a delete's transaction,
+    // the event hub's reads) emits "error" with no listener of the pool's: without this, a crash
+    // (test/outage.test.ts saw it). The call in flight still fails; the pool drops the connection.
     pool.on("connect", (client) => client.on("error", () => undefined));
     const store = new PostgresSessionStore(pool, url, options.log);
     try {
@@ -289,11 +287,12 @@ export class PostgresSessionStore implements SessionStore {
         });
         walk.addLevel(children.rows);
       }
-      // One event per session, inserted (so numbered by seq) root first, then by depth.
+      // One event per session, root first, then by depth; last, so the event lock is taken after
+      // every row lock (the volatile ID is evaluated after ORDER BY).
       await client.query({
         name: "session_delete_events",
-        text: `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS})
-               SELECT 'session.deleted', $2, ${COLUMNS.split(", ").map((column) => `session.${column}`).join(", ")}
+        text: `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS})
+               SELECT next_event_id(), 'session.deleted', $2, ${COLUMNS.split(", ").map((column) => `session.${column}`).join(", ")}
                FROM unnest($1::text[]) WITH ORDINALITY AS walk (id, position) JOIN session USING (id) ORDER BY walk.position`,
         values: [walk.ids, Date.now()],
       });
@@ -311,45 +310,11 @@ export class PostgresSessionStore implements SessionStore {
     return rows.map(toStoredEvent);
   }
 
-  /**
-   * Numbers the events whose transactions have all ended, in transaction order, then insertion
-   * order: every row with an xid below the snapshot's xmin is visible now if it ever will be, and
-   * no transaction still running or yet to start can get an xid below it. So each round numbers
-   * a closed set, after everything numbered before, and IDs follow commit order without a gap.
-   * One sequencer at a time (a try-lock, taken before the numbering statement takes its
-   * snapshot); returns false when another holds it (its NOTIFY will follow).
-   */
-  async sequenceEvents(): Promise<boolean> {
-    return this.#transaction(async (client) => {
-      const [lock] = (await client.query<{ got: boolean }>({ name: "event_sequencer_lock", text: "SELECT pg_try_advisory_xact_lock($1) AS got", values: [SEQUENCER_LOCK] })).rows;
-      if (!lock?.got) return false;
-      await client.query({
-        name: "event_sequence",
-        text: `WITH pending AS (
-                 SELECT seq, row_number() OVER (ORDER BY xid, seq) AS n FROM session_event
-                 WHERE id IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
-                 ORDER BY xid, seq LIMIT $1
-               ), counted AS (
-                 SELECT count(*) AS total FROM pending
-               ), counter AS (
-                 UPDATE event_counter SET last_id = last_id + counted.total FROM counted
-                 WHERE counted.total > 0 RETURNING last_id - counted.total AS base
-               ), numbered AS (
-                 UPDATE session_event SET id = counter.base + pending.n FROM pending, counter
-                 WHERE session_event.seq = pending.seq RETURNING 1
-               )
-               SELECT pg_notify('${EVENTS_CHANNEL}', '') FROM counter`,
-        values: [SEQUENCE_BATCH],
-      });
-      return true;
-    });
-  }
-
   async eventLog(): Promise<EventLogState> {
-    // The counter is the sequencer's: the last ID given, which every reader can see.
+    // The last committed event (not the sequence's value, which counts uncommitted ones too).
     const [row] = await this.#query<{ last_id: number; pruned_through: number }>(
       "event_log",
-      "SELECT event_counter.last_id, event_horizon.pruned_through FROM event_counter, event_horizon",
+      `SELECT greatest((SELECT max(id) FROM session_event), pruned_through) AS last_id, pruned_through FROM event_horizon`,
       [],
     );
     return { lastId: row!.last_id, prunedThrough: row!.pruned_through };
@@ -360,7 +325,7 @@ export class PostgresSessionStore implements SessionStore {
       "event_prune",
       `WITH pruned AS (
          DELETE FROM session_event WHERE id IN (
-           SELECT id FROM session_event WHERE id IS NOT NULL AND at < $1 ORDER BY id LIMIT $2
+           SELECT id FROM session_event WHERE at < $1 ORDER BY id LIMIT $2
          ) RETURNING id
        ), horizon AS (
          UPDATE event_horizon SET pruned_through = greatest(pruned_through, (SELECT max(id) FROM pruned))
@@ -384,6 +349,10 @@ export class PostgresSessionStore implements SessionStore {
       [id, cap],
     );
     return rows.map((row) => row.id);
+  }
+
+  async announceEvents(): Promise<void> {
+    await this.#query("event_announce", `SELECT pg_notify('${EVENTS_CHANNEL}', '')`, []);
   }
 
   watchEvents(onChange: () => void, pollMs: number): () => Promise<void> {

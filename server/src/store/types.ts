@@ -66,10 +66,10 @@ export interface SessionStore {
    */
   watchEvents(onChange: () => void, pollMs: number): () => Promise<void>;
   /**
-   * Gives IDs to events written without one (PostgreSQL: see PostgresSessionStore); false when
-   * another sequencer is busy. Engines that number events as they are written have none.
+   * Tells other instances that events were written (PostgreSQL: NOTIFY, outside the writes'
+   * transactions, so commits do not queue on it). Engines whose watch needs no message have none.
    */
-  sequenceEvents?(): Promise<boolean>;
+  announceEvents?(): Promise<void>;
   /** Throws when the store cannot serve calls. */
   ping(): Promise<void>;
   /** A connection pool's state, for engines that have one. */
