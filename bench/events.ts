@@ -36,15 +36,13 @@ function subscribe(url: string, parse: boolean, onFrame: (frame: string) => void
       let buffer = "";
       res.on("data", (chunk: string) => {
         if (!parse) {
-          let at = -1;
-          let n = 0;
-          while ((at = chunk.indexOf("\nid: ", at + 1)) !== -1) n++;
-          if (chunk.startsWith("id: ")) n++;
+          // Each frame starts with "id: "; counting them is all these subscribers do.
+          let n = chunk.startsWith("id: ") ? 1 : 0;
+          for (let at = chunk.indexOf("\nid: "); at !== -1; at = chunk.indexOf("\nid: ", at + 1)) n++;
           return onCount(n);
         }
         buffer += chunk;
-        let cut: number;
-        while ((cut = buffer.indexOf("\n\n")) !== -1) {
+        for (let cut = buffer.indexOf("\n\n"); cut !== -1; cut = buffer.indexOf("\n\n")) {
           onFrame(buffer.slice(0, cut));
           buffer = buffer.slice(cut + 2);
         }

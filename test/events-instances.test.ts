@@ -42,7 +42,7 @@ describe.each(setups)("live events, $name", (setup) => {
   if (setup.skip) return void it.skip("skipped: no PostgreSQL");
   let servers: ServerProcess[] = [];
   let clients: SessionClient[] = [];
-  let cleanup = () => undefined as void;
+  let cleanup: () => void = () => {};
   beforeAll(async () => {
     const { db, cleanup: remove } = await setup.db();
     cleanup = remove;

@@ -44,8 +44,7 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
           return;
         }
         buffer += chunk;
-        let cut: number;
-        while ((cut = buffer.indexOf("\n\n")) !== -1) {
+        for (let cut = buffer.indexOf("\n\n"); cut !== -1; cut = buffer.indexOf("\n\n")) {
           const block = buffer.slice(0, cut);
           buffer = buffer.slice(cut + 2);
           const frame: SseFrame = { data: "" };

@@ -10,7 +10,7 @@ import { SessionEventsInputSchema } from "@sessiond/shared";
 import { TRPCError } from "@trpc/server";
 import { describeError } from "../errors.ts";
 import { EventsExpiredError } from "../events/errors.ts";
-import type { EventService } from "../events/types.ts";
+import type { EventService, EventStream } from "../events/types.ts";
 import { toSessionEvent } from "../events/stream.ts";
 import type { StoredEvent } from "../store/types.ts";
 import type { Logger } from "../log.ts";
@@ -54,16 +54,20 @@ export function createEventRoute(events: EventService, log: Logger) {
 
   async function serve(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const parsed = SessionEventsInputSchema.safeParse(queryInput(req));
-    if (!parsed.success) return sendError(res, new TRPCError({ code: "BAD_REQUEST", cause: parsed.error }), requestId);
+    if (!parsed.success) {
+      sendError(res, new TRPCError({ code: "BAD_REQUEST", cause: parsed.error }), requestId);
+      return;
+    }
     const closed = new AbortController();
     res.once("close", () => closed.abort());
-    let stream;
+    let stream: EventStream;
     try {
       stream = await events.open(parsed.data, closed.signal);
     } catch (error) {
-      if (error instanceof EventsExpiredError) return sendError(res, error, requestId, {}, 410);
-      if (error instanceof TRPCError && error.code === "SERVICE_UNAVAILABLE") return sendError(res, error, requestId, { "retry-after": "1" });
-      throw error;
+      if (error instanceof EventsExpiredError) sendError(res, error, requestId, {}, 410);
+      else if (error instanceof TRPCError && error.code === "SERVICE_UNAVAILABLE") sendError(res, error, requestId, { "retry-after": "1" });
+      else throw error;
+      return;
     }
 
     res.writeHead(200, {
@@ -116,9 +120,13 @@ export function createEventRoute(events: EventService, log: Logger) {
   return function handleEvents(req: IncomingMessage, res: ServerResponse, requestId: string, authorized: boolean): void {
     if (req.method !== "GET") {
       const error = new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: `The method ${req.method} is not allowed here: GET /event` });
-      return sendError(res, error, requestId, { allow: "GET" });
+      sendError(res, error, requestId, { allow: "GET" });
+      return;
     }
-    if (!authorized) return sendError(res, new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" }), requestId);
+    if (!authorized) {
+      sendError(res, new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" }), requestId);
+      return;
+    }
     serve(req, res, requestId).catch((cause: unknown) => {
       log.error({ requestId, err: cause }, "event stream failed");
       if (res.headersSent) return void res.destroy();
