@@ -115,6 +115,23 @@ const SETTINGS = {
     env: ["SESSIOND_HTTP_HANDLER"],
     help: "fast (a lean path for plain calls, the rest stock) or stock (tRPC's adapter for everything)",
   },
+  eventRetentionMs: {
+    schema: int(1000, 366 * 86_400_000).default(86_400_000),
+    env: ["SESSIOND_EVENT_RETENTION_MS"],
+    help: "how long events are kept for resuming (older resume points get 410)",
+  },
+  eventPollMs: {
+    schema: int(10, 60_000).default(250),
+    env: ["SESSIOND_EVENT_POLL_MS"],
+    help: "how often other processes' events are checked for (worst-case cross-instance delay)",
+  },
+  maxSubscribers: { schema: int(0, 1_000_000).default(10_000), env: ["SESSIOND_MAX_SUBSCRIBERS"], help: "event subscribers per instance (503 above)" },
+  slowSubscriberTimeoutMs: {
+    schema: int(100, 600_000).default(10_000),
+    env: ["SESSIOND_SLOW_SUBSCRIBER_TIMEOUT_MS"],
+    help: "a subscriber that reads nothing for this long while events wait is disconnected",
+  },
+  eventHeartbeatMs: { schema: int(100, 600_000).default(15_000), env: ["SESSIOND_EVENT_HEARTBEAT_MS"], help: "heartbeat comment interval on GET /event" },
   corsOrigin: {
     schema: z
       .string()

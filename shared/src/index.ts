@@ -4,3 +4,4 @@ export * from "./limits.ts";
 export * from "./schema.ts";
 export type * from "./errors.ts";
 export { transformer } from "./transformer.ts";
+export * from "./events.ts";
