@@ -1,5 +1,5 @@
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
-import { transformer } from "@sessiond/shared/transformer";
+import { DEFAULT_MAX_BATCH_SIZE, TRPC_PATH, transformer } from "@sessiond/shared/transformer";
 import type { AppRouter } from "@sessiond/server";
 
 export interface SessionClientOptions {
@@ -31,7 +31,7 @@ export type SessionClient = TRPCClient<AppRouter>;
 /** The server's tRPC endpoint for a base URL given with or without `/trpc`. */
 export function trpcEndpoint(url: string): string {
   const base = url.replace(/\/+$/, "");
-  return base.endsWith("/trpc") ? base : `${base}/trpc`;
+  return base.endsWith(TRPC_PATH) ? base : `${base}${TRPC_PATH}`;
 }
 
 /**
@@ -58,7 +58,7 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
         false: httpBatchLink({
           url,
           transformer,
-          maxItems: options.maxItems ?? 100,
+          maxItems: options.maxItems ?? DEFAULT_MAX_BATCH_SIZE,
           headers,
           fetch: options.fetch,
         }),

@@ -12,10 +12,12 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { TRPC_PATH } from "@sessiond/shared";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { createContextInner, requestScope, type Context } from "../context.ts";
 import type { EventService } from "../events/types.ts";
+import type { HttpHandler } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
@@ -41,7 +43,7 @@ export interface HttpServerOptions {
   /** Sessions one request may ask for in list pages, summed over its batch. */
   maxSessionsPerRequest: number;
   /** "fast": plain calls take the lean path (fast-path.ts), the rest the stock adapter; "stock": all stock. */
-  httpHandler: "fast" | "stock";
+  httpHandler: HttpHandler;
   metrics: Metrics;
   /** The share of requests that get an access log line (0 turns it off, 1 logs every one). */
   accessLogSample: number;
@@ -65,7 +67,7 @@ export interface ListenOptions extends HttpServerOptions {
   shutdownTimeoutMs: number;
 }
 
-const TRPC_PREFIX = "/trpc";
+const TRPC_PREFIX = TRPC_PATH;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** The caller's `x-request-id` when it is a sane token, else a new one. */

@@ -11,7 +11,9 @@
  */
 import type { CursorPosition, Metadata, Session, SessionEventType } from "@sessiond/shared";
 
-export type Engine = "sqlite" | "postgres";
+import type { Engine } from "@sessiond/shared";
+
+export type { Engine };
 
 export interface NewSession {
   id: string;
