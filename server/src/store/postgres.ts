@@ -6,11 +6,12 @@
  */
 import pg from "pg";
 import type { Session } from "@sessiond/shared";
-import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
+import { SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
 import { redactUrl } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { COLUMNS, EVENT_COLUMNS, EVENT_SESSION_COLUMNS, insertedSession, toSession, toStoredEvent, type EventRow, type SessionRow } from "./row.ts";
+import { listQuery, listValue, updateFailure } from "./queries.ts";
 import { TreeWalk } from "./tree.ts";
 import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
@@ -193,23 +194,9 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async list(query: ListQuery): Promise<Session[]> {
-    const filter = query.parentId === undefined ? "all" : query.parentId === null ? "roots" : "parent";
-    const where: string[] = [];
-    const values: unknown[] = [query.limit];
-    if (filter === "roots") where.push("parent_id IS NULL");
-    if (filter === "parent") where.push(`parent_id = $${values.push(query.parentId)}`);
-    if (query.after) {
-      const created = values.push(query.after.createdAt);
-      const id = values.push(query.after.id);
-      where.push(`(created_at, id) < ($${created}, $${id})`);
-    }
-    const rows = await this.#query<SessionRow>(
-      `session_list_${filter}_${query.after ? "after" : "first"}`,
-      `SELECT ${COLUMNS} FROM session ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-       ORDER BY created_at DESC, id DESC LIMIT $1`,
-      values,
-    );
-    return rows.map(toSession);
+    const values: unknown[] = [];
+    const { name, sql } = listQuery(query, (param) => `$${values.push(listValue(query, param))}`);
+    return (await this.#query<SessionRow>(name, sql, values)).map(toSession);
   }
 
   async update(id: string, patch: SessionPatch): Promise<Session> {
@@ -238,8 +225,7 @@ export class PostgresSessionStore implements SessionStore {
     if (row) return toSession(row);
     // The conditional write did not apply; a read now only says why.
     const [current] = await this.#query<{ revision: number }>("session_revision", "SELECT revision FROM session WHERE id = $1", [id]);
-    if (!current) throw new SessionNotFoundError(id);
-    throw new RevisionMismatchError(id, patch.expectedRevision ?? 0, current.revision);
+    throw updateFailure(id, patch.expectedRevision, current);
   }
 
   /**

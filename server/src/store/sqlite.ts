@@ -8,9 +8,10 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { Session, SessionEventType } from "@sessiond/shared";
-import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
+import { SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { COLUMNS, EVENT_COLUMNS, EVENT_SESSION_COLUMNS, insertedSession, toSession, toStoredEvent, type EventRow, type SessionRow } from "./row.ts";
+import { listQuery, listValue, updateFailure } from "./queries.ts";
 import { TreeWalk } from "./tree.ts";
 import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
@@ -227,33 +228,16 @@ export class SqliteSessionStore implements SessionStore {
     });
   }
 
-  #listStatement(query: ListQuery): StatementSync {
-    const filter = query.parentId === undefined ? "all" : query.parentId === null ? "roots" : "parent";
-    const key = `${filter}:${query.after ? "after" : "first"}`;
-    let statement = this.#lists.get(key);
-    if (!statement) {
-      const where: string[] = [];
-      if (filter === "roots") where.push("parent_id IS NULL");
-      if (filter === "parent") where.push("parent_id = :parentId");
-      if (query.after) where.push("(created_at, id) < (:createdAt, :id)");
-      statement = this.#db.prepare(
-        `SELECT ${COLUMNS} FROM session ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-         ORDER BY created_at DESC, id DESC LIMIT :limit`,
-      );
-      this.#lists.set(key, statement);
-    }
-    return statement;
-  }
-
   list(query: ListQuery): Promise<Session[]> {
     return this.#call(() => {
-      const params: Record<string, SQLInputValue> = { limit: query.limit };
-      if (query.parentId) params.parentId = query.parentId;
-      if (query.after) {
-        params.createdAt = query.after.createdAt;
-        params.id = query.after.id;
-      }
-      return (this.#listStatement(query).all(params) as unknown as SessionRow[]).map(toSession);
+      const params: Record<string, SQLInputValue> = {};
+      const { name, sql } = listQuery(query, (param) => {
+        params[param] = listValue(query, param);
+        return `:${param}`;
+      });
+      let statement = this.#lists.get(name);
+      if (!statement) this.#lists.set(name, (statement = this.#db.prepare(sql)));
+      return (statement.all(params) as unknown as SessionRow[]).map(toSession);
     });
   }
 
@@ -272,9 +256,7 @@ export class SqliteSessionStore implements SessionStore {
         return toSession(row);
       }
       // The conditional write did not apply; a read now only says why.
-      const current = this.#revision.get(id) as { revision: number } | undefined;
-      if (!current) throw new SessionNotFoundError(id);
-      throw new RevisionMismatchError(id, patch.expectedRevision ?? 0, current.revision);
+      throw updateFailure(id, patch.expectedRevision, this.#revision.get(id) as { revision: number } | undefined);
     }));
   }
 
