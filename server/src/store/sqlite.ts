@@ -196,7 +196,10 @@ export class SqliteSessionStore implements SessionStore {
       for (const pending of group) pending.reject(failure);
       return;
     }
-    outcomes.forEach((outcome, index) => (outcome instanceof Error ? group[index]!.reject(outcome) : group[index]!.resolve(outcome)));
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome instanceof Error) group[index]!.reject(outcome);
+      else group[index]!.resolve(outcome);
+    }
   };
 
   /** One insert: the session, or the domain error its constraints gave; other errors are thrown. */
