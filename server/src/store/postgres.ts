@@ -16,9 +16,9 @@ import { TreeWalk } from "./tree.ts";
 import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
 export interface PostgresStoreOptions {
-  poolSize?: number;
-  statementTimeoutMs?: number;
-  connectTimeoutMs?: number;
+  poolSize: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
   log?: Logger;
 }
 
@@ -79,12 +79,12 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   /** Connects, applies pending migrations and returns the store; throws if the database is unreachable. */
-  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresSessionStore> {
+  static async open(url: string, options: PostgresStoreOptions): Promise<PostgresSessionStore> {
     const pool = new pg.Pool({
       connectionString: url,
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-      statement_timeout: options.statementTimeoutMs ?? 5000,
+      max: options.poolSize,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      statement_timeout: options.statementTimeoutMs,
       idleTimeoutMillis: 30_000,
       // Times are BIGINT milliseconds; they fit a double exactly.
       types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as "text"))) as typeof pg.types.getTypeParser },

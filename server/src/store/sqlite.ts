@@ -17,7 +17,7 @@ import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, 
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before giving up with 503. */
-  busyTimeoutMs?: number;
+  busyTimeoutMs: number;
 }
 
 
@@ -79,9 +79,9 @@ export class SqliteSessionStore implements SessionStore {
   readonly #dataVersion: StatementSync;
   readonly #lists = new Map<string, StatementSync>();
 
-  constructor(path: string, options: SqliteStoreOptions = {}) {
+  constructor(path: string, options: SqliteStoreOptions) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.#db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5000, enableForeignKeyConstraints: true });
+    this.#db = new DatabaseSync(path, { timeout: options.busyTimeoutMs, enableForeignKeyConstraints: true });
     // NORMAL is durable against a process crash in WAL mode (a power loss may drop the last commits).
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
     this.#migrate();
