@@ -1,4 +1,4 @@
-export { appRouter, createAppRouter, type AppRouter, type RouterInputs, type RouterOutputs } from "./router.ts";
+export { createAppRouter, type AppRouter, type RouterInputs, type RouterOutputs } from "./router.ts";
 export { createOpenApiDocument } from "./http/openapi.ts";
 export { createContextInner, type Context } from "./context.ts";
 export { createCallerFactory } from "./trpc.ts";
