@@ -1,11 +1,11 @@
 /** `sessiond serve`: run the server until SIGTERM or SIGINT, then shut down gracefully. */
-import { ConfigError, isLoopback, redactUrl, resolveConfig, storeLocation, type ServerFlags } from "./config.ts";
+import { ConfigError, isLoopback, redactUrl, resolveConfig, storeLocation, type ServerConfig, type ServerFlags } from "./config.ts";
 import { createLogger } from "./log.ts";
-import { startSessiond } from "./sessiond.ts";
+import { startSessiond, type Sessiond } from "./sessiond.ts";
 
 /** Resolves with the process exit code. */
 export async function serve(flags: ServerFlags): Promise<number> {
-  let config;
+  let config: ServerConfig;
   try {
     config = resolveConfig(flags);
   } catch (error) {
@@ -26,7 +26,7 @@ export async function serve(flags: ServerFlags): Promise<number> {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
   });
-  let sessiond;
+  let sessiond: Sessiond;
   try {
     sessiond = await startSessiond(config, log);
   } catch (error) {
