@@ -87,6 +87,11 @@ const SETTINGS = {
     help: "fatal, error, warn, info, debug, trace or silent",
   },
   busyTimeoutMs: { schema: int(0, 600_000).default(5000), env: ["SESSIOND_BUSY_TIMEOUT_MS"], help: "how long a SQLite write waits for a lock" },
+  sqliteSync: {
+    schema: z.enum(["full", "normal"]).default("normal"),
+    env: ["SESSIOND_SQLITE_SYNC"],
+    help: "SQLite's synchronous: normal (an acknowledged write survives a crash of the process, a power loss may drop the last ones) or full (it survives a power loss too; each commit waits for its fsync)",
+  },
   pgPoolSize: { schema: int(1, 1000).default(10), env: ["SESSIOND_PG_POOL_SIZE"], help: "PostgreSQL connections per instance" },
   pgStatementTimeoutMs: { schema: int(1, 3_600_000).default(5000), env: ["SESSIOND_PG_STATEMENT_TIMEOUT_MS"], help: "PostgreSQL statement timeout" },
   pgConnectTimeoutMs: { schema: int(1, 600_000).default(5000), env: ["SESSIOND_PG_CONNECT_TIMEOUT_MS"], help: "PostgreSQL connect timeout" },

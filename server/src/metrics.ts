@@ -7,6 +7,7 @@
  *   sessiond_store_unavailable_total, the calls the store could not serve (503: SQLite busy,
  *   read-only or full; PostgreSQL unreachable or timed out), by reason;
  * - sessiond_pg_pool_connections (total, idle, waiting), on PostgreSQL;
+ * - sessiond_sqlite_synchronous, the durability SQLite runs with (normal or full), on SQLite;
  * - Node's own: event-loop delay and utilisation, heap, GC, CPU, file descriptors.
  * Labels come from fixed sets (known routes, store operations), so a caller cannot grow them.
  */
@@ -67,6 +68,14 @@ export class Metrics {
         },
       });
     }
+    if (store.sqliteSync) {
+      new Gauge({
+        name: "sessiond_sqlite_synchronous",
+        help: "SQLite's synchronous setting as the store's connection reports it: 1 for the mode it runs with",
+        labelNames: ["mode"],
+        registers: [this.registry],
+      }).set({ mode: store.sqliteSync }, 1);
+    }
     const timed = <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
         const end = this.#storeSeconds.startTimer({ engine, operation });
@@ -81,6 +90,7 @@ export class Metrics {
       };
     return {
       engine,
+      sqliteSync: store.sqliteSync,
       insert: timed("insert", store.insert.bind(store)),
       get: timed("get", store.get.bind(store)),
       getCreatedWithKey: timed("getCreatedWithKey", store.getCreatedWithKey.bind(store)),

@@ -33,7 +33,7 @@ export async function serve(flags: ServerFlags): Promise<number> {
     process.stderr.write(`sessiond: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  log.info({ url: sessiond.url, engine: storeLocation(config.db)?.engine, db: redactUrl(config.db) }, "listening");
+  log.info({ url: sessiond.url, engine: storeLocation(config.db)?.engine, db: redactUrl(config.db), sqliteSync: sessiond.sqliteSync }, "listening");
 
   const signal = await stopped;
   log.info({ signal }, "shutting down");

@@ -13,6 +13,8 @@ export const VERSION: string = pkg.version;
 export interface Sessiond {
   url: string;
   sessions: SessionService;
+  /** On SQLite: the synchronous setting its connection runs with. */
+  sqliteSync?: "full" | "normal";
   /** Stops accepting connections, lets in-flight calls finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -30,6 +32,7 @@ export async function startSessiond(config: ServerConfig, log: Logger, overrides
     return {
       url: http.url,
       sessions,
+      sqliteSync: store.sqliteSync,
       async close() {
         await http.close();
         await store.close();

@@ -1,11 +1,12 @@
 import { storeLocation } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { PostgresSessionStore } from "./postgres.ts";
-import { SqliteSessionStore } from "./sqlite.ts";
+import { SqliteSessionStore, type SqliteSync } from "./sqlite.ts";
 import type { SessionStore } from "./types.ts";
 
 export interface OpenStoreOptions {
   busyTimeoutMs?: number;
+  sqliteSync?: SqliteSync;
   pgPoolSize?: number;
   pgStatementTimeoutMs?: number;
   pgConnectTimeoutMs?: number;
@@ -24,5 +25,5 @@ export async function openStore(db: string, options: OpenStoreOptions = {}): Pro
       log: options.log,
     });
   }
-  return new SqliteSessionStore(location.path, { busyTimeoutMs: options.busyTimeoutMs });
+  return new SqliteSessionStore(location.path, { busyTimeoutMs: options.busyTimeoutMs, synchronous: options.sqliteSync });
 }
