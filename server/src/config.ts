@@ -2,6 +2,7 @@
  * The one place that reads configuration: command-line flags first, then the environment, then
  * defaults. Everything the server can be told is here, validated, with its source named in errors.
  */
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import envPaths from "env-paths";
 import { LIMITS, type Limits } from "@sessiond/shared";
@@ -136,6 +137,11 @@ const SETTINGS = {
     schema: z.union([z.boolean(), z.enum(["on", "off"]).transform((value) => value === "on")]).default(true),
     env: ["SESSIOND_CONSOLE"],
     help: "serve the console page at / (--no-console, or SESSIOND_CONSOLE=off, turns it off)",
+  },
+  workers: {
+    schema: z.union([z.literal("auto").transform(() => availableParallelism()), int(1, 1024)]).default(1),
+    env: ["SESSIOND_WORKERS"],
+    help: "server processes on the one port (auto: one per CPU); each has its own store connection or pool",
   },
   shutdownTimeoutMs: { schema: int(0, 600_000).default(10_000), env: ["SESSIOND_SHUTDOWN_TIMEOUT_MS"], help: "how long a shutdown waits for in-flight calls" },
 } as const;
