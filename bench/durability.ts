@@ -10,7 +10,10 @@
  * - prototype: group commit with the writes on the main thread or on a writer thread, normal and
  *   full, on a bare handler (prototypes/group-commit.ts), session.create at 10 and 64 connections.
  *
- *   node bench/durability.ts [--only=sync,workers,prototype] [--seconds=3]   (through npm: npm run bench:durability)
+ * - postgres (only when asked): a durable PostgreSQL cluster (fsync on), one instance vs two
+ *   (--workers 2), session.create at 10 and 64 connections and a list page at 10.
+ *
+ *   node bench/durability.ts [--only=sync,workers,prototype,postgres] [--seconds=3]   (through npm: npm run bench:durability)
  *
  * Prints a Markdown report and writes bench/results/durability.json and durability.md.
  */
@@ -25,6 +28,8 @@ import { compareLoads, type LoadResult, type LoadSpec } from "./lib/load.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { nodeBinary } from "./lib/proc.ts";
 import { seed } from "./lib/seed.ts";
+import pg from "pg";
+import { createDatabase, startPostgres } from "../test/support/postgres.ts";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
@@ -182,11 +187,40 @@ async function prototypeScenario(): Promise<void> {
   }
 }
 
+/** A durable PostgreSQL cluster (fsync and synchronous commit on), one database per server. */
+async function postgresScenario(): Promise<void> {
+  const cluster = await startPostgres({ durable: true });
+  const admin = new pg.Client({ connectionString: cluster.url });
+  await admin.connect();
+  const shown = await admin.query("SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')");
+  await admin.end();
+  postgresSettings = Object.fromEntries(shown.rows.map((row: { name: string; setting: string }) => [row.name, row.setting]));
+  const one = await serve(["--db", await createDatabase(cluster.url), "--workers", "1"]);
+  const two = await serve(["--db", await createDatabase(cluster.url), "--workers", "2"]);
+  try {
+    for (const connections of [10, 64]) {
+      await compare("session.create (PostgreSQL, durable)", [
+        ["1 instance", spec(one.url, connections, "POST", [CREATE_PATH], CREATE_BODY)],
+        ["2 instances (--workers 2)", spec(two.url, connections, "POST", [CREATE_PATH], CREATE_BODY)],
+      ]);
+    }
+    await compare("session.list (50) (PostgreSQL, durable)", [
+      ["1 instance", spec(one.url, 10, "GET", [LIST_PATH])],
+      ["2 instances (--workers 2)", spec(two.url, 10, "GET", [LIST_PATH])],
+    ]);
+  } finally {
+    await Promise.all([one.stop(), two.stop()]);
+    await cluster.destroy();
+  }
+}
+let postgresSettings: Record<string, string> | undefined;
+
 function markdown(): string {
   const machine = describeMachine();
   const lines = [
     `Run ${new Date().toISOString()} on ${JSON.stringify(machine)}; ${WARMUP_S} s warm-up per server, then ${durationS} s per server in ${ROUNDS} alternating rounds.`,
     "",
+    ...(postgresSettings ? [`PostgreSQL: ${JSON.stringify(postgresSettings)}.`, ""] : []),
     `The disk under the SQLite files: one 4 KiB write + fdatasync takes ${fsyncProbe.medianMs} ms (median of ${fsyncProbe.count}, p90 ${fsyncProbe.p90Ms} ms). Load average before the run: ${loadBefore.join(", ")}.`,
     "",
     "| scenario | connections | server | req/s | p50 ms | p99 ms | req/s ratio to the first |",
@@ -229,6 +263,7 @@ try {
   if (only.has("sync")) await syncScenario();
   if (only.has("workers")) await workersScenario();
   if (only.has("prototype")) await prototypeScenario();
+  if (only.has("postgres")) await postgresScenario();
   const report = markdown();
   process.stdout.write(`${report}\n`);
   const out = join(BENCH_DIR, "results", flags.only || flags.seconds ? "tmp" : "");
