@@ -61,7 +61,7 @@ function serve(args: string[]): Promise<Server> {
 }
 
 /** The group-commit prototype (prototypes/group-commit.ts) in one design and sync mode. */
-function prototype(design: "main" | "thread", sync: "normal" | "full"): Promise<Server> {
+function prototype(design: "main" | "fsync" | "thread", sync: "normal" | "full"): Promise<Server> {
   return start([join(BENCH_DIR, "prototypes", "group-commit.ts"), "--db", join(scratch, `prototype-${design}-${sync}.db`), "--design", design, "--sync", sync]);
 }
 
@@ -173,7 +173,7 @@ async function prototypeScenario(): Promise<void> {
     "bare, main thread, normal": await prototype("main", "normal"),
     "bare, main thread, full": await prototype("main", "full"),
     "bare, writer thread, full": await prototype("thread", "full"),
-    "bare, writer thread, normal": await prototype("thread", "normal"),
+    "bare, normal + async WAL fdatasync": await prototype("fsync", "full"),
   };
   try {
     for (const connections of [10, 64]) {

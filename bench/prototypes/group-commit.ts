@@ -6,14 +6,20 @@
  * - `main`: the store's design today. Inserts asked for in one event-loop turn share one
  *   transaction, committed on the main thread; with synchronous = FULL the thread waits for the
  *   fsync, and the requests that arrive meanwhile wait in the socket buffers.
+ * - `fsync`: the writes stay on the main thread with synchronous = NORMAL (a commit writes the WAL,
+ *   no fsync), and the answers wait for an fdatasync of the WAL file that runs in libuv's thread
+ *   pool: the main thread never waits for the disk, and one fsync serves every group committed
+ *   before it started (the next one starts when it ends). fsync acts on the file, whichever
+ *   descriptor asks, so an acknowledged create is on the disk as with FULL. Only with --sync full.
  * - `thread`: a writer worker thread owns the write connection. The main thread queues inserts and
  *   hands the whole queue to the writer whenever it is idle; while a commit (and its fsync) is in
  *   flight, the main thread keeps parsing requests, so the next group grows by itself.
  *
- *   node bench/prototypes/group-commit.ts --db FILE --design main|thread --sync normal|full
+ *   node bench/prototypes/group-commit.ts --db FILE --design main|fsync|thread --sync normal|full
  *
  * Prints {"url": ...} like the bench servers and stops on SIGTERM or when its parent goes away.
  */
+import { closeSync, fdatasync, openSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DatabaseSync } from "node:sqlite";
@@ -70,7 +76,42 @@ if (!isMainThread) {
   let close: () => Promise<void>;
   let enqueue: (pending: Pending) => void;
 
-  if (values.design === "thread") {
+  if (values.design === "fsync") {
+    const writer = openWriter(path, "normal");
+    // The WAL file exists once the connection has read the database in WAL mode.
+    const walFd = openSync(`${path}-wal`, "r");
+    let syncing = false;
+    let committed: { pending: Pending; outcome: Outcome }[] = [];
+    const syncWal = (): void => {
+      if (syncing || committed.length === 0) return;
+      const group = committed;
+      committed = [];
+      syncing = true;
+      fdatasync(walFd, (error) => {
+        syncing = false;
+        for (const { pending, outcome } of group) pending.done(error ?? outcome);
+        syncWal();
+      });
+    };
+    const flush = (): void => {
+      const group = queue;
+      queue = [];
+      try {
+        const outcomes = writer.commit(group.map((pending) => pending.row));
+        group.forEach((pending, index) => committed.push({ pending, outcome: outcomes[index]! }));
+      } catch (error) {
+        for (const pending of group) pending.done(error as Error);
+      }
+      syncWal();
+    };
+    enqueue = (pending) => {
+      if (queue.push(pending) === 1) setImmediate(flush);
+    };
+    close = async () => {
+      closeSync(walFd);
+      writer.close();
+    };
+  } else if (values.design === "thread") {
     const worker = new Worker(new URL(import.meta.url), { workerData: { path, sync } });
     let inFlight: Pending[] | null = null;
     const send = (): void => {
