@@ -15,7 +15,7 @@
  *
  *   node bench/durability.ts [--only=sync,workers,prototype,postgres] [--seconds=3]   (through npm: npm run bench:durability)
  *
- * Prints a Markdown report and writes bench/results/durability.json and durability.md.
+ * Prints a Markdown report and writes bench/results/durability-<parts>.json and .md.
  */
 import { spawn } from "node:child_process";
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
@@ -266,10 +266,12 @@ try {
   if (only.has("postgres")) await postgresScenario();
   const report = markdown();
   process.stdout.write(`${report}\n`);
-  const out = join(BENCH_DIR, "results", flags.only || flags.seconds ? "tmp" : "");
+  // One file per set of parts (each part alone fits in a minute); a run with other seconds is a trial.
+  const out = join(BENCH_DIR, "results", flags.seconds ? "tmp" : "");
+  const name = `durability-${[...only].sort().join("-")}`;
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "durability.json"), `${JSON.stringify({ machine: describeMachine(), date: new Date().toISOString(), loadBefore, fsyncProbe, durationS, comparisons }, null, 2)}\n`);
-  writeFileSync(join(out, "durability.md"), `${report}\n`);
+  writeFileSync(join(out, `${name}.json`), `${JSON.stringify({ machine: describeMachine(), date: new Date().toISOString(), loadBefore, fsyncProbe, durationS, comparisons }, null, 2)}\n`);
+  writeFileSync(join(out, `${name}.md`), `${report}\n`);
 } finally {
   await stopAll();
   rmSync(scratch, { recursive: true, force: true });
