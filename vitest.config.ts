@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
@@ -17,6 +18,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // One file per core: most tests wait on servers and databases, not on the CPU (vitest's default
+    // leaves one core free, which on these 2-core machines runs the files one after another).
+    maxWorkers: availableParallelism(),
     globalSetup: ["test/support/global-setup.ts"],
     // Every process a test file starts is stopped when the file ends, whatever happened.
     setupFiles: ["test/support/cleanup.ts"],

@@ -120,6 +120,7 @@ describe("readers that stop reading", () => {
     } finally {
       clearInterval(sampler);
     }
+    console.info(`four stalled readers: RSS ${(before / 2 ** 20).toFixed(0)} -> peak ${(peak / 2 ** 20).toFixed(0)} MiB`);
     // Four answers of 15 MB held at once, with their JSON: far from the gigabytes an unbounded batch held.
     expect(peak - before).toBeLessThan(400 * 1024 * 1024);
   });

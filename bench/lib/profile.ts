@@ -82,7 +82,7 @@ export async function profileSessiond(db: string, outDir: string, timing: { dura
     const path = `${db}.${load.name}`;
     await seed(path, { rows: load.seedRows ?? 0 });
     const server = await startServer("sessiond", path, { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
-    let result;
+    let result: Awaited<ReturnType<typeof runLoad>>;
     try {
       result = await runLoad({ url: server.url, ...load.spec });
     } finally {

@@ -98,7 +98,7 @@ if (!isMainThread) {
       queue = [];
       try {
         const outcomes = writer.commit(group.map((pending) => pending.row));
-        group.forEach((pending, index) => committed.push({ pending, outcome: outcomes[index]! }));
+        for (const [index, pending] of group.entries()) committed.push({ pending, outcome: outcomes[index]! });
       } catch (error) {
         for (const pending of group) pending.done(error as Error);
       }
@@ -123,7 +123,7 @@ if (!isMainThread) {
     worker.on("message", (outcomes: Outcome[]) => {
       const group = inFlight!;
       inFlight = null;
-      group.forEach((pending, index) => pending.done(outcomes[index]!));
+      for (const [index, pending] of group.entries()) pending.done(outcomes[index]!);
       send();
     });
     worker.on("error", (error) => {
@@ -142,7 +142,7 @@ if (!isMainThread) {
       queue = [];
       try {
         const outcomes = writer.commit(group.map((pending) => pending.row));
-        group.forEach((pending, index) => pending.done(outcomes[index]!));
+        for (const [index, pending] of group.entries()) pending.done(outcomes[index]!);
       } catch (error) {
         for (const pending of group) pending.done(error as Error);
       }

@@ -1,8 +1,8 @@
 /**
- * The peer: the stock tRPC standalone adapter serving the same appRouter over the same service and
+ * The peer: the stock tRPC standalone adapter serving the same router over the same service and
  * store, with nothing of sessiond's HTTP front (no request IDs, no health route, no error hooks).
  */
-import { appRouter, createContextInner, createSessionService, openStore } from "@sessiond/server";
+import { createAppRouter, createContextInner, createSessionService, openStore } from "@sessiond/server";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import { dbArg, listenAndAnnounce } from "./common.ts";
 
@@ -10,7 +10,7 @@ const db = dbArg();
 const store = await openStore(db);
 const sessions = createSessionService(store);
 const server = createHTTPServer({
-  router: appRouter,
+  router: createAppRouter(),
   basePath: "/trpc/",
   createContext: () => createContextInner({ sessions }),
 });

@@ -5,10 +5,11 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createSessionClient } from "@sessiond/client";
+import { EventSource } from "eventsource";
 import type { Metadata } from "@sessiond/shared";
 import { describeSettings } from "@sessiond/server/config";
 import { addLocalCommands, CommandError } from "./local-commands.ts";
-import { describeError, errorJson, printDeleted, printPage, printSession } from "./output.ts";
+import { describeError, errorJson, printDeleted, printEvent, printPage, printSession } from "./output.ts";
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -68,7 +69,7 @@ function clientAction<A extends unknown[]>(run: (client: ReturnType<typeof creat
     const defaults = program.opts<GlobalOptions>();
     const global: GlobalOptions = { url: local.url ?? defaults.url, token: local.token ?? defaults.token, json: Boolean(local.json || defaults.json) };
     try {
-      await run(createSessionClient({ url: global.url, token: global.token }), global, ...args);
+      await run(createSessionClient({ url: global.url, token: global.token, EventSource }), global, ...args);
     } catch (error) {
       fail(error, global.json, global.url);
     }
@@ -205,6 +206,39 @@ clientCommand("delete")
     }),
   );
 
+function parseEventId(text: string): string {
+  if (!/^\d{1,15}$/.test(text)) throw new InvalidArgumentError("must be an event ID (digits; 0 for every retained event)");
+  return text;
+}
+
+clientCommand("watch")
+  .description("print session events as they happen, until interrupted")
+  .option("--since <id>", "start after this event ID (0: every retained event; default: from now)", parseEventId)
+  .option("--session <id>", "only this session and its descendants")
+  .option("--roots", "only sessions without a parent")
+  .action(
+    clientAction(async (client, global, flags: { since?: string; session?: string; roots?: boolean }) => {
+      await new Promise<void>((resolve, reject) => {
+        const subscription = client.session.events.subscribe(
+          { lastEventId: flags.since, sessionId: flags.session, roots: flags.roots },
+          {
+            onData: ({ id, data }) => printEvent(id, data, global.json),
+            onError: (error) => {
+              subscription.unsubscribe();
+              reject(error);
+            },
+            onComplete: resolve,
+          },
+        );
+        const stop = () => {
+          subscription.unsubscribe();
+          resolve();
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+    }),
+  );
 addLocalCommands(program, localAction);
 
 try {

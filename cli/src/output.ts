@@ -1,6 +1,6 @@
 /** How the CLI prints results and errors: human-readable by default, JSON with --json. */
 import { isSessionClientError } from "@sessiond/client";
-import type { DeleteSessionOutput, Session, SessionPage } from "@sessiond/shared";
+import type { DeleteSessionOutput, Session, SessionEvent, SessionPage } from "@sessiond/shared";
 
 function write(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -39,6 +39,13 @@ export function printPage(page: SessionPage, asJson: boolean): void {
 export function printDeleted(result: DeleteSessionOutput, asJson: boolean): void {
   if (asJson) return json(result);
   write(`deleted ${result.deleted.length} session${result.deleted.length === 1 ? "" : "s"}: ${result.deleted.join(" ")}`);
+}
+
+/** One event per line: `<id> <type> <session id> <title>`, or a JSON line `{ id, type, properties }`. */
+export function printEvent(id: string, event: SessionEvent, asJson: boolean): void {
+  if (asJson) return write(JSON.stringify({ id, ...event }));
+  const { info } = event.properties;
+  write(`${id}  ${event.type.padEnd(15)}  ${info.id}  r${info.revision}  ${info.title}`);
 }
 
 /** One line saying what went wrong, in the caller's terms. */

@@ -1,5 +1,5 @@
-import { createTRPCClient, httpBatchLink, type TRPCClient } from "@trpc/client";
-import { transformer } from "@sessiond/shared/transformer";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
+import { DEFAULT_MAX_BATCH_SIZE, TRPC_PATH, transformer } from "@sessiond/shared/transformer";
 import type { AppRouter } from "@sessiond/server";
 
 export interface SessionClientOptions {
@@ -16,26 +16,52 @@ export interface SessionClientOptions {
   maxItems?: number;
   /** A fetch implementation (default: the global one). */
   fetch?: typeof globalThis.fetch;
+  /**
+   * The EventSource class for `session.events` (default: the global one, which browsers have).
+   * Node has none: pass the `eventsource` package's, which also sends `token` and `headers`.
+   */
+  EventSource?: EventSourceConstructor;
 }
+
+/** Any EventSource class tRPC accepts (the `eventsource` package's takes a `fetch` option to send headers). */
+type EventSourceConstructor = NonNullable<Parameters<typeof httpSubscriptionLink>[0]["EventSource"]>;
 
 export type SessionClient = TRPCClient<AppRouter>;
 
 /** The server's tRPC endpoint for a base URL given with or without `/trpc`. */
 export function trpcEndpoint(url: string): string {
   const base = url.replace(/\/+$/, "");
-  return base.endsWith("/trpc") ? base : `${base}/trpc`;
+  return base.endsWith(TRPC_PATH) ? base : `${base}${TRPC_PATH}`;
 }
 
-/** The typed client: superjson on the wire, calls of one tick batched into one request. */
+/**
+ * The typed client: superjson on the wire, calls of one tick batched into one request,
+ * subscriptions (`session.events`) over server-sent events.
+ */
 export function createSessionClient(options: SessionClientOptions): SessionClient {
+  const url = trpcEndpoint(options.url);
+  const headers = options.token ? { ...options.headers, authorization: `Bearer ${options.token}` } : options.headers;
+  const fetchImpl = options.fetch ?? globalThis.fetch;
   return createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: trpcEndpoint(options.url),
-        transformer,
-        maxItems: options.maxItems ?? 100,
-        headers: options.token ? { ...options.headers, authorization: `Bearer ${options.token}` } : options.headers,
-        fetch: options.fetch,
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url,
+          transformer,
+          EventSource: options.EventSource ?? globalThis.EventSource,
+          // A browser's EventSource cannot send headers; the `eventsource` package can, through fetch.
+          eventSourceOptions: headers
+            ? { fetch: (input: string | URL, init: RequestInit & { headers: Record<string, string> }) => fetchImpl(input, { ...init, headers: { ...init.headers, ...headers } }) }
+            : {},
+        }),
+        false: httpBatchLink({
+          url,
+          transformer,
+          maxItems: options.maxItems ?? DEFAULT_MAX_BATCH_SIZE,
+          headers,
+          fetch: options.fetch,
+        }),
       }),
     ],
   });

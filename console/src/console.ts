@@ -5,6 +5,7 @@
  * for one, is kept in sessionStorage: this tab only, gone when it closes.
  */
 import { createSessionClient, isBadRequest, isConflict, isUnauthorized, type SessionClient } from "@sessiond/client";
+import type { Metadata } from "@sessiond/shared";
 
 type Session = Awaited<ReturnType<SessionClient["session"]["get"]["query"]>>;
 
@@ -102,7 +103,7 @@ async function open(id: string): Promise<void> {
 function createInput(): Parameters<SessionClient["session"]["create"]["mutate"]>[0] | null {
   const value = (id: string) => $<HTMLInputElement>(id).value.trim() || undefined;
   const metadataText = value("create-metadata");
-  let metadata;
+  let metadata: Metadata | undefined;
   if (metadataText) {
     try {
       metadata = JSON.parse(metadataText);

@@ -5,7 +5,7 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import envPaths from "env-paths";
-import { LIMITS, type Limits } from "@sessiond/shared";
+import { DEFAULT_MAX_BATCH_SIZE, LIMITS, type Limits } from "@sessiond/shared";
 import { z } from "zod";
 
 /**
@@ -54,6 +54,10 @@ function isOrigin(text: string): boolean {
   }
 }
 
+/** How tRPC calls are served: "fast" (the lean path for plain calls, the rest stock) or "stock" (tRPC's adapter for all). */
+export const HTTP_HANDLERS = ["fast", "stock"] as const;
+export type HttpHandler = (typeof HTTP_HANDLERS)[number];
+
 /** Every setting: its schema (with default), its environment variables (first found wins) and help. */
 const SETTINGS = {
   host: { schema: z.string().min(1).default("127.0.0.1"), env: ["HOST"], help: "address to listen on" },
@@ -97,7 +101,7 @@ const SETTINGS = {
   pgStatementTimeoutMs: { schema: int(1, 3_600_000).default(5000), env: ["SESSIOND_PG_STATEMENT_TIMEOUT_MS"], help: "PostgreSQL statement timeout" },
   pgConnectTimeoutMs: { schema: int(1, 600_000).default(5000), env: ["SESSIOND_PG_CONNECT_TIMEOUT_MS"], help: "PostgreSQL connect timeout" },
   maxBodyBytes: { schema: int(1024, 1024 ** 3).default(1024 * 1024), env: ["SESSIOND_MAX_BODY_BYTES"], help: "request body limit (413 above)" },
-  maxBatchSize: { schema: int(1, 10_000).default(100), env: ["SESSIOND_MAX_BATCH_SIZE"], help: "calls per batched request" },
+  maxBatchSize: { schema: int(1, 10_000).default(DEFAULT_MAX_BATCH_SIZE), env: ["SESSIOND_MAX_BATCH_SIZE"], help: "calls per batched request" },
   maxSessionsPerRequest: {
     schema: int(1, 1_000_000).default(1000),
     env: ["SESSIOND_MAX_SESSIONS_PER_REQUEST"],
@@ -117,10 +121,27 @@ const SETTINGS = {
     help: "a connection that makes no progress this long (a client that stopped reading its answer) is closed",
   },
   httpHandler: {
-    schema: z.enum(["fast", "stock"]).default("fast"),
+    schema: z.enum(HTTP_HANDLERS).default("fast"),
     env: ["SESSIOND_HTTP_HANDLER"],
     help: "fast (a lean path for plain calls, the rest stock) or stock (tRPC's adapter for everything)",
   },
+  eventRetentionMs: {
+    schema: int(1000, 366 * 86_400_000).default(86_400_000),
+    env: ["SESSIOND_EVENT_RETENTION_MS"],
+    help: "how long events are kept for resuming (older resume points get 410)",
+  },
+  eventPollMs: {
+    schema: int(10, 60_000).default(250),
+    env: ["SESSIOND_EVENT_POLL_MS"],
+    help: "how often other processes' events are checked for (worst-case cross-instance delay)",
+  },
+  maxSubscribers: { schema: int(0, 1_000_000).default(10_000), env: ["SESSIOND_MAX_SUBSCRIBERS"], help: "event subscribers per instance (503 above)" },
+  slowSubscriberTimeoutMs: {
+    schema: int(100, 600_000).default(10_000),
+    env: ["SESSIOND_SLOW_SUBSCRIBER_TIMEOUT_MS"],
+    help: "a subscriber that reads nothing for this long while events wait is disconnected",
+  },
+  eventHeartbeatMs: { schema: int(100, 600_000).default(15_000), env: ["SESSIOND_EVENT_HEARTBEAT_MS"], help: "heartbeat comment interval on GET /event" },
   corsOrigin: {
     schema: z
       .string()

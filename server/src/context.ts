@@ -5,6 +5,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { InvalidInputError } from "./errors.ts";
+import type { EventService } from "./events/types.ts";
 import type { SessionService } from "./session/service.ts";
 
 /**
@@ -33,13 +34,25 @@ export interface Context {
   sessions: SessionService;
   requestId: string;
   reads: ReadBudget;
+  /** Live events; absent where a server runs without them (e.g. a bare router in a benchmark). */
+  events?: EventService;
+  /** Cuts the caller's connection (a subscriber that stopped reading); absent outside HTTP. */
+  disconnect?: () => void;
 }
 
-export function createContextInner(options: { sessions: SessionService; requestId?: string; maxReads?: number }): Context {
+export function createContextInner(options: {
+  sessions: SessionService;
+  requestId?: string;
+  maxReads?: number;
+  events?: EventService;
+  disconnect?: () => void;
+}): Context {
   return {
     sessions: options.sessions,
     requestId: options.requestId ?? randomUUID(),
     reads: new ReadBudget(options.maxReads ?? Number.POSITIVE_INFINITY),
+    events: options.events,
+    disconnect: options.disconnect,
   };
 }
 

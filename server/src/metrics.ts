@@ -97,6 +97,12 @@ export class Metrics {
       list: timed("list", store.list.bind(store)),
       update: timed("update", store.update.bind(store)),
       deleteTree: timed("deleteTree", store.deleteTree.bind(store)),
+      readEvents: timed("readEvents", store.readEvents.bind(store)),
+      eventLog: timed("eventLog", store.eventLog.bind(store)),
+      pruneEvents: timed("pruneEvents", store.pruneEvents.bind(store)),
+      subtreeIds: timed("subtreeIds", store.subtreeIds.bind(store)),
+      watchEvents: store.watchEvents.bind(store),
+      announceEvents: store.announceEvents && timed("announceEvents", store.announceEvents.bind(store)),
       ping: timed("ping", store.ping.bind(store)),
       close: store.close.bind(store),
     };

@@ -11,9 +11,6 @@ export function createAppRouter(limits: Limits = LIMITS) {
   });
 }
 
-/** The router with the default limits. */
-export const appRouter = createAppRouter();
-
 export type AppRouter = ReturnType<typeof createAppRouter>;
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -1,13 +1,13 @@
 /** `sessiond serve`: run the server until SIGTERM or SIGINT, then shut down gracefully. */
 import cluster from "node:cluster";
-import { ConfigError, isLoopback, redactUrl, resolveConfig, storeLocation, type ServerFlags } from "./config.ts";
+import { ConfigError, isLoopback, redactUrl, resolveConfig, storeLocation, type ServerConfig, type ServerFlags } from "./config.ts";
 import { createLogger } from "./log.ts";
-import { startSessiond } from "./sessiond.ts";
+import { startSessiond, type Sessiond } from "./sessiond.ts";
 import { runWorkers, WORKER_PORT_ENV, type WorkerListening } from "./workers.ts";
 
 /** Resolves with the process exit code. */
 export async function serve(flags: ServerFlags): Promise<number> {
-  let config;
+  let config: ServerConfig;
   try {
     config = resolveConfig(flags);
   } catch (error) {
@@ -33,7 +33,7 @@ export async function serve(flags: ServerFlags): Promise<number> {
   if (inCluster && cluster.isPrimary) return runWorkers(config, log, stopped);
   // With --port 0, the primary picks the workers' port (workers.ts).
   const workerPort = cluster.isWorker ? process.env[WORKER_PORT_ENV] : undefined;
-  let sessiond;
+  let sessiond: Sessiond;
   try {
     sessiond = await startSessiond(workerPort ? { ...config, port: Number(workerPort) } : config, log);
   } catch (error) {

@@ -1,6 +1,8 @@
 /** Assembles a running sessiond from its configuration: store, service, HTTP front. */
 import pkg from "../package.json" with { type: "json" };
 import { limitsOf, type ServerConfig } from "./config.ts";
+import { startEventService } from "./events/service.ts";
+import type { EventService } from "./events/types.ts";
 import { listen } from "./http/server.ts";
 import type { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
@@ -13,6 +15,7 @@ export const VERSION: string = pkg.version;
 export interface Sessiond {
   url: string;
   sessions: SessionService;
+  events: EventService;
   /** On SQLite: the synchronous setting its connection runs with. */
   sqliteSync?: "full" | "normal";
   /** Stops accepting connections, lets in-flight calls finish, then closes the store. */
@@ -26,19 +29,26 @@ export async function startSessiond(config: ServerConfig, log: Logger, overrides
   const metrics = new Metrics();
   const store = metrics.instrument(await openStore(config.db, { ...config, log }));
   const limits = limitsOf(config);
-  const sessions = createSessionService(store, { ...overrides, version: VERSION, limits });
+  let events: EventService | undefined;
   try {
-    const http = await listen({ ...config, router: createAppRouter(limits), sessions, log, metrics, version: VERSION });
+    events = await startEventService(store, { ...config, heartbeatMs: config.eventHeartbeatMs }, log);
+    const onWrite = events.poke;
+    const sessions = createSessionService(store, { ...overrides, version: VERSION, limits, onWrite });
+    const http = await listen({ ...config, router: createAppRouter(limits), sessions, events, log, metrics, version: VERSION });
     return {
       url: http.url,
       sessions,
+      events,
       sqliteSync: store.sqliteSync,
       async close() {
+        // Event streams end first: they would otherwise hold the HTTP shutdown until its timeout.
+        await events!.close();
         await http.close();
         await store.close();
       },
     };
   } catch (error) {
+    await events?.close();
     await store.close();
     throw error;
   }

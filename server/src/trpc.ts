@@ -10,6 +10,9 @@ import { wireTransformer } from "./wire/transformer.ts";
 
 const t = initTRPC.context<Context>().create({
   transformer: wireTransformer,
+  // Subscriptions (session.events): a ping comment keeps idle streams open through proxies, and a
+  // client that hears nothing for three pings reconnects (resuming from its last event).
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 45_000 } },
   errorFormatter({ shape, error, ctx, path }) {
     const requestId = ctx?.requestId ?? requestScope.getStore()?.requestId ?? randomUUID();
     const { message, data } = describeError(error, { requestId, path });

@@ -37,6 +37,15 @@ export interface ErrorKinds {
   /** `notFound` names the missing session; an unknown procedure or route has none. */
   NOT_FOUND: { notFound?: NotFoundData };
   PRECONDITION_FAILED: { precondition: PreconditionData };
+  /** `session.events` cannot resume from the given point: re-list, then subscribe from now. */
+  UNPROCESSABLE_CONTENT: { eventsExpired: EventsExpiredData };
+}
+
+export interface EventsExpiredData {
+  /** The resume point asked for. */
+  lastEventId: string;
+  /** Events up to this ID may have been pruned. */
+  prunedThrough: string;
 }
 
 export interface ErrorDataBase<Code extends ErrorCode = ErrorCode> {

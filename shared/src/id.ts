@@ -68,9 +68,7 @@ export interface SessionIdGeneratorOptions {
   batchBytes?: number;
 }
 
-export interface SessionIdGenerator {
-  (): string;
-}
+export type SessionIdGenerator = () => string;
 
 /**
  * Makes an independent generator. Each generator keeps its own logical clock: IDs from one

@@ -3,4 +3,5 @@ export * from "./cursor.ts";
 export * from "./limits.ts";
 export * from "./schema.ts";
 export type * from "./errors.ts";
-export { transformer } from "./transformer.ts";
+export { DEFAULT_MAX_BATCH_SIZE, TRPC_PATH, transformer } from "./transformer.ts";
+export * from "./events.ts";

@@ -226,9 +226,13 @@ export const DeleteSessionOutputSchema = z.object({
 });
 export type DeleteSessionOutput = z.infer<typeof DeleteSessionOutputSchema>;
 
+/** The storage engines a server can run on. */
+export const ENGINES = ["sqlite", "postgres"] as const;
+export type Engine = (typeof ENGINES)[number];
+
 export const HealthSchema = z.object({
   status: z.literal("ok"),
-  engine: z.enum(["sqlite", "postgres"]),
+  engine: z.enum(ENGINES),
   version: z.string(),
 });
 export type Health = z.infer<typeof HealthSchema>;

@@ -1,4 +1,14 @@
-/** The one data transformer both ends use: Dates (createdAt, ...) cross the wire as Dates. */
+/**
+ * The wire both ends speak: superjson as the data transformer (Dates, createdAt and the rest, cross
+ * as Dates), tRPC at TRPC_PATH, and at most DEFAULT_MAX_BATCH_SIZE calls per batched request unless
+ * a server is told otherwise (`--max-batch-size`). Free of zod, so a browser client stays small.
+ */
 import superjson from "superjson";
 
 export const transformer = superjson;
+
+/** Where a sessiond serves tRPC. */
+export const TRPC_PATH = "/trpc";
+
+/** Calls per batched request: the server's default limit, and the client's default batch. */
+export const DEFAULT_MAX_BATCH_SIZE = 100;

@@ -11,6 +11,7 @@ import { SESSION_ID_PATTERN } from "@sessiond/shared";
 import { runCli } from "../support/process.ts";
 import { openApiDocument } from "../support/rest.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: schemas of the document, walked by key
 type Json = Record<string, any>;
 
 /** Every (JSON pointer, schema) pair under a value, for walking the document's schemas. */

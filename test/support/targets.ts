@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, inject, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/testing";
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
+import type { HttpHandler } from "@sessiond/server";
+import type { Engine } from "@sessiond/shared";
 import { createDatabase } from "./postgres.ts";
 
-export type Engine = "sqlite" | "postgres";
-export type HttpHandler = "fast" | "stock";
 
 export interface Target {
   /** e.g. "sqlite, fast path" */

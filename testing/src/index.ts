@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSessionClient, type SessionClient } from "@sessiond/client";
 import { createLogger, resolveConfig, startSessiond, type LogLevel, type ServerFlags, type Sessiond } from "@sessiond/server";
+import { EventSource } from "eventsource";
 
 export interface TestServerOptions {
   /** A database to use instead of a fresh temporary SQLite file (it is then not deleted). */
@@ -38,7 +39,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const sessiond = await startSessiond(config, createLogger(config.logLevel));
   return {
     url: sessiond.url,
-    client: createSessionClient({ url: sessiond.url, token: config.token, maxItems: config.maxBatchSize }),
+    client: createSessionClient({ url: sessiond.url, token: config.token, maxItems: config.maxBatchSize, EventSource }),
     db,
     sessions: sessiond.sessions,
     async close() {

@@ -4,12 +4,12 @@ import { describe, expect, it } from "vitest";
 import { createContextInner } from "../context.ts";
 import { createAppRouter } from "../router.ts";
 import { createSessionService } from "../session/service.ts";
-import { SqliteSessionStore } from "../store/sqlite.ts";
+import { openStore } from "../store/open.ts";
 import { publicProcedure, router as makeRouter } from "../trpc.ts";
 import { createFastPath, type TRPCCall } from "./fast-path.ts";
 
 const router = createAppRouter();
-const sessions = createSessionService(new SqliteSessionStore(":memory:"), { version: "1.2.3" });
+const sessions = createSessionService(await openStore(":memory:"), { version: "1.2.3" });
 const fast = createFastPath({ router, onError: () => undefined });
 
 function request(method: string, headers: Record<string, string> = {}) {

@@ -12,9 +12,12 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { TRPC_PATH } from "@sessiond/shared";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { createContextInner, requestScope, type Context } from "../context.ts";
+import type { EventService } from "../events/types.ts";
+import type { HttpHandler } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { AppRouter } from "../router.ts";
 import type { SessionService } from "../session/service.ts";
@@ -24,6 +27,7 @@ import { createConsole } from "./console.ts";
 import { createCors } from "./cors.ts";
 import { createFastPath, type TRPCCall } from "./fast-path.ts";
 import { serveInOrder } from "./in-order.ts";
+import { createEventRoute } from "./events.ts";
 import { createRestHandler } from "./rest.ts";
 import { writeTRPCError } from "./trpc-response.ts";
 import type { Metrics } from "../metrics.ts";
@@ -39,12 +43,14 @@ export interface HttpServerOptions {
   /** Sessions one request may ask for in list pages, summed over its batch. */
   maxSessionsPerRequest: number;
   /** "fast": plain calls take the lean path (fast-path.ts), the rest the stock adapter; "stock": all stock. */
-  httpHandler: "fast" | "stock";
+  httpHandler: HttpHandler;
   metrics: Metrics;
   /** The share of requests that get an access log line (0 turns it off, 1 logs every one). */
   accessLogSample: number;
   /** The server's version, for the OpenAPI document. */
   version?: string;
+  /** Live events (GET /event and the session.events subscription). */
+  events?: EventService;
   /** Origins whose pages may call (CORS); none by default. */
   corsOrigin?: readonly string[];
   /** Serve the console page at `/` (default true). */
@@ -61,7 +67,7 @@ export interface ListenOptions extends HttpServerOptions {
   shutdownTimeoutMs: number;
 }
 
-const TRPC_PREFIX = "/trpc";
+const TRPC_PREFIX = TRPC_PATH;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** The caller's `x-request-id` when it is a sane token, else a new one. */
@@ -199,7 +205,8 @@ export function createRequestListener(options: HttpServerOptions) {
       return refuse(error as TRPCError);
     }
 
-    const ctx = createContextInner({ sessions, requestId, maxReads: maxSessionsPerRequest });
+    const disconnect = () => void res.destroy();
+    const ctx = createContextInner({ sessions, requestId, maxReads: maxSessionsPerRequest, events: options.events, disconnect });
     const call: TRPCCall = { paths, isBatch, search, input, ctx };
     if (fast(req, res, call)) return;
     contexts.set(req, ctx);
@@ -217,6 +224,8 @@ export function createRequestListener(options: HttpServerOptions) {
     }
   }
 
+  const eventRoute = options.events && createEventRoute(options.events, log);
+
   function route(req: IncomingMessage, res: ServerResponse, requestId: string): void {
     if (cors(req, res) || consolePage(req, res)) return;
     const url = req.url ?? "/";
@@ -226,6 +235,8 @@ export function createRequestListener(options: HttpServerOptions) {
         // Only reading the request can fail here (the client went away); there is nobody to answer.
         if (!res.headersSent) res.destroy(error instanceof Error ? error : undefined);
       });
+    } else if (eventRoute && path === "/event") {
+      eventRoute(req, res, requestId, authorized(req.headers.authorization));
     } else if (rest(req, res, requestId)) {
       // The REST routes and the OpenAPI document (rest.ts).
     } else if (path === "/healthz") {

@@ -5,11 +5,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createContextInner } from "../context.ts";
 import { createAppRouter } from "../router.ts";
-import { SqliteSessionStore } from "../store/sqlite.ts";
+import { openStore } from "../store/open.ts";
 import { createCallerFactory } from "../trpc.ts";
 import { createSessionService } from "./service.ts";
 
-const store = new SqliteSessionStore(":memory:");
+const store = await openStore(":memory:");
 afterAll(() => store.close());
 
 let clock = Date.UTC(2026, 0, 1);

@@ -28,6 +28,8 @@ export interface SessionServiceOptions {
   version?: string;
   /** For the default page size. */
   limits?: Limits;
+  /** Called after every committed write (the event hub reads the new events at once). */
+  onWrite?: () => void;
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
@@ -41,6 +43,11 @@ export function createSessionService(store: SessionStore, options: SessionServic
   const now = options.now ?? Date.now;
   const generateId = options.generateId ?? generateSessionId;
   const pageSizeDefault = (options.limits ?? LIMITS).pageSizeDefault;
+  const onWrite = options.onWrite ?? (() => undefined);
+  const announce = <T>(result: T): T => {
+    onWrite();
+    return result;
+  };
 
   async function page(
     query: Omit<ListQuery, "limit" | "after">,
@@ -65,14 +72,14 @@ export function createSessionService(store: SessionStore, options: SessionServic
       const id = input?.id ?? generateId();
       const createKey = input?.idempotencyKey ?? null;
       try {
-        return await store.insert({
+        return announce(await store.insert({
           id,
           parentId,
           title: input?.title ?? defaultTitle(parentId !== null, createdAt),
           metadata: input?.metadata ?? {},
           createdAt,
           createKey,
-        });
+        }));
       } catch (error) {
         // The insert lost to an existing row. If that row is this caller's own earlier attempt
         // (same ID, same idempotency key), the retry gets the session, not CONFLICT.
@@ -103,11 +110,12 @@ export function createSessionService(store: SessionStore, options: SessionServic
 
     update(input: UpdateSessionInput): Promise<Session> {
       const { id, ...patch } = input;
-      return store.update(id, { ...patch, now: new Date(now()) });
+      return store.update(id, { ...patch, now: new Date(now()) }).then(announce);
     },
 
     async delete(id: string): Promise<DeleteSessionOutput> {
-      return { deleted: (await store.deleteTree(id)).map((session) => session.id) };
+      const deleted = announce(await store.deleteTree(id));
+      return { deleted: deleted.map((session) => session.id) };
     },
 
     async health(): Promise<Health> {

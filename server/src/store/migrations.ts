@@ -53,4 +53,57 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
     },
   },
+  {
+    version: 2,
+    name: "session events",
+    // One row per change, written in the change's own transaction, carrying the session as stored
+    // (for a delete, its last state). event_horizon remembers the last pruned ID, so a resume
+    // point before it is known to be gone (410) even when every event has been pruned.
+    // PostgreSQL: next_event_id() takes a transaction-level advisory lock before it draws an ID,
+    // so event writers commit one at a time, in ID order, and a reader never sees 11 before 10
+    // (docs/scaling.md). The lock is the writer's last, taken after its row locks.
+    sql: {
+      sqlite: `
+        CREATE TABLE session_event (
+          id          INTEGER PRIMARY KEY AUTOINCREMENT,
+          type        TEXT    NOT NULL,
+          at          INTEGER NOT NULL,
+          session_id  TEXT    NOT NULL,
+          parent_id   TEXT,
+          title       TEXT    NOT NULL,
+          metadata    TEXT    NOT NULL,
+          revision    INTEGER NOT NULL,
+          created_at  INTEGER NOT NULL,
+          updated_at  INTEGER NOT NULL,
+          archived_at INTEGER
+        ) STRICT;
+        CREATE INDEX session_event_at_idx ON session_event (at);
+        CREATE TABLE event_horizon (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), pruned_through INTEGER NOT NULL) STRICT;
+        INSERT INTO event_horizon VALUES (1, 0);
+      `,
+      postgres: `
+        CREATE TABLE session_event (
+          id          BIGINT      PRIMARY KEY,
+          type        TEXT        NOT NULL,
+          at          BIGINT      NOT NULL,
+          session_id  TEXT        NOT NULL,
+          parent_id   TEXT,
+          title       TEXT        NOT NULL,
+          metadata    TEXT        NOT NULL,
+          revision    INTEGER     NOT NULL,
+          created_at  BIGINT      NOT NULL,
+          updated_at  BIGINT      NOT NULL,
+          archived_at BIGINT
+        );
+        CREATE INDEX session_event_at_idx ON session_event (at);
+        CREATE SEQUENCE session_event_id_seq;
+        CREATE FUNCTION next_event_id() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
+          SELECT pg_advisory_xact_lock(47112028);
+          SELECT nextval('session_event_id_seq');
+        $$;
+        CREATE TABLE event_horizon (singleton BOOLEAN PRIMARY KEY CHECK (singleton), pruned_through BIGINT NOT NULL);
+        INSERT INTO event_horizon VALUES (true, 0);
+      `,
+    },
+  },
 ];

@@ -6,18 +6,19 @@
  */
 import pg from "pg";
 import type { Session } from "@sessiond/shared";
-import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
+import { SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
 import { redactUrl } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { MIGRATIONS } from "./migrations.ts";
-import { COLUMNS, insertedSession, toSession, type SessionRow } from "./row.ts";
+import { COLUMNS, EVENT_COLUMNS, EVENT_SESSION_COLUMNS, insertedSession, toSession, toStoredEvent, type EventRow, type SessionRow } from "./row.ts";
+import { listQuery, listValue, updateFailure } from "./queries.ts";
 import { TreeWalk } from "./tree.ts";
-import type { ListQuery, NewSession, SessionPatch, SessionStore } from "./types.ts";
+import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
 export interface PostgresStoreOptions {
-  poolSize?: number;
-  statementTimeoutMs?: number;
-  connectTimeoutMs?: number;
+  poolSize: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
   log?: Logger;
 }
 
@@ -32,6 +33,18 @@ const FOREIGN_KEY_VIOLATION = "23503";
 const QUERY_CANCELED = "57014";
 const DEADLOCK_DETECTED = "40P01";
 const SERIALIZATION_FAILURE = "40001";
+
+/** The channel an instance notifies after its writes: a wake-up only; the events table is the truth. */
+const EVENTS_CHANNEL = "sessiond_events";
+
+/**
+ * Inserts the event rows for the sessions a CTE named `changed` returned. next_event_id()
+ * (migration 2) takes the event lock, held until commit, so IDs follow commit order; it runs as
+ * the statement's last step, after the row locks, so a writer never waits for a row while
+ * holding it. `$at` is the event time.
+ */
+const recordEvents = (type: string, at: string) =>
+  `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS}) SELECT next_event_id(), '${type}', ${at}, ${COLUMNS} FROM changed`;
 
 
 /**
@@ -56,18 +69,22 @@ function unavailable(error: unknown): StoreUnavailableError | null {
 export class PostgresSessionStore implements SessionStore {
   readonly engine = "postgres";
   readonly #pool: pg.Pool;
+  readonly #url: string;
+  readonly #log: Logger | undefined;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, url: string, log: Logger | undefined) {
     this.#pool = pool;
+    this.#url = url;
+    this.#log = log;
   }
 
   /** Connects, applies pending migrations and returns the store; throws if the database is unreachable. */
-  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresSessionStore> {
+  static async open(url: string, options: PostgresStoreOptions): Promise<PostgresSessionStore> {
     const pool = new pg.Pool({
       connectionString: url,
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-      statement_timeout: options.statementTimeoutMs ?? 5000,
+      max: options.poolSize,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      statement_timeout: options.statementTimeoutMs,
       idleTimeoutMillis: 30_000,
       // Times are BIGINT milliseconds; they fit a double exactly.
       types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as "text"))) as typeof pg.types.getTypeParser },
@@ -76,7 +93,11 @@ export class PostgresSessionStore implements SessionStore {
     pool.on("error", (error: Error & { code?: string }) =>
       options.log?.warn({ code: error.code, message: error.message }, "postgres connection lost"),
     );
-    const store = new PostgresSessionStore(pool);
+    // A connection that breaks while checked out but between queries (a delete's transaction,
+    // the event hub's reads) emits "error" with no listener of the pool's: without this, a crash
+    // (test/outage.test.ts saw it). The call in flight still fails; the pool drops the connection.
+    pool.on("connect", (client) => client.on("error", () => undefined));
+    const store = new PostgresSessionStore(pool, url, options.log);
     try {
       await store.#migrate();
     } catch (error) {
@@ -141,9 +162,12 @@ export class PostgresSessionStore implements SessionStore {
   async insert(session: NewSession): Promise<Session> {
     const createdAt = session.createdAt.getTime();
     try {
+      // One statement, so one transaction: the row and its event.
       await this.#query(
         "session_insert",
-        `INSERT INTO session (${COLUMNS}, create_key) VALUES ($1, $2, $3, $4, 1, $5, $5, NULL, $6)`,
+        `WITH changed AS (
+           INSERT INTO session (${COLUMNS}, create_key) VALUES ($1, $2, $3, $4, 1, $5, $5, NULL, $6) RETURNING ${COLUMNS}
+         ) ${recordEvents("session.created", "$5")}`,
         [session.id, session.parentId, session.title, JSON.stringify(session.metadata), createdAt, session.createKey],
       );
     } catch (error) {
@@ -170,36 +194,25 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async list(query: ListQuery): Promise<Session[]> {
-    const filter = query.parentId === undefined ? "all" : query.parentId === null ? "roots" : "parent";
-    const where: string[] = [];
-    const values: unknown[] = [query.limit];
-    if (filter === "roots") where.push("parent_id IS NULL");
-    if (filter === "parent") where.push(`parent_id = $${values.push(query.parentId)}`);
-    if (query.after) {
-      const created = values.push(query.after.createdAt);
-      const id = values.push(query.after.id);
-      where.push(`(created_at, id) < ($${created}, $${id})`);
-    }
-    const rows = await this.#query<SessionRow>(
-      `session_list_${filter}_${query.after ? "after" : "first"}`,
-      `SELECT ${COLUMNS} FROM session ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-       ORDER BY created_at DESC, id DESC LIMIT $1`,
-      values,
-    );
-    return rows.map(toSession);
+    const values: unknown[] = [];
+    const { name, sql } = listQuery(query, (param) => `$${values.push(listValue(query, param))}`);
+    return (await this.#query<SessionRow>(name, sql, values)).map(toSession);
   }
 
   async update(id: string, patch: SessionPatch): Promise<Session> {
     const [row] = await this.#query<SessionRow>(
       "session_update",
-      `UPDATE session SET
-         title = coalesce($2, title),
-         metadata = coalesce($3, metadata),
-         archived_at = CASE $4::boolean WHEN true THEN coalesce(archived_at, $5) WHEN false THEN NULL ELSE archived_at END,
-         revision = revision + 1,
-         updated_at = $5
-       WHERE id = $1 AND ($6::integer IS NULL OR revision = $6)
-       RETURNING ${COLUMNS}`,
+      `WITH changed AS (
+         UPDATE session SET
+           title = coalesce($2, title),
+           metadata = coalesce($3, metadata),
+           archived_at = CASE $4::boolean WHEN true THEN coalesce(archived_at, $5) WHEN false THEN NULL ELSE archived_at END,
+           revision = revision + 1,
+           updated_at = $5
+         WHERE id = $1 AND ($6::integer IS NULL OR revision = $6)
+         RETURNING ${COLUMNS}
+       ), recorded AS (${recordEvents("session.updated", "$5::bigint")})
+       SELECT ${COLUMNS} FROM changed`,
       [
         id,
         patch.title ?? null,
@@ -212,8 +225,7 @@ export class PostgresSessionStore implements SessionStore {
     if (row) return toSession(row);
     // The conditional write did not apply; a read now only says why.
     const [current] = await this.#query<{ revision: number }>("session_revision", "SELECT revision FROM session WHERE id = $1", [id]);
-    if (!current) throw new SessionNotFoundError(id);
-    throw new RevisionMismatchError(id, patch.expectedRevision ?? 0, current.revision);
+    throw updateFailure(id, patch.expectedRevision, current);
   }
 
   /**
@@ -261,9 +273,111 @@ export class PostgresSessionStore implements SessionStore {
         });
         walk.addLevel(children.rows);
       }
+      // One event per session, root first, then by depth; last, so the event lock is taken after
+      // every row lock (the volatile ID is evaluated after ORDER BY).
+      await client.query({
+        name: "session_delete_events",
+        text: `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS})
+               SELECT next_event_id(), 'session.deleted', $2, ${COLUMNS.split(", ").map((column) => `session.${column}`).join(", ")}
+               FROM unnest($1::text[]) WITH ORDINALITY AS walk (id, position) JOIN session USING (id) ORDER BY walk.position`,
+        values: [walk.ids, Date.now()],
+      });
       await client.query({ name: "session_delete_ids", text: "DELETE FROM session WHERE id = ANY($1::text[])", values: [walk.ids] });
       return walk.rows.map(toSession);
     });
+  }
+
+  async readEvents(afterId: number, limit: number): Promise<StoredEvent[]> {
+    const rows = await this.#query<EventRow>(
+      "event_read",
+      `SELECT ${EVENT_COLUMNS} FROM session_event WHERE session_event.id > $1 ORDER BY session_event.id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  async eventLog(): Promise<EventLogState> {
+    // The last committed event (not the sequence's value, which counts uncommitted ones too).
+    const [row] = await this.#query<{ last_id: number; pruned_through: number }>(
+      "event_log",
+      `SELECT greatest((SELECT max(id) FROM session_event), pruned_through) AS last_id, pruned_through FROM event_horizon`,
+      [],
+    );
+    return { lastId: row!.last_id, prunedThrough: row!.pruned_through };
+  }
+
+  async pruneEvents(before: Date, batch: number): Promise<number> {
+    const [row] = await this.#query<{ pruned: number }>(
+      "event_prune",
+      `WITH pruned AS (
+         DELETE FROM session_event WHERE id IN (
+           SELECT id FROM session_event WHERE at < $1 ORDER BY id LIMIT $2
+         ) RETURNING id
+       ), horizon AS (
+         UPDATE event_horizon SET pruned_through = greatest(pruned_through, (SELECT max(id) FROM pruned))
+         WHERE EXISTS (SELECT 1 FROM pruned)
+       )
+       SELECT count(*)::integer AS pruned FROM pruned`,
+      [before.getTime(), batch],
+    );
+    return row!.pruned;
+  }
+
+  async subtreeIds(id: string, cap: number): Promise<string[]> {
+    // UNION (not UNION ALL) visits each ID once, so even a cycle in the data ends; LIMIT bounds the rest.
+    const rows = await this.#query<{ id: string }>(
+      "session_subtree",
+      `WITH RECURSIVE tree (id) AS (
+         SELECT id FROM session WHERE id = $1
+         UNION
+         SELECT session.id FROM session JOIN tree ON session.parent_id = tree.id
+       ) SELECT id FROM tree LIMIT $2`,
+      [id, cap],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async announceEvents(): Promise<void> {
+    await this.#query("event_announce", `SELECT pg_notify('${EVENTS_CHANNEL}', '')`, []);
+  }
+
+  watchEvents(onChange: () => void, pollMs: number): () => Promise<void> {
+    // A dedicated connection LISTENs; the timer both polls (a NOTIFY lost while the connection was
+    // down is caught up by the next poll) and reconnects a lost listener.
+    let listener: pg.Client | null = null;
+    let stopped = false;
+    const connect = async () => {
+      const client = new pg.Client({ connectionString: this.#url });
+      client.on("error", (error) => {
+        this.#log?.warn({ message: error.message }, "postgres event listener lost");
+        if (listener === client) listener = null;
+        void client.end().catch(() => undefined);
+      });
+      client.on("notification", () => onChange());
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      } catch {
+        await client.end().catch(() => undefined);
+        return;
+      }
+      if (stopped) await client.end().catch(() => undefined);
+      else listener = client;
+    };
+    let connecting: Promise<void> | null = connect();
+    const timer = setInterval(() => {
+      onChange();
+      if (!listener && !connecting && !stopped) connecting = connect().finally(() => (connecting = null));
+    }, pollMs);
+    void connecting.finally(() => (connecting = null));
+    timer.unref();
+    return async () => {
+      stopped = true;
+      clearInterval(timer);
+      await connecting;
+      await listener?.end().catch(() => undefined);
+      listener = null;
+    };
   }
 
   poolStats(): { total: number; idle: number; waiting: number } {

@@ -1,8 +1,8 @@
 /**
  * The session table's row, the same in every engine (see migrations.ts), and its conversions.
  */
-import type { Session } from "@sessiond/shared";
-import type { NewSession } from "./types.ts";
+import type { Session, SessionEventType } from "@sessiond/shared";
+import type { NewSession, StoredEvent } from "./types.ts";
 
 export interface SessionRow {
   id: string;
@@ -44,4 +44,20 @@ export function insertedSession(session: NewSession): Session {
     updatedAt: session.createdAt,
     archivedAt: null,
   };
+}
+
+/** The event table's columns (migration 2) in the shape of a session row, plus the event's own. */
+export interface EventRow extends SessionRow {
+  event_id: number;
+  type: SessionEventType;
+}
+
+export const EVENT_COLUMNS =
+  "id AS event_id, type, session_id AS id, parent_id, title, metadata, revision, created_at, updated_at, archived_at";
+
+/** The event table's session columns, in COLUMNS order, for INSERT ... SELECT. */
+export const EVENT_SESSION_COLUMNS = "session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at";
+
+export function toStoredEvent(row: EventRow): StoredEvent {
+  return { id: Number(row.event_id), type: row.type, session: toSession(row) };
 }

@@ -7,12 +7,13 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import type { Session } from "@sessiond/shared";
-import { RevisionMismatchError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
+import type { Session, SessionEventType } from "@sessiond/shared";
+import { SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
 import { MIGRATIONS } from "./migrations.ts";
-import { COLUMNS, insertedSession, toSession, type SessionRow } from "./row.ts";
+import { COLUMNS, EVENT_COLUMNS, EVENT_SESSION_COLUMNS, insertedSession, toSession, toStoredEvent, type EventRow, type SessionRow } from "./row.ts";
+import { listQuery, listValue, updateFailure } from "./queries.ts";
 import { TreeWalk } from "./tree.ts";
-import type { ListQuery, NewSession, SessionPatch, SessionStore } from "./types.ts";
+import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
 /**
  * SQLite's `synchronous` in WAL mode. normal: a commit is written to the WAL but not fsynced, so an
@@ -23,9 +24,8 @@ export type SqliteSync = "full" | "normal";
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before giving up with 503. */
-  busyTimeoutMs?: number;
-  /** Default normal. */
-  synchronous?: SqliteSync;
+  busyTimeoutMs: number;
+  synchronous: SqliteSync;
 }
 
 /** PRAGMA synchronous answers with a number: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
@@ -82,12 +82,20 @@ export class SqliteSessionStore implements SessionStore {
   readonly #revision: StatementSync;
   readonly #children: StatementSync;
   readonly #deleteIds: StatementSync;
+  readonly #recordEvent: StatementSync;
+  readonly #recordDeletes: StatementSync;
+  readonly #readEvents: StatementSync;
+  readonly #eventLog: StatementSync;
+  readonly #pruneEvents: StatementSync;
+  readonly #advanceHorizon: StatementSync;
+  readonly #subtree: StatementSync;
+  readonly #dataVersion: StatementSync;
   readonly #lists = new Map<string, StatementSync>();
 
-  constructor(path: string, options: SqliteStoreOptions = {}) {
+  constructor(path: string, options: SqliteStoreOptions) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.#db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5000, enableForeignKeyConstraints: true });
-    const synchronous = options.synchronous ?? "normal";
+    this.#db = new DatabaseSync(path, { timeout: options.busyTimeoutMs, enableForeignKeyConstraints: true });
+    const synchronous = options.synchronous;
     this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${SYNCHRONOUS_LEVELS[synchronous]};`);
     // SQLite ignores a pragma it cannot apply without a word; read back what the connection runs with.
     const level = Number(this.#db.prepare("PRAGMA synchronous").get()?.synchronous);
@@ -112,6 +120,33 @@ export class SqliteSessionStore implements SessionStore {
     this.#children = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE parent_id IN (SELECT value FROM json_each(?))`);
     // Foreign keys are checked at the end of the statement, so the order of deletion is free.
     this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE id IN (SELECT value FROM json_each(?))");
+    // The event copies the row as stored, inside the change's transaction (before a delete).
+    this.#recordEvent = this.#db.prepare(
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) SELECT ?, ?, ${COLUMNS} FROM session WHERE id = ?`,
+    );
+    // A delete's events, one per session in the walk's order (root first, then by depth).
+    this.#recordDeletes = this.#db.prepare(
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS})
+       SELECT 'session.deleted', ?, ${COLUMNS.split(", ").map((column) => `session.${column}`).join(", ")}
+       FROM json_each(?) AS walk JOIN session ON session.id = walk.value ORDER BY walk.key`,
+    );
+    this.#readEvents = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM session_event WHERE session_event.id > ? ORDER BY session_event.id LIMIT ?`);
+    this.#eventLog = this.#db.prepare(
+      `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'session_event'), 0) AS last_id, pruned_through FROM event_horizon`,
+    );
+    this.#pruneEvents = this.#db.prepare(
+      "DELETE FROM session_event WHERE id IN (SELECT id FROM session_event WHERE at < ? ORDER BY id LIMIT ?) RETURNING id",
+    );
+    this.#advanceHorizon = this.#db.prepare("UPDATE event_horizon SET pruned_through = max(pruned_through, ?)");
+    // UNION (not UNION ALL) visits each ID once, so even a cycle in the data ends; LIMIT bounds the rest.
+    this.#subtree = this.#db.prepare(`WITH RECURSIVE tree (id) AS (
+        SELECT id FROM session WHERE id = ?
+        UNION
+        SELECT session.id FROM session JOIN tree ON session.parent_id = tree.id
+      ) SELECT id FROM tree LIMIT ?`);
+    this.#subtree.setReturnArrays(true);
+    this.#dataVersion = this.#db.prepare("PRAGMA data_version");
+    this.#dataVersion.setReturnArrays(true);
   }
 
   /** Runs `work` as an IMMEDIATE transaction: it takes the write lock up front, so it never fails halfway on a lock upgrade. */
@@ -170,14 +205,18 @@ export class SqliteSessionStore implements SessionStore {
     const group = this.#pendingInserts.splice(0);
     let outcomes: (Session | Error)[];
     try {
-      outcomes = group.length === 1 ? [this.#insertOne(group[0]!.session)] : this.#transaction(() => group.map(({ session }) => this.#insertOne(session)));
+      // A transaction even for a group of one: each insert is two statements, the row and its event.
+      outcomes = this.#transaction(() => group.map(({ session }) => this.#insertOne(session)));
     } catch (error) {
       // The group as a whole failed (locked, read-only, disk full): nothing of it was committed.
       const failure = unavailable(error) ?? error;
       for (const pending of group) pending.reject(failure);
       return;
     }
-    outcomes.forEach((outcome, index) => (outcome instanceof Error ? group[index]!.reject(outcome) : group[index]!.resolve(outcome)));
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome instanceof Error) group[index]!.reject(outcome);
+      else group[index]!.resolve(outcome);
+    }
   };
 
   /** One insert: the session, or the domain error its constraints gave; other errors are thrown. */
@@ -191,6 +230,7 @@ export class SqliteSessionStore implements SessionStore {
       if (code === SQLITE_CONSTRAINT_FOREIGNKEY && session.parentId) return new SessionNotFoundError(session.parentId, "parent");
       throw error;
     }
+    this.#recordEvent.run("session.created" satisfies SessionEventType, createdAt, session.id);
     return insertedSession(session);
   }
 
@@ -208,38 +248,21 @@ export class SqliteSessionStore implements SessionStore {
     });
   }
 
-  #listStatement(query: ListQuery): StatementSync {
-    const filter = query.parentId === undefined ? "all" : query.parentId === null ? "roots" : "parent";
-    const key = `${filter}:${query.after ? "after" : "first"}`;
-    let statement = this.#lists.get(key);
-    if (!statement) {
-      const where: string[] = [];
-      if (filter === "roots") where.push("parent_id IS NULL");
-      if (filter === "parent") where.push("parent_id = :parentId");
-      if (query.after) where.push("(created_at, id) < (:createdAt, :id)");
-      statement = this.#db.prepare(
-        `SELECT ${COLUMNS} FROM session ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-         ORDER BY created_at DESC, id DESC LIMIT :limit`,
-      );
-      this.#lists.set(key, statement);
-    }
-    return statement;
-  }
-
   list(query: ListQuery): Promise<Session[]> {
     return this.#call(() => {
-      const params: Record<string, SQLInputValue> = { limit: query.limit };
-      if (query.parentId) params.parentId = query.parentId;
-      if (query.after) {
-        params.createdAt = query.after.createdAt;
-        params.id = query.after.id;
-      }
-      return (this.#listStatement(query).all(params) as unknown as SessionRow[]).map(toSession);
+      const params: Record<string, SQLInputValue> = {};
+      const { name, sql } = listQuery(query, (param) => {
+        params[param] = listValue(query, param);
+        return `:${param}`;
+      });
+      let statement = this.#lists.get(name);
+      if (!statement) this.#lists.set(name, (statement = this.#db.prepare(sql)));
+      return (statement.all(params) as unknown as SessionRow[]).map(toSession);
     });
   }
 
   update(id: string, patch: SessionPatch): Promise<Session> {
-    return this.#call(() => {
+    return this.#call(() => this.#transaction(() => {
       const row = this.#update.get({
         id,
         title: patch.title ?? null,
@@ -248,12 +271,13 @@ export class SqliteSessionStore implements SessionStore {
         expected: patch.expectedRevision ?? null,
         now: patch.now.getTime(),
       }) as SessionRow | undefined;
-      if (row) return toSession(row);
+      if (row) {
+        this.#recordEvent.run("session.updated" satisfies SessionEventType, patch.now.getTime(), id);
+        return toSession(row);
+      }
       // The conditional write did not apply; a read now only says why.
-      const current = this.#revision.get(id) as { revision: number } | undefined;
-      if (!current) throw new SessionNotFoundError(id);
-      throw new RevisionMismatchError(id, patch.expectedRevision ?? 0, current.revision);
-    });
+      throw updateFailure(id, patch.expectedRevision, this.#revision.get(id) as { revision: number } | undefined);
+    }));
   }
 
   deleteTree(id: string): Promise<Session[]> {
@@ -263,10 +287,56 @@ export class SqliteSessionStore implements SessionStore {
         if (!root) throw new SessionNotFoundError(id);
         const walk = new TreeWalk(root);
         while (walk.frontier.length > 0) walk.addLevel(this.#children.all(JSON.stringify(walk.frontier)) as unknown as SessionRow[]);
-        this.#deleteIds.run(JSON.stringify(walk.ids));
+        const ids = JSON.stringify(walk.ids);
+        this.#recordDeletes.run(Date.now(), ids);
+        this.#deleteIds.run(ids);
         return walk.rows.map(toSession);
       }),
     );
+  }
+
+  readEvents(afterId: number, limit: number): Promise<StoredEvent[]> {
+    return this.#call(() => (this.#readEvents.all(afterId, limit) as unknown as EventRow[]).map(toStoredEvent));
+  }
+
+  eventLog(): Promise<EventLogState> {
+    return this.#call(() => {
+      const row = this.#eventLog.get() as { last_id: number; pruned_through: number };
+      return { lastId: row.last_id, prunedThrough: row.pruned_through };
+    });
+  }
+
+  pruneEvents(before: Date, batch: number): Promise<number> {
+    return this.#call(() =>
+      this.#transaction(() => {
+        const pruned = this.#pruneEvents.all(before.getTime(), batch) as { id: number }[];
+        if (pruned.length > 0) this.#advanceHorizon.run(Math.max(...pruned.map((row) => row.id)));
+        return pruned.length;
+      }),
+    );
+  }
+
+  subtreeIds(id: string, cap: number): Promise<string[]> {
+    return this.#call(() => (this.#subtree.all(id, cap) as unknown as [string][]).map(([treeId]) => treeId));
+  }
+
+  watchEvents(onChange: () => void, pollMs: number): () => Promise<void> {
+    // data_version changes when another connection (another process) commits; our own commits
+    // are announced by the caller. Reading it costs no I/O.
+    let seen = this.#dataVersion.get() as unknown as [number];
+    const timer = setInterval(() => {
+      if (!this.#db.isOpen) return;
+      const now = this.#dataVersion.get() as unknown as [number];
+      if (now[0] !== seen[0]) {
+        seen = now;
+        onChange();
+      }
+    }, pollMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      return Promise.resolve();
+    };
   }
 
   ping(): Promise<void> {

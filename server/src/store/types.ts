@@ -5,11 +5,15 @@
  * - `update` applies only when the expected revision matches, atomically;
  * - `deleteTree` removes a session and all its descendants in one transaction, whatever the table
  *   holds (a cycle of parents ends the walk; tree.ts);
+ * - every insert, update and delete writes its event(s) in the change's own transaction, with IDs
+ *   in commit order, so a reader that has seen event N has seen every event before it;
  * - an engine that cannot serve a call now throws StoreUnavailableError.
  */
-import type { CursorPosition, Metadata, Session } from "@sessiond/shared";
+import type { CursorPosition, Metadata, Session, SessionEventType } from "@sessiond/shared";
 
-export type Engine = "sqlite" | "postgres";
+import type { Engine } from "@sessiond/shared";
+
+export type { Engine };
 
 export interface NewSession {
   id: string;
@@ -50,6 +54,24 @@ export interface SessionStore {
    * session first, then its descendants by depth. Cycle-proof and bounded (tree.ts).
    */
   deleteTree(id: string): Promise<Session[]>;
+  /** Events after `afterId`, oldest first, at most `limit`. */
+  readEvents(afterId: number, limit: number): Promise<StoredEvent[]>;
+  /** The last event's ID and the last pruned one (0: none). */
+  eventLog(): Promise<EventLogState>;
+  /** Deletes up to `batch` of the oldest events written before `before`; returns how many. */
+  pruneEvents(before: Date, batch: number): Promise<number>;
+  /** A session and its descendants' IDs, at most `cap` (cycle-proof); empty for an unknown session. */
+  subtreeIds(id: string, cap: number): Promise<string[]>;
+  /**
+   * Calls `onChange` when another connection or process may have written events (PostgreSQL:
+   * LISTEN; SQLite: `PRAGMA data_version`), checking at least every `pollMs`. Returns a stop function.
+   */
+  watchEvents(onChange: () => void, pollMs: number): () => Promise<void>;
+  /**
+   * Tells other instances that events were written (PostgreSQL: NOTIFY, outside the writes'
+   * transactions, so commits do not queue on it). Engines whose watch needs no message have none.
+   */
+  announceEvents?(): Promise<void>;
   /** Throws when the store cannot serve calls. */
   ping(): Promise<void>;
   /** SQLite's synchronous setting, as the store's connection reports it (SQLite only). */
@@ -57,4 +79,16 @@ export interface SessionStore {
   /** A connection pool's state, for engines that have one. */
   poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
+}
+
+export interface StoredEvent {
+  id: number;
+  type: SessionEventType;
+  session: Session;
+}
+
+export interface EventLogState {
+  lastId: number;
+  /** Events up to this ID may have been pruned: a resume point before it is expired. */
+  prunedThrough: number;
 }

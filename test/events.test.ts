@@ -1,0 +1,458 @@
+/**
+ * Live events on every engine: through the typed client (session.events) and through a raw SSE
+ * reader (GET /event) — order, resume without a gap, filters, expiry, bounds, and the invariant
+ * that replaying every event rebuilds exactly the stored sessions.
+ */
+import { connect } from "node:net";
+import { DatabaseSync } from "node:sqlite";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "@sessiond/testing";
+import { isEventsExpired, type SessionClient } from "@sessiond/client";
+import type { Session, SessionEvent } from "@sessiond/shared";
+import { engineTargets, freshPostgresDatabase, postgresUrl, storedSessions } from "./support/targets.ts";
+import { decodeFrames, openSse } from "./support/sse.ts";
+
+interface Received {
+  id: number;
+  event: SessionEvent;
+}
+
+/** Subscribes through the typed client and collects what arrives. */
+function subscribe(client: SessionClient, input: Parameters<SessionClient["session"]["events"]["subscribe"]>[0] = {}) {
+  const received: Received[] = [];
+  const errors: unknown[] = [];
+  /** Errors the link reported while (re)connecting; it retries those by itself (e.g. 503). */
+  const connectionErrors: unknown[] = [];
+  let started!: () => void;
+  const ready = new Promise<void>((resolve) => (started = resolve));
+  const subscription = client.session.events.subscribe(input, {
+    onStarted: () => started(),
+    onData: ({ id, data }) => received.push({ id: Number(id), event: data }),
+    onError: (error) => errors.push(error),
+    onConnectionStateChange: (state) => {
+      if (state.error) connectionErrors.push(state.error);
+    },
+  });
+  return {
+    received,
+    errors,
+    connectionErrors,
+    ready,
+    async waitFor(count: number, timeoutMs = 20_000): Promise<Received[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count && errors.length === 0) {
+        if (Date.now() > deadline) throw new Error(`timed out: ${received.length} of ${count} events`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      if (errors.length > 0) throw errors[0];
+      return received.slice(0, count);
+    },
+    stop: () => subscription.unsubscribe(),
+  };
+}
+
+/** Replays every event from 0 and folds them into the sessions they describe. */
+function rebuild(events: { type: string; info: { id: string } }[]): Map<string, unknown> {
+  const sessions = new Map<string, unknown>();
+  for (const { type, info } of events) {
+    if (type === "session.deleted") sessions.delete(info.id);
+    else sessions.set(info.id, info);
+  }
+  return sessions;
+}
+
+/** A stored session as GET /event writes it (dates as ISO strings). */
+const asJson = (session: Session) => JSON.parse(JSON.stringify(session)) as unknown;
+
+/** A session table row (either engine; PostgreSQL's BIGINTs come as strings) as GET /event writes it. */
+function rowAsJson(row: Record<string, unknown>): unknown {
+  const time = (value: unknown) => (value === null ? null : new Date(Number(value)).toISOString());
+  return {
+    id: row.id,
+    title: row.title,
+    parentId: row.parent_id,
+    metadata: JSON.parse(String(row.metadata)),
+    revision: Number(row.revision),
+    createdAt: time(row.created_at),
+    updatedAt: time(row.updated_at),
+    archivedAt: time(row.archived_at),
+  };
+}
+
+/** The last event ID, read straight from the database. */
+async function lastEventId(server: TestServer): Promise<number> {
+  const sql = "SELECT max(id) AS last FROM session_event";
+  if (server.db.startsWith("postgres")) {
+    const client = new pg.Client({ connectionString: server.db });
+    await client.connect();
+    try {
+      return Number((await client.query(sql)).rows[0].last);
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new DatabaseSync(server.db, { readOnly: true });
+  try {
+    return Number((db.prepare(sql).get() as { last: number }).last);
+  } finally {
+    db.close();
+  }
+}
+
+describe.each(engineTargets)("live events [$name]", (target) => {
+  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await target.start();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("delivers every create, update and delete through the client, in order, deletes root first", async () => {
+    const events = subscribe(server.client);
+    await events.ready;
+    try {
+      const parent = await server.client.session.create.mutate({ title: "parent" });
+      const child = await server.client.session.create.mutate({ parentId: parent.id, title: "child" });
+      const updated = await server.client.session.update.mutate({ id: child.id, title: "renamed" });
+      await server.client.session.delete.mutate({ id: parent.id });
+      const got = await events.waitFor(5);
+      expect(got.map(({ event }) => [event.type, event.properties.info.id])).toEqual([
+        ["session.created", parent.id],
+        ["session.created", child.id],
+        ["session.updated", child.id],
+        ["session.deleted", parent.id],
+        ["session.deleted", child.id],
+      ]);
+      const ids = got.map(({ id }) => id);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      expect(new Set(ids).size).toBe(5);
+      expect(got[0]!.event.properties.info).toEqual(parent);
+      expect(got[2]!.event.properties.info).toEqual(updated);
+      // A delete carries the last state, revision included, with real Dates through the client.
+      expect(got[4]!.event.properties.info).toEqual(updated);
+      expect(got[4]!.event.properties.info.createdAt).toBeInstanceOf(Date);
+    } finally {
+      events.stop();
+    }
+  });
+
+  it("serves GET /event in opencode's shape, and a rejected write emits nothing", async () => {
+    const stream = await openSse(`${server.url}/event`);
+    try {
+      expect(stream.status).toBe(200);
+      expect(stream.headers["content-type"]).toMatch(/^text\/event-stream/);
+      const session = await server.client.session.create.mutate({ title: "over REST", metadata: { k: [1, "two"] } });
+      // Rejected: a duplicate, and a stale revision. Neither may leave an event behind.
+      await expect(server.client.session.create.mutate({ id: session.id })).rejects.toThrow();
+      await expect(server.client.session.update.mutate({ id: session.id, title: "x", expectedRevision: 9 })).rejects.toThrow();
+      await server.client.session.update.mutate({ id: session.id, archived: true });
+      const frames = await stream.waitFor(2);
+      const [created, updated] = frames.map((frame) => JSON.parse(frame.data) as { type: string; properties: { info: unknown } });
+      expect(created).toEqual({ type: "session.created", properties: { info: asJson(session) } });
+      expect(updated!.type).toBe("session.updated");
+      expect(Number(frames[1]!.id)).toBe(Number(frames[0]!.id) + 1);
+      // Nothing else arrives.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(stream.frames).toHaveLength(2);
+    } finally {
+      stream.kill();
+    }
+  });
+
+  it("resumes exactly once after the connection is killed mid-stream (REST Last-Event-ID and client lastEventId)", async () => {
+    const first = await openSse(`${server.url}/event`);
+    const writes = (async () => {
+      for (let i = 0; i < 40; i++) await server.client.session.create.mutate({ title: `burst ${i}` });
+    })();
+    await first.waitFor(10);
+    first.kill();
+    const seen = decodeFrames(first.frames);
+    const lastSeen = seen.at(-1)!.id;
+    await writes;
+    const startId = seen[0]!.id - 1;
+    const resumed = await openSse(`${server.url}/event`, { "last-event-id": String(lastSeen) });
+    const rest = decodeFrames(await resumed.waitFor(40 - seen.length));
+    resumed.kill();
+    const all = [...seen, ...rest];
+    expect(all.map(({ id }) => id)).toEqual(Array.from({ length: 40 }, (_, i) => startId + 1 + i));
+    expect(all.map(({ info }) => info.title)).toEqual(Array.from({ length: 40 }, (_, i) => `burst ${i}`));
+
+    // The client resumes the same way from an explicit lastEventId.
+    const again = subscribe(server.client, { lastEventId: String(lastSeen) });
+    const replayed = await again.waitFor(40 - seen.length);
+    again.stop();
+    expect(replayed.map(({ id }) => id)).toEqual(rest.map(({ id }) => id));
+  });
+
+  it("filters one session and its descendants, or roots only", async () => {
+    const root = await server.client.session.create.mutate({ title: "tree root" });
+    const child = await server.client.session.create.mutate({ parentId: root.id });
+    const tree = subscribe(server.client, { sessionId: root.id });
+    const roots = await openSse(`${server.url}/event?roots=true`);
+    await tree.ready;
+    try {
+      const other = await server.client.session.create.mutate({ title: "elsewhere" });
+      const grandchild = await server.client.session.create.mutate({ parentId: child.id });
+      await server.client.session.create.mutate({ parentId: other.id });
+      await server.client.session.update.mutate({ id: grandchild.id, title: "deep" });
+      await server.client.session.delete.mutate({ id: root.id });
+      const got = await tree.waitFor(5);
+      expect(got.map(({ event }) => [event.type, event.properties.info.id])).toEqual([
+        ["session.created", grandchild.id],
+        ["session.updated", grandchild.id],
+        ["session.deleted", root.id],
+        ["session.deleted", child.id],
+        ["session.deleted", grandchild.id],
+      ]);
+      const rootFrames = decodeFrames(await roots.waitFor(2));
+      expect(rootFrames.map(({ type, info }) => [type, info.id])).toEqual([
+        ["session.created", other.id],
+        ["session.deleted", root.id],
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(tree.received).toHaveLength(5);
+      expect(roots.frames).toHaveLength(2);
+    } finally {
+      tree.stop();
+      roots.kill();
+    }
+  });
+
+  it("refuses bad input with 400 and a resume point from the future as expired", async () => {
+    const bad = await openSse(`${server.url}/event?lastEventId=abc`);
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).fieldErrors.lastEventId).toBeDefined();
+    const both = await openSse(`${server.url}/event?roots=true&sessionId=ses_0123456789abABCDEFGHIJKLMN`);
+    expect(both.status).toBe(400);
+    const future = await openSse(`${server.url}/event`, { "last-event-id": "999999999" });
+    expect(future.status).toBe(410);
+    const post = await fetch(`${server.url}/event`, { method: "POST" });
+    expect(post.status).toBe(405);
+  });
+
+  it("replaying every event from 0 rebuilds exactly the stored sessions after a concurrent workload", async () => {
+    const ids: string[] = [];
+    const pick = () => ids[Math.floor(Math.random() * ids.length)];
+    const worker = async (w: number) => {
+      for (let i = 0; i < 25; i++) {
+        const roll = Math.random();
+        try {
+          if (roll < 0.5 || ids.length === 0) {
+            const parentId = ids.length > 0 && Math.random() < 0.5 ? pick() : undefined;
+            ids.push((await server.client.session.create.mutate({ parentId, title: `w${w}-${i}` })).id);
+          } else if (roll < 0.8) {
+            await server.client.session.update.mutate({ id: pick()!, title: `u${w}-${i}`, metadata: { w, i } });
+          } else {
+            await server.client.session.delete.mutate({ id: pick()! });
+          }
+        } catch {
+          // A parent or target deleted meanwhile: NOT_FOUND, and no event — which is the point.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
+    const lastId = await lastEventId(server);
+    const replay = await openSse(`${server.url}/event`, { "last-event-id": "0" });
+    const frames = await replay.waitForId(lastId);
+    replay.kill();
+    const events = decodeFrames(frames);
+    // Strictly increasing, ending at the last; PostgreSQL may leave holes (an ID drawn by a write
+    // that then failed), SQLite none.
+    const eventIds = events.map(({ id }) => id);
+    expect(eventIds.at(-1)).toBe(lastId);
+    expect(eventIds.every((id, i) => i === 0 || id > eventIds[i - 1]!)).toBe(true);
+    if (target.engine === "sqlite") expect(eventIds).toEqual(Array.from({ length: lastId }, (_, i) => i + 1));
+    const rebuilt = rebuild(events);
+    const stored = await storedSessions(server);
+    expect(rebuilt.size).toBe(stored.length);
+    for (const row of stored) expect(rebuilt.get(String(row.id))).toEqual(rowAsJson(row));
+  });
+});
+
+describe.each(engineTargets)("live events, bounds [$name]", (target) => {
+  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
+  const servers: TestServer[] = [];
+  const start = async (settings: Record<string, number | string>) => {
+    const db = target.engine === "postgres" ? await freshPostgresDatabase() : undefined;
+    const server = await startTestServer({ db, settings });
+    servers.push(server);
+    return server;
+  };
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+  });
+
+  it("answers a resume point past the retention window with 410 (REST) and eventsExpired (client)", async () => {
+    const server = await start({ eventRetentionMs: 1000 });
+    await server.client.session.create.mutate({});
+    // Pruning runs every retention/4; give it generous time on a loaded machine.
+    const deadline = Date.now() + 20_000;
+    let gone = await openSse(`${server.url}/event`, { "last-event-id": "0" });
+    while (gone.status !== 410 && Date.now() < deadline) {
+      gone.kill();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      gone = await openSse(`${server.url}/event`, { "last-event-id": "0" });
+    }
+    expect(gone.status).toBe(410);
+    expect(JSON.parse(gone.body)).toMatchObject({ code: "UNPROCESSABLE_CONTENT", httpStatus: 410, eventsExpired: { lastEventId: "0", prunedThrough: "1" } });
+    const events = subscribe(server.client, { lastEventId: "0" });
+    const expired = await events.waitFor(1).catch((error: unknown) => error);
+    expect(expired).toMatchObject({ data: { code: "UNPROCESSABLE_CONTENT", eventsExpired: { lastEventId: "0" } } });
+    expect(isEventsExpired(expired)).toBe(true);
+    events.stop();
+    // The last pruned point itself is still a valid resume point.
+    const fine = await openSse(`${server.url}/event`, { "last-event-id": "1" });
+    expect(fine.status).toBe(200);
+    fine.kill();
+  });
+
+  it("refuses subscribers over the limit with 503 and takes them again once one leaves", async () => {
+    const server = await start({ maxSubscribers: 2 });
+    const a = await openSse(`${server.url}/event`);
+    const b = subscribe(server.client);
+    await b.ready;
+    const over = await openSse(`${server.url}/event`);
+    expect(over.status).toBe(503);
+    // The client treats SERVICE_UNAVAILABLE as retryable: it reports it and keeps trying.
+    const overClient = subscribe(server.client);
+    const deadline = Date.now() + 20_000;
+    while (overClient.connectionErrors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    overClient.stop();
+    expect(overClient.connectionErrors[0]).toMatchObject({ data: { code: "SERVICE_UNAVAILABLE" } });
+    // A subscriber leaving (its connection cut) frees its slot.
+    a.kill();
+    let again = await openSse(`${server.url}/event`);
+    while (again.status !== 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      again = await openSse(`${server.url}/event`);
+    }
+    expect(again.status).toBe(200);
+    again.kill();
+    b.stop();
+  });
+
+  it("needs the bearer token on both paths when the server has one", async () => {
+    const token = "events-token-0123456789";
+    const server = await start({ token });
+    const refused = await openSse(`${server.url}/event`);
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body)).toMatchObject({ code: "UNAUTHORIZED" });
+    const allowed = await openSse(`${server.url}/event`, { authorization: `Bearer ${token}` });
+    expect(allowed.status).toBe(200);
+    allowed.kill();
+    // The test kit's client sends the token through the eventsource package's fetch.
+    const events = subscribe(server.client);
+    await events.ready;
+    const session = await server.client.session.create.mutate({});
+    expect((await events.waitFor(1))[0]!.event.properties.info.id).toBe(session.id);
+    events.stop();
+  });
+
+  it("sends heartbeats on an idle stream", async () => {
+    const server = await start({ eventHeartbeatMs: 100 });
+    const idle = await openSse(`${server.url}/event`);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    idle.kill();
+    expect(idle.comments.filter((comment) => comment === "ping").length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe.each(engineTargets)("live events, a subscriber that stops reading [$name]", (target) => {
+  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
+  let server: TestServer;
+  beforeAll(async () => {
+    const db = target.engine === "postgres" ? await freshPostgresDatabase() : undefined;
+    server = await startTestServer({ db, settings: { maxSubscribers: 1, slowSubscriberTimeoutMs: 500 } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const paths = {
+    "GET /event": "/event",
+    "session.events": `/trpc/session.events?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`,
+  };
+  it.each(Object.entries(paths))("is cut off rather than buffered (%s), freeing its slot", async (_, path) => {
+    // A raw socket that sends the request and then never reads: its buffers fill up.
+    const socket = connect({ host: "127.0.0.1", port: Number(new URL(server.url).port) });
+    await new Promise<void>((resolve) => socket.once("connect", resolve));
+    // The stream's first bytes come once its subscriber slot is taken; then it stops reading.
+    const started = new Promise<void>((resolve) => socket.once("data", () => resolve()));
+    socket.write(`GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: text/event-stream\r\n\r\n`);
+    await started;
+    socket.pause();
+    let closed = false;
+    socket.on("close", () => (closed = true));
+    socket.on("error", () => undefined);
+    try {
+      // It holds the only slot.
+      const deadline = Date.now() + 20_000;
+      const probe = await openSse(`${server.url}/event`);
+      expect(probe.status).toBe(503);
+      // ~16 MB of events, far more than the socket buffers hold.
+      const metadata = { blob: "x".repeat(15_000) };
+      for (let round = 0; round < 20; round++) {
+        await Promise.all(Array.from({ length: 50 }, () => server.client.session.create.mutate({ metadata })));
+      }
+      let freed = await openSse(`${server.url}/event`);
+      while (freed.status !== 200 && Date.now() < deadline + 20_000) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        freed = await openSse(`${server.url}/event`);
+      }
+      expect(freed.status).toBe(200);
+      freed.kill();
+      // Reading again drains what the kernel held, then finds the stream closed by the server
+      // (an SSE stream left alone never ends).
+      socket.resume();
+      const until = Date.now() + 20_000;
+      while (!closed && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(closed).toBe(true);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
+describe.skipIf(!postgresUrl)("live events on PostgreSQL: commit order", () => {
+  it("makes a later writer wait for an earlier one's commit, so event IDs follow commit order with no gap", async () => {
+    const db = await freshPostgresDatabase();
+    const server = await startTestServer({ db, settings: { eventPollMs: 50 } });
+    const slow = new pg.Client({ connectionString: db });
+    await slow.connect();
+    const stream = await openSse(`${server.url}/event`);
+    try {
+      // A writer that takes its event ID and then takes its time to commit, as a slow request would.
+      await slow.query("BEGIN");
+      await slow.query(
+        `INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key)
+         VALUES ('ses_0123456789abSLOWWRITER0001', NULL, 'slow', '{}', 1, 1, 1, NULL, NULL)`,
+      );
+      await slow.query(
+        `INSERT INTO session_event (id, type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at)
+         SELECT next_event_id(), 'session.created', 1, id, parent_id, title, metadata, revision, created_at, updated_at, archived_at
+         FROM session WHERE id = 'ses_0123456789abSLOWWRITER0001'`,
+      );
+      let done = 0;
+      const fast = Array.from({ length: 3 }, (_, i) => server.client.session.create.mutate({ title: `fast ${i}` }).then(() => done++));
+      // With a plain sequence these would commit now, with IDs after the open one's: a reader
+      // that took them could never go back for it. Here they wait, and nothing is delivered.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(done).toBe(0);
+      expect(stream.frames).toHaveLength(0);
+      await slow.query("COMMIT");
+      await Promise.all(fast);
+      const events = decodeFrames(await stream.waitFor(4));
+      expect(events[0]!.info.title).toBe("slow");
+      expect(events.slice(1).map(({ info }) => info.title).sort()).toEqual(["fast 0", "fast 1", "fast 2"]);
+      expect(events.map(({ id }) => id)).toEqual([events[0]!.id, events[0]!.id + 1, events[0]!.id + 2, events[0]!.id + 3]);
+    } finally {
+      stream.kill();
+      await slow.query("ROLLBACK").catch(() => undefined);
+      await slow.end();
+      await server.close();
+    }
+  });
+});
