@@ -3,6 +3,7 @@
  * --workers 2 are in race.test.ts and faults.test.ts; here: the processes themselves.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -120,13 +121,28 @@ describe("--workers", () => {
     }
   });
 
-  it("stops with exit code 1 when the workers cannot start", async () => {
-    // Nothing listens on port 1: every worker fails to reach PostgreSQL.
+  it("stops with exit code 1, before starting workers, when the database cannot be opened", async () => {
+    // Nothing listens on port 1.
     const result = await runCli(["serve", "--port", "0", "--workers", "2", "--db", "postgres://127.0.0.1:1/none", "--pg-connect-timeout-ms", "500"]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("sessiond: cannot start:");
-    expect(result.stdout).toContain('"a worker could not start; stopping"');
-    expect(result.stdout).not.toContain('"msg":"listening"');
+    expect(result.stderr).toMatch(/^sessiond: cannot start: /);
+    expect(result.stdout).not.toContain("worker");
+  });
+
+  it("stops with exit code 1 when the workers cannot start", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const result = await runCli(["serve", "--port", String(port), "--workers", "2", "--db", join(scratch, `${freshId()}.db`)]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("sessiond: cannot start:");
+      expect(result.stderr).toContain("EADDRINUSE");
+      expect(result.stdout).toContain('"a worker could not start; stopping"');
+      expect(result.stdout).not.toContain('"msg":"listening"');
+    } finally {
+      taken.close();
+    }
   });
 
   it("takes auto as one worker per CPU", async () => {

@@ -3,8 +3,9 @@
  * connections and hands them to the workers in turn). Each worker is a whole sessiond with its own
  * store connection (or pool) on the same SQLite file or PostgreSQL database, so the guarantees are
  * the database's, as with several instances. The primary serves nothing itself; it:
+ * - opens the database once first (a new SQLite file's WAL mode and schema; exit code 1 if it cannot);
  * - starts the workers and says "listening" once every one of them listens;
- * - stops everything with exit code 1 if a worker cannot start (a bad database, a taken port);
+ * - stops everything with exit code 1 if a worker cannot start (a taken port, say);
  * - replaces a worker that dies while serving (logged as an error), unless workers keep dying:
  *   more than MAX_RESTARTS in RESTART_WINDOW_MS stops everything with exit code 1;
  * - on SIGTERM or SIGINT passes SIGTERM to every worker (each drains its connections and closes
@@ -14,6 +15,7 @@ import cluster, { type Worker } from "node:cluster";
 import { createServer, type AddressInfo } from "node:net";
 import { redactUrl, storeLocation, type ServerConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
+import { openStore } from "./store/open.ts";
 
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
@@ -60,6 +62,15 @@ export async function runWorkers(config: ServerConfig, log: Logger, stopSignal: 
   let announce: ((message: WorkerListening) => void) | undefined;
   let allExited: (() => void) | undefined;
 
+  // Prepare the database once, before the workers open it together: a new SQLite file gets its WAL
+  // mode and schema here (several connections racing to do that can fail with "database is
+  // locked"), and an unusable database stops the start with one line.
+  try {
+    await (await openStore(config.db, { ...config, log })).close();
+  } catch (error) {
+    process.stderr.write(`sessiond: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
   const env = config.port === 0 ? { [WORKER_PORT_ENV]: String(await freePort(config.host)) } : {};
   const fork = (): Worker => {
     const worker = cluster.fork(env);
