@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createSessionClient } from "@sessiond/client";
 import { freshId } from "./support/ids.ts";
 import { runCli, startServerProcess, type ServerProcess } from "./support/process.ts";
+import { decodeFrames, openSse } from "./support/sse.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "sessiond-workers-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -66,6 +67,25 @@ describe("--workers", () => {
       );
       for (const pid of workerPids) expect(isAlive(pid)).toBe(false);
     } finally {
+      await server.stop("SIGKILL");
+    }
+  });
+
+  it("delivers live events of writes made through any worker to a subscriber on one of them", async () => {
+    const server = await startServerProcess(["--db", join(scratch, `${freshId()}.db`), "--workers", "2", "--event-poll-ms", "50"]);
+    const stream = await openSse(`${server.url}/event`);
+    try {
+      // Concurrent creates arrive on several connections, so both workers make some of them.
+      const client = createSessionClient({ url: server.url, maxItems: 1 });
+      const created = await Promise.all(Array.from({ length: 20 }, (_, i) => client.session.create.mutate({ title: `event ${i}` })));
+      const requestPids = () => new Set(entries(server).filter((entry) => entry.msg === "request" && entry.route === "session.create").map((entry) => entry.pid));
+      await waitFor(() => requestPids().size === 2);
+      expect(requestPids().size).toBe(2);
+      const events = decodeFrames(await stream.waitFor(20));
+      expect(events.map((event) => event.type)).toEqual(Array(20).fill("session.created"));
+      expect(events.map((event) => event.info.id).sort()).toEqual(created.map((session) => session.id).sort());
+    } finally {
+      stream.kill();
       await server.stop("SIGKILL");
     }
   });
