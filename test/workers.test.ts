@@ -57,6 +57,12 @@ describe("--workers", () => {
       const requestLines = () => entries(server).filter((entry) => entry.msg === "request");
       await waitFor(() => requestLines().length >= 16);
       expect(new Set(requestLines().map((entry) => entry.pid))).toEqual(new Set(workerPids));
+      // /metrics answers for both workers, whichever takes the request.
+      for (let i = 0; i < 4; i++) {
+        const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: "close" } })).text();
+        expect(text).toContain('sessiond_http_requests_total{route="session.create",status="200"} 16');
+        expect(text).toContain('sessiond_sqlite_synchronous{mode="normal"} 1');
+      }
       const page = await client.session.list.query({ limit: 20 });
       expect(page.items.map((session) => session.id).sort()).toEqual(sessions.map((session) => session.id).sort());
 

@@ -8,13 +8,16 @@
  * - stops everything with exit code 1 if a worker cannot start (a taken port, say);
  * - replaces a worker that dies while serving (logged as an error), unless workers keep dying:
  *   more than MAX_RESTARTS in RESTART_WINDOW_MS stops everything with exit code 1;
+ * - gathers the workers' metrics for GET /metrics (metrics.ts);
  * - on SIGTERM or SIGINT passes SIGTERM to every worker (each drains its connections and closes
  *   its store) and exits 0 once all have stopped gracefully.
  */
 import cluster, { type Worker } from "node:cluster";
 import { createServer, type AddressInfo } from "node:net";
 import { redactUrl, storeLocation, type ServerConfig } from "./config.ts";
+import { AggregatorRegistry } from "prom-client";
 import type { Logger } from "./log.ts";
+import { isMetricsMessage, type MetricsMessage } from "./metrics.ts";
 import { openStore } from "./store/open.ts";
 
 const MAX_RESTARTS = 5;
@@ -54,6 +57,8 @@ function isWorkerListening(message: unknown): message is WorkerListening {
 
 /** Runs the primary until the workers have stopped; resolves with the process exit code. */
 export async function runWorkers(config: ServerConfig, log: Logger, stopSignal: Promise<NodeJS.Signals>): Promise<number> {
+  // GET /metrics in any worker answers for all of them (metrics.ts).
+  const aggregator = new AggregatorRegistry();
   const alive = new Set<Worker>();
   const listening = new Set<Worker>();
   const restarts: number[] = [];
@@ -76,6 +81,11 @@ export async function runWorkers(config: ServerConfig, log: Logger, stopSignal: 
     const worker = cluster.fork(env);
     alive.add(worker);
     worker.on("message", (message: unknown) => {
+      if (isMetricsMessage(message)) {
+        const answer = (text: string | null) => worker.isConnected() && worker.send({ ...message, text } satisfies MetricsMessage);
+        aggregator.clusterMetrics().then(answer, () => answer(null));
+        return;
+      }
       if (!isWorkerListening(message)) return;
       listening.add(worker);
       if (listening.size === config.workers) announce?.(message);
