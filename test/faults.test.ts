@@ -91,9 +91,9 @@ describe.each(engineTargets)("crash and shutdown [$name]", (target) => {
     }
   });
 
-  it("drains in-flight calls on SIGTERM, refuses new connections, exits 0 and loses nothing", async () => {
+  it.each([1, 2])("drains in-flight calls on SIGTERM, refuses new connections, exits 0 and loses nothing (--workers %i)", async (workers) => {
     const db = await databaseFor(target.engine);
-    const server = await startServerProcess(["--db", db]);
+    const server = await startServerProcess(["--db", db, "--workers", String(workers)]);
     const client = createSessionClient({ url: server.url, maxItems: 1 });
     const exited = new Promise<void>((resolve) => server.child.once("exit", () => resolve()));
     const load = createLoad(client, 16, exited);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionClient, isConflict, type SessionClient } from "@sessiond/client";
 import { freshId } from "./support/ids.ts";
 import { startServerProcess, type ServerProcess } from "./support/process.ts";
-import { engineTargets } from "./support/targets.ts";
+import { engineTargets, freshPostgresDatabase } from "./support/targets.ts";
 import type { TestServer } from "@sessiond/testing";
 
 const CALLERS = 64;
@@ -74,6 +74,30 @@ describe("concurrent creates of one ID across two processes sharing one SQLite f
       const tally = await raceOnce(clients);
       expect(tally, `round ${round}`).toMatchObject({ success: 1, conflict: CALLERS - 1, other: [] });
       // Both processes see the one session.
+      for (const client of clients) expect((await client.session.get.query({ id: tally.id })).id).toBe(tally.id);
+    }
+  });
+});
+
+describe.each(engineTargets)("concurrent creates of one ID through one server with --workers 2 [$name]", (target) => {
+  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
+  const dir = mkdtempSync(join(tmpdir(), "sessiond-race-workers-"));
+  let server: ServerProcess;
+  beforeAll(async () => {
+    const db = target.engine === "postgres" ? await freshPostgresDatabase() : join(dir, "workers.db");
+    server = await startServerProcess(["--db", db, "--workers", "2", "--access-log-sample", "0"]);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`gives exactly one of ${CALLERS} callers the session and the rest CONFLICT`, async () => {
+    // Several unbatched clients, so the calls arrive on many connections, spread over both workers.
+    const clients = Array.from({ length: 4 }, () => unbatched(server.url));
+    for (let round = 0; round < 20; round++) {
+      const tally = await raceOnce(clients);
+      expect(tally, `round ${round}`).toMatchObject({ success: 1, conflict: CALLERS - 1, other: [] });
       for (const client of clients) expect((await client.session.get.query({ id: tally.id })).id).toBe(tally.id);
     }
   });

@@ -2,6 +2,7 @@
  * The one place that reads configuration: command-line flags first, then the environment, then
  * defaults. Everything the server can be told is here, validated, with its source named in errors.
  */
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import envPaths from "env-paths";
 import { DEFAULT_MAX_BATCH_SIZE, LIMITS, type Limits } from "@sessiond/shared";
@@ -91,6 +92,11 @@ const SETTINGS = {
     help: "fatal, error, warn, info, debug, trace or silent",
   },
   busyTimeoutMs: { schema: int(0, 600_000).default(5000), env: ["SESSIOND_BUSY_TIMEOUT_MS"], help: "how long a SQLite write waits for a lock" },
+  sqliteSync: {
+    schema: z.enum(["full", "normal"]).default("normal"),
+    env: ["SESSIOND_SQLITE_SYNC"],
+    help: "SQLite's synchronous: normal (an acknowledged write survives a crash of the process, a power loss may drop the last ones) or full (it survives a power loss too; each commit waits for its fsync)",
+  },
   pgPoolSize: { schema: int(1, 1000).default(10), env: ["SESSIOND_PG_POOL_SIZE"], help: "PostgreSQL connections per instance" },
   pgStatementTimeoutMs: { schema: int(1, 3_600_000).default(5000), env: ["SESSIOND_PG_STATEMENT_TIMEOUT_MS"], help: "PostgreSQL statement timeout" },
   pgConnectTimeoutMs: { schema: int(1, 600_000).default(5000), env: ["SESSIOND_PG_CONNECT_TIMEOUT_MS"], help: "PostgreSQL connect timeout" },
@@ -152,6 +158,11 @@ const SETTINGS = {
     schema: z.union([z.boolean(), z.enum(["on", "off"]).transform((value) => value === "on")]).default(true),
     env: ["SESSIOND_CONSOLE"],
     help: "serve the console page at / (--no-console, or SESSIOND_CONSOLE=off, turns it off)",
+  },
+  workers: {
+    schema: z.union([z.literal("auto").transform(() => availableParallelism()), int(1, 1024)]).default(1),
+    env: ["SESSIOND_WORKERS"],
+    help: "server processes on the one port (auto: one per CPU); each has its own store connection or pool",
   },
   shutdownTimeoutMs: { schema: int(0, 600_000).default(10_000), env: ["SESSIOND_SHUTDOWN_TIMEOUT_MS"], help: "how long a shutdown waits for in-flight calls" },
 } as const;

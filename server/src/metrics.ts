@@ -7,12 +7,55 @@
  *   sessiond_store_unavailable_total, the calls the store could not serve (503: SQLite busy,
  *   read-only or full; PostgreSQL unreachable or timed out), by reason;
  * - sessiond_pg_pool_connections (total, idle, waiting), on PostgreSQL;
+ * - sessiond_sqlite_synchronous, the durability SQLite runs with (normal or full), on SQLite;
  * - Node's own: event-loop delay and utilisation, heap, GC, CPU, file descriptors.
  * Labels come from fixed sets (known routes, store operations), so a caller cannot grow them.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import cluster from "node:cluster";
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { StoreUnavailableError } from "./errors.ts";
 import type { SessionStore } from "./store/types.ts";
+
+/**
+ * Under --workers, GET /metrics answers for all workers: the worker that takes the request asks the
+ * primary, which gathers every worker's registry through prom-client's cluster protocol
+ * (AggregatorRegistry: counters and histograms summed, gauges as each declares).
+ */
+export interface MetricsMessage {
+  sessiond: "metrics";
+  requestId: number;
+  /** In the primary's answer: the text for all workers, or null when it could not gather them. */
+  text?: string | null;
+}
+
+export function isMetricsMessage(message: unknown): message is MetricsMessage {
+  return typeof message === "object" && message !== null && (message as { sessiond?: unknown }).sessiond === "metrics";
+}
+
+const awaitingPrimary = new Map<number, (text: string | null) => void>();
+let nextRequestId = 0;
+let listeningToPrimary = false;
+
+/** In a worker: the metrics of every worker, from the primary; null if it does not answer in 5 s. */
+function metricsFromPrimary(): Promise<string | null> {
+  if (!listeningToPrimary) {
+    listeningToPrimary = true;
+    process.on("message", (message: unknown) => {
+      if (isMetricsMessage(message) && message.text !== undefined) awaitingPrimary.get(message.requestId)?.(message.text);
+    });
+  }
+  const requestId = nextRequestId++;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => answered(null), 5000);
+    function answered(text: string | null): void {
+      clearTimeout(timer);
+      awaitingPrimary.delete(requestId);
+      resolve(text);
+    }
+    awaitingPrimary.set(requestId, answered);
+    process.send?.({ sessiond: "metrics", requestId } satisfies MetricsMessage);
+  });
+}
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -42,6 +85,24 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    if (cluster.isWorker) {
+      // This worker's side of prom-client's cluster protocol: the primary gathers this registry.
+      // Constructing an AggregatorRegistry is what installs the listener.
+      AggregatorRegistry.setRegistries([this.registry]);
+      new AggregatorRegistry();
+    }
+  }
+
+  /**
+   * The metrics text: this process's, or under --workers every worker's, gathered by the primary
+   * (this worker's own alone if the primary does not answer).
+   */
+  async text(): Promise<string> {
+    if (cluster.isWorker) {
+      const all = await metricsFromPrimary();
+      if (all !== null) return all;
+    }
+    return this.registry.metrics();
   }
 
   request(route: string, status: number, seconds: number): void {
@@ -67,6 +128,16 @@ export class Metrics {
         },
       });
     }
+    if (store.sqliteSync) {
+      new Gauge({
+        name: "sessiond_sqlite_synchronous",
+        help: "SQLite's synchronous setting as the store's connection reports it: 1 for the mode it runs with",
+        labelNames: ["mode"],
+        registers: [this.registry],
+        // Every worker runs with the same setting: under --workers, one of them says which.
+        aggregator: "first",
+      }).set({ mode: store.sqliteSync }, 1);
+    }
     const timed = <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
         const end = this.#storeSeconds.startTimer({ engine, operation });
@@ -81,6 +152,7 @@ export class Metrics {
       };
     return {
       engine,
+      sqliteSync: store.sqliteSync,
       insert: timed("insert", store.insert.bind(store)),
       get: timed("get", store.get.bind(store)),
       getCreatedWithKey: timed("getCreatedWithKey", store.getCreatedWithKey.bind(store)),

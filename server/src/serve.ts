@@ -1,7 +1,9 @@
 /** `sessiond serve`: run the server until SIGTERM or SIGINT, then shut down gracefully. */
+import cluster from "node:cluster";
 import { ConfigError, isLoopback, redactUrl, resolveConfig, storeLocation, type ServerConfig, type ServerFlags } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { startSessiond, type Sessiond } from "./sessiond.ts";
+import { runWorkers, WORKER_PORT_ENV, type WorkerListening } from "./workers.ts";
 
 /** Resolves with the process exit code. */
 export async function serve(flags: ServerFlags): Promise<number> {
@@ -19,25 +21,43 @@ export async function serve(flags: ServerFlags): Promise<number> {
     );
     return 2;
   }
-  const log = createLogger(config.logLevel);
+  const inCluster = config.workers > 1;
+  const log = createLogger(config.logLevel, { sharedOutput: inCluster });
   // Listen for the stop signals before anything can announce the server: a SIGTERM sent as soon
   // as the "listening" line appears must stop it gracefully, not kill it.
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
   });
+  // With --workers, this process is the primary (workers.ts) or one of its workers (the rest).
+  if (inCluster && cluster.isPrimary) return runWorkers(config, log, stopped);
+  // With --port 0, the primary picks the workers' port (workers.ts).
+  const workerPort = cluster.isWorker ? process.env[WORKER_PORT_ENV] : undefined;
   let sessiond: Sessiond;
   try {
-    sessiond = await startSessiond(config, log);
+    sessiond = await startSessiond(workerPort ? { ...config, port: Number(workerPort) } : config, log);
   } catch (error) {
     process.stderr.write(`sessiond: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    leaveCluster();
     return 1;
   }
-  log.info({ url: sessiond.url, engine: storeLocation(config.db)?.engine, db: redactUrl(config.db) }, "listening");
+  if (cluster.isWorker) {
+    // The primary says "listening" once every worker does.
+    log.info({ url: sessiond.url, worker: cluster.worker?.id }, "worker listening");
+    process.send?.({ sessiond: "listening", url: sessiond.url, sqliteSync: sessiond.sqliteSync } satisfies WorkerListening);
+  } else {
+    log.info({ url: sessiond.url, engine: storeLocation(config.db)?.engine, db: redactUrl(config.db), sqliteSync: sessiond.sqliteSync }, "listening");
+  }
 
   const signal = await stopped;
   log.info({ signal }, "shutting down");
   await sessiond.close();
   log.info("stopped");
+  leaveCluster();
   return 0;
+}
+
+/** In a worker: disconnect from the primary, whose channel would otherwise keep the process running. */
+function leaveCluster(): void {
+  if (cluster.isWorker) cluster.worker?.disconnect();
 }

@@ -16,6 +16,8 @@ export interface Sessiond {
   url: string;
   sessions: SessionService;
   events: EventService;
+  /** On SQLite: the synchronous setting its connection runs with. */
+  sqliteSync?: "full" | "normal";
   /** Stops accepting connections, lets in-flight calls finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -37,6 +39,7 @@ export async function startSessiond(config: ServerConfig, log: Logger, overrides
       url: http.url,
       sessions,
       events,
+      sqliteSync: store.sqliteSync,
       async close() {
         // Event streams end first: they would otherwise hold the HTTP shutdown until its timeout.
         await events!.close();

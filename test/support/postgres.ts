@@ -75,7 +75,8 @@ async function waitUntilReady(url: string, server: ChildProcess, log: () => stri
   }
 }
 
-export async function startPostgres(): Promise<PostgresCluster> {
+/** `durable`: PostgreSQL's own durability settings (fsync and synchronous commit on), for benchmarks. */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresCluster> {
   const bin = binDir();
   const initdb = join(bin, "initdb");
   if (!existsSync(initdb)) throw new Error(`no initdb in ${bin}`);
@@ -94,11 +95,11 @@ export async function startPostgres(): Promise<PostgresCluster> {
 
   async function start(): Promise<void> {
     output = "";
-    // Durability settings are off: these clusters are thrown away, and tests only kill sessiond.
+    // Durability settings are off unless asked for: these clusters are thrown away, and tests only kill sessiond.
+    const durability = options.durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"];
     server = spawn(
       join(bin, "postgres"),
-      ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-        "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"],
+      ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", ...durability, "-c", "max_connections=300"],
       { ...user, stdio: ["ignore", "pipe", "pipe"] },
     );
     server.stdout?.on("data", (chunk) => (output += chunk));

@@ -131,7 +131,7 @@ export function createRequestListener(options: HttpServerOptions) {
   }
 
   async function metricsText(res: ServerResponse): Promise<void> {
-    const text = await options.metrics.registry.metrics();
+    const text = await options.metrics.text();
     res.writeHead(200, { "content-type": options.metrics.registry.contentType, "content-length": Buffer.byteLength(text) }).end(text);
   }
 

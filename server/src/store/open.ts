@@ -4,7 +4,7 @@ import { PostgresSessionStore } from "./postgres.ts";
 import { SqliteSessionStore } from "./sqlite.ts";
 import type { SessionStore } from "./types.ts";
 
-export type OpenStoreOptions = Pick<ServerConfig, "busyTimeoutMs" | "pgPoolSize" | "pgStatementTimeoutMs" | "pgConnectTimeoutMs"> & {
+export type OpenStoreOptions = Pick<ServerConfig, "busyTimeoutMs" | "sqliteSync" | "pgPoolSize" | "pgStatementTimeoutMs" | "pgConnectTimeoutMs"> & {
   log?: Logger;
 };
 
@@ -24,5 +24,5 @@ export async function openStore(db: string, given: Partial<OpenStoreOptions> = {
       log: options.log,
     });
   }
-  return new SqliteSessionStore(location.path, { busyTimeoutMs: options.busyTimeoutMs });
+  return new SqliteSessionStore(location.path, { busyTimeoutMs: options.busyTimeoutMs, synchronous: options.sqliteSync });
 }

@@ -15,10 +15,21 @@ import { listQuery, listValue, updateFailure } from "./queries.ts";
 import { TreeWalk } from "./tree.ts";
 import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
+/**
+ * SQLite's `synchronous` in WAL mode. normal: a commit is written to the WAL but not fsynced, so an
+ * acknowledged write survives a crash of the process, and a power loss may drop the last commits.
+ * full: each commit waits for the WAL's fsync, so an acknowledged write survives a power loss too.
+ */
+export type SqliteSync = "full" | "normal";
+
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before giving up with 503. */
   busyTimeoutMs: number;
+  synchronous: SqliteSync;
 }
+
+/** PRAGMA synchronous answers with a number: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
+const SYNCHRONOUS_LEVELS: Record<SqliteSync, number> = { normal: 1, full: 2 };
 
 
 interface PendingInsert {
@@ -61,6 +72,8 @@ function unavailable(error: unknown): StoreUnavailableError | null {
 
 export class SqliteSessionStore implements SessionStore {
   readonly engine = "sqlite";
+  /** The synchronous level as this store's connection reports it (the pragma is per connection). */
+  readonly sqliteSync: SqliteSync;
   readonly #db: DatabaseSync;
   readonly #insert: StatementSync;
   readonly #get: StatementSync;
@@ -82,8 +95,12 @@ export class SqliteSessionStore implements SessionStore {
   constructor(path: string, options: SqliteStoreOptions) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path, { timeout: options.busyTimeoutMs, enableForeignKeyConstraints: true });
-    // NORMAL is durable against a process crash in WAL mode (a power loss may drop the last commits).
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    const synchronous = options.synchronous;
+    this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${SYNCHRONOUS_LEVELS[synchronous]};`);
+    // SQLite ignores a pragma it cannot apply without a word; read back what the connection runs with.
+    const level = Number(this.#db.prepare("PRAGMA synchronous").get()?.synchronous);
+    if (level !== SYNCHRONOUS_LEVELS[synchronous]) throw new Error(`SQLite runs with synchronous = ${level}, not ${synchronous}`);
+    this.sqliteSync = synchronous;
     this.#migrate();
     this.#insert = this.#db.prepare(
       `INSERT INTO session (${COLUMNS}, create_key) VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?)`,

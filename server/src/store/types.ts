@@ -74,6 +74,8 @@ export interface SessionStore {
   announceEvents?(): Promise<void>;
   /** Throws when the store cannot serve calls. */
   ping(): Promise<void>;
+  /** SQLite's synchronous setting, as the store's connection reports it (SQLite only). */
+  readonly sqliteSync?: "full" | "normal";
   /** A connection pool's state, for engines that have one. */
   poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
