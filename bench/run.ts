@@ -6,14 +6,17 @@
  * Results: bench/results/latest.{json,md,svg}; the figures section of bench/README.md is rewritten.
  *
  * Flags: --quick; --only=create,batch,read,growth,ids,rest (a partial run writes results/tmp/ instead);
- * --profile (CPU-profile sessiond under create load and print where the time goes);
+ * --smoke (a one-second look at every load, to check the harness; writes results/tmp/ only);
+ * --profile (CPU-profile sessiond, and the bare handler for list and get, and print where the time
+ * goes), --profile-loads=list,get to pick;
  * --wait-quiet=S (first wait up to S seconds for other processes to use less than 0.3 cores).
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { BASELINES, targetOf, type Baseline, type Operation } from "./lib/baselines.ts";
 import { cpuSnapshot, foreignBetween } from "./lib/cpu.ts";
 import { benchIds, type IdResult } from "./lib/ids.ts";
 import { compareLoads, type LoadResult, type LoadSpec } from "./lib/load.ts";
@@ -21,6 +24,7 @@ import { describeMachine, type Machine } from "./lib/machine.ts";
 import { killAll, startServer, type Memory, type ServerKind, type ServerProcess } from "./lib/proc.ts";
 import { profileSessiond } from "./lib/profile.ts";
 import { writeReports } from "./lib/report.ts";
+import { REQUESTS } from "./lib/requests.ts";
 import { migrate, seed, type SeedResult } from "./lib/seed.ts";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -30,8 +34,10 @@ type Scenario = (typeof SCENARIOS)[number];
 const { values: flags } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
+    smoke: { type: "boolean", default: false },
     only: { type: "string" },
     profile: { type: "boolean", default: false },
+    "profile-loads": { type: "string" },
     "wait-quiet": { type: "string" },
   },
 });
@@ -42,7 +48,8 @@ if ((major ?? 0) < 24) {
   process.exit(2);
 }
 
-const quick = flags.quick === true;
+const smokeRun = flags.smoke === true;
+const quick = flags.quick === true || smokeRun;
 const mode = quick ? "quick" : "full";
 const only = new Set<Scenario>(
   flags.only ? (flags.only.split(",").map((s) => s.trim()) as Scenario[]).filter((s) => SCENARIOS.includes(s)) : SCENARIOS,
@@ -70,16 +77,16 @@ const fullSettings = {
   idRounds: 10,
   biasIds: 200_000,
 };
-const settings = quick
-  ? { ...fullSettings, warmupS: 3, rewarmS: 1, durationS: 3, rounds: 3, growthSeedBudgetS: 20, idsPerRound: 200_000, idRounds: 5 }
-  : fullSettings;
+const quickSettings = { ...fullSettings, warmupS: 3, rewarmS: 1, durationS: 3, rounds: 3, growthSeedBudgetS: 20, idsPerRound: 200_000, idRounds: 5 };
+/** --smoke: every load for a moment only, to check the harness itself; its figures mean nothing. */
+const smokeSettings = { ...quickSettings, warmupS: 0.5, rewarmS: 0.5, durationS: 1, rounds: 1, readSeedRows: 1000, readIds: 100, growthSizes: [1000, 10_000], idsPerRound: 10_000, idRounds: 2, biasIds: 10_000 };
+const settings = smokeRun ? smokeSettings : quick ? quickSettings : fullSettings;
 
 const CREATE_PATH = "/trpc/session.create";
 const CREATE_BODY = '{"json":{}}';
 const REST_CREATE_PATH = "/session";
 const REST_CREATE_BODY = "{}";
 const LIST_PATH = `/trpc/session.list?input=${encodeURIComponent('{"json":{"limit":50}}')}`;
-const getPath = (id: string): string => `/trpc/session.get?input=${encodeURIComponent(JSON.stringify({ json: { id } }))}`;
 const batchPath = (size: number): string => `/trpc/${Array.from({ length: size }, () => "session.create").join(",")}?batch=1`;
 const batchBody = (size: number): string => JSON.stringify(Object.fromEntries(Array.from({ length: size }, (_, i) => [i, { json: {} }])));
 
@@ -108,7 +115,7 @@ const mib = (bytes: number): number => Number((bytes / 2 ** 20).toFixed(1));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One request before the load, so a broken endpoint fails loudly instead of as a wall of non-2xx. */
-async function smoke(server: ServerProcess, path: string, init: RequestInit, check: (body: unknown) => boolean): Promise<void> {
+async function smoke(server: ServerProcess, path: string, init: RequestInit, check: (body: unknown) => boolean): Promise<{ text: string; body: unknown }> {
   const response = await fetch(server.url + path, { ...init, signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
   let body: unknown;
@@ -120,12 +127,15 @@ async function smoke(server: ServerProcess, path: string, init: RequestInit, che
   if (!response.ok || !check(body)) {
     throw new Error(`${server.kind} ${init.method ?? "GET"} ${path.slice(0, 80)}: HTTP ${response.status} ${text.slice(0, 300)}`);
   }
+  return { text, body };
 }
+
+/** sessiond's figure over each baseline's. */
+const ratiosOver = (rps: (kind: ServerKind) => number): RatiosOver =>
+  Object.fromEntries(BASELINES.map((baseline) => [baseline, ratio(rps("sessiond"), rps(baseline))])) as RatiosOver;
 const postJson = (body: string): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body });
-const createdOk = (body: unknown): boolean => {
-  const b = body as { result?: { data?: { json?: { id?: unknown } } }; id?: unknown };
-  return typeof (b.result?.data?.json?.id ?? b.id) === "string";
-};
+/** A create's answer: tRPC's envelope, or a REST answer (the session itself). */
+const createdOk = (body: unknown): boolean => typeof (REQUESTS.sessiond.createdId(body) ?? (body as { id?: unknown }).id) === "string";
 
 function describeLoad(label: string, r: LoadResult): string {
   return `${label}: ${r.rps.toFixed(0)} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
@@ -153,26 +163,37 @@ async function idleMemory(server: ServerProcess): Promise<Memory> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scenario 1: one create per request, sessiond vs raw (the limit) vs stock (the peer).
+// Scenario 1: one create per request, sessiond vs raw (the limit) and the peers (stock tRPC, oRPC, Hono).
 
 interface CreateRun extends LoadResult {
   server: ServerKind;
 }
+/** sessiond's req/s over each baseline's. */
+export type RatiosOver = Record<Baseline, number>;
+const ALL_KINDS: ServerKind[] = [...BASELINES, "sessiond"];
+
 interface CreateScenario {
   runs: CreateRun[];
-  ratios: { connections: number; sessiondOverRaw: number; sessiondOverStock: number; p50SessiondOverStock: number }[];
+  ratios: { connections: number; sessiondOver: RatiosOver; p50SessiondOverStock: number }[];
   memory: { idle: Memory; underLoad: Memory | null; afterLoad: Memory };
 }
 
 async function scenarioCreate(): Promise<CreateScenario> {
   log("scenario 1: session.create, one per request");
-  const kinds: ServerKind[] = ["raw", "stock", "sessiond"];
+  const kinds = ALL_KINDS;
   const servers = new Map<ServerKind, ServerProcess>();
   try {
+    // The answer with its ID and times blanked: the bare handler's must be sessiond's.
+    const shapes = new Map<ServerKind, string>();
     for (const kind of kinds) {
       const server = await startServer(kind, freshDb(`create-${kind}`));
       servers.set(kind, server);
-      await smoke(server, CREATE_PATH, postJson(CREATE_BODY), createdOk);
+      const { create, createdId } = REQUESTS[kind];
+      const { text } = await smoke(server, create.path, postJson(create.body), (body) => typeof createdId(body) === "string");
+      shapes.set(kind, text.replace(/ses_[0-9a-f]{12}[0-9A-Za-z]{14}/g, "<id>").replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, "<time>"));
+    }
+    if (shapes.get("raw") !== shapes.get("sessiond")) {
+      throw new Error(`raw does not answer a create as sessiond does:\n${shapes.get("raw")}\n${shapes.get("sessiond")}`);
     }
     const sessiond = servers.get("sessiond")!;
     const idle = await idleMemory(sessiond);
@@ -183,14 +204,14 @@ async function scenarioCreate(): Promise<CreateScenario> {
       const spec = (kind: ServerKind): LoadSpec => ({
         url: servers.get(kind)!.url,
         method: "POST",
-        paths: [CREATE_PATH],
-        body: CREATE_BODY,
+        paths: [REQUESTS[kind].create.path],
+        body: REQUESTS[kind].create.body,
         connections,
         durationS: settings.durationS,
         warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
         ...(kind === "sessiond" && connections === busiest ? { onSample: tracker.onSample, sampleMs: 250 } : {}),
       });
-      const results = await compareLoads({ raw: spec("raw"), stock: spec("stock"), sessiond: spec("sessiond") }, settings.rounds);
+      const results = await compareLoads(Object.fromEntries(kinds.map((kind) => [kind, spec(kind)])) as Record<ServerKind, LoadSpec>, settings.rounds);
       for (const kind of kinds) {
         runs.push({ server: kind, ...results[kind] });
         log(describeLoad(`  ${kind} c${connections}`, results[kind]));
@@ -202,8 +223,7 @@ async function scenarioCreate(): Promise<CreateScenario> {
       runs,
       ratios: settings.createConnections.map((connections) => ({
         connections,
-        sessiondOverRaw: ratio(pick("sessiond", connections).rps, pick("raw", connections).rps),
-        sessiondOverStock: ratio(pick("sessiond", connections).rps, pick("stock", connections).rps),
+        sessiondOver: ratiosOver((kind) => pick(kind, connections).rps),
         p50SessiondOverStock: ratio(pick("sessiond", connections).latencyMs.p50, pick("stock", connections).latencyMs.p50),
       })),
       memory: { idle, underLoad: tracker.max(), afterLoad },
@@ -320,7 +340,8 @@ async function scenarioBatch(): Promise<BatchScenario> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scenario 3: reads, session.get over existing IDs and a session.list page, sessiond vs stock.
+// Scenario 3: reads, session.get over existing IDs and a session.list page, sessiond vs the
+// bare handler and the peers, each server on its own copy of one seeded file.
 
 interface ReadRun extends LoadResult {
   server: ServerKind;
@@ -330,39 +351,49 @@ interface ReadScenario {
   seededRows: number;
   distinctIds: number;
   runs: ReadRun[];
-  ratios: { endpoint: "get" | "list"; sessiondOverStock: number; p50SessiondOverStock: number }[];
+  ratios: { endpoint: "get" | "list"; sessiondOver: RatiosOver; p50SessiondOverStock: number }[];
 }
 
 async function scenarioRead(): Promise<ReadScenario> {
   log(`scenario 3: session.get and session.list on ${settings.readSeedRows} sessions`);
-  const kinds: ServerKind[] = ["stock", "sessiond"];
+  // sessiond first: the others' answers are checked against its own.
+  const kinds: ServerKind[] = ["sessiond", ...BASELINES];
   const servers = new Map<ServerKind, ServerProcess>();
-  const ids = new Map<ServerKind, string[]>();
+  const seedDb = freshDb("read-seed");
+  const seeded = await seed(seedDb, { rows: settings.readSeedRows, sampleIds: settings.readIds });
+  const sampleId = seeded.sampleIds[0]!;
   try {
+    let reference: { get: string; list: string; pageIds: string[] } | undefined;
     for (const kind of kinds) {
+      // The same rows in the same order for every server, in a file of its own.
       const db = freshDb(`read-${kind}`);
-      const seeded = await seed(db, { rows: settings.readSeedRows, sampleIds: settings.readIds });
-      ids.set(kind, seeded.sampleIds);
+      copyFileSync(seedDb, db);
       const server = await startServer(kind, db);
       servers.set(kind, server);
-      await smoke(server, getPath(seeded.sampleIds[0]!), {}, createdOk);
-      await smoke(server, LIST_PATH, {}, (body) => (body as { result?: { data?: { json?: { items?: unknown[] } } } }).result?.data?.json?.items?.length === 50);
+      const wire = REQUESTS[kind];
+      const get = await smoke(server, wire.getPath(sampleId), {}, (body) => wire.createdId(body) === sampleId);
+      const list = await smoke(server, wire.listPath, {}, (body) => wire.pageIds(body)?.length === 50);
+      const pageIds = wire.pageIds(list.body)!;
+      if (!reference) {
+        reference = { get: get.text, list: list.text, pageIds };
+      } else if (kind === "raw" ? get.text !== reference.get || list.text !== reference.list : pageIds.join() !== reference.pageIds.join()) {
+        throw new Error(`${kind} does not answer what sessiond answers (${kind === "raw" ? "byte for byte" : "the same page"})`);
+      }
     }
     const runs: ReadRun[] = [];
     for (const endpoint of ["get", "list"] as const) {
       const spec = (kind: ServerKind): LoadSpec => ({
         url: servers.get(kind)!.url,
         method: "GET",
-        paths: endpoint === "get" ? ids.get(kind)!.map(getPath) : [LIST_PATH],
+        paths: endpoint === "get" ? seeded.sampleIds.map(REQUESTS[kind].getPath) : [REQUESTS[kind].listPath],
         connections: settings.readConnections,
         durationS: settings.durationS,
         warmupS: settings.warmupS,
       });
-      const results = await compareLoads({ stock: spec("stock"), sessiond: spec("sessiond") }, settings.rounds);
+      const results = await compareLoads(Object.fromEntries(kinds.map((kind) => [kind, spec(kind)])) as Record<ServerKind, LoadSpec>, settings.rounds);
       for (const kind of kinds) {
-        const result = results[kind as "stock" | "sessiond"];
-        runs.push({ server: kind, endpoint, ...result });
-        log(describeLoad(`  ${kind} ${endpoint}`, result));
+        runs.push({ server: kind, endpoint, ...results[kind] });
+        log(describeLoad(`  ${kind} ${endpoint}`, results[kind]));
       }
     }
     const pick = (kind: ServerKind, endpoint: string) => runs.find((r) => r.server === kind && r.endpoint === endpoint)!;
@@ -372,7 +403,7 @@ async function scenarioRead(): Promise<ReadScenario> {
       runs,
       ratios: (["get", "list"] as const).map((endpoint) => ({
         endpoint,
-        sessiondOverStock: ratio(pick("sessiond", endpoint).rps, pick("stock", endpoint).rps),
+        sessiondOver: ratiosOver((kind) => pick(kind, endpoint).rps),
         p50SessiondOverStock: ratio(pick("sessiond", endpoint).latencyMs.p50, pick("stock", endpoint).latencyMs.p50),
       })),
     };
@@ -550,17 +581,23 @@ function noiseOf(scenarios: Results["scenarios"], idsOtherCpu: number | null): R
   return { meanOtherCpuCores: Number(mean.toFixed(2)), maxOtherCpuCores: max, disturbed: max > 0.25 };
 }
 
+/** One check per baseline that has a target for this operation. */
+function ratioChecks(operation: Operation, label: string, over: RatiosOver): Check[] {
+  return BASELINES.flatMap((baseline) => {
+    const target = targetOf(operation, baseline);
+    return target === null ? [] : [{ name: `${label}: sessiond/${baseline}`, value: over[baseline], target: `≥ ${target}`, pass: over[baseline] >= target }];
+  });
+}
+
 function checksOf(scenarios: Results["scenarios"]): Check[] {
   const checks: Check[] = [];
   const loads = allLoads(scenarios);
   const failures = loads.reduce((sum, [, r]) => sum + r.non2xx + r.errors + r.timeouts, 0);
   checks.push({ name: "non-2xx, errors and timeouts over all loads", value: failures, target: "= 0", pass: failures === 0 });
   if (scenarios.create) {
-    for (const r of scenarios.create.ratios) {
-      checks.push({ name: `create c${r.connections}: sessiond/raw`, value: r.sessiondOverRaw, target: "≥ 0.6", pass: r.sessiondOverRaw >= 0.6 });
-      checks.push({ name: `create c${r.connections}: sessiond/stock`, value: r.sessiondOverStock, target: "≥ 3", pass: r.sessiondOverStock >= 3 });
-    }
+    for (const r of scenarios.create.ratios) checks.push(...ratioChecks("create", `create c${r.connections}`, r.sessiondOver));
   }
+  for (const r of scenarios.read?.ratios ?? []) checks.push(...ratioChecks(r.endpoint, r.endpoint, r.sessiondOver));
   if (scenarios.batch) {
     const t = scenarios.batch.target;
     checks.push({ name: `sessiond creates/s at ${t.batchSize} per request`, value: t.measured, target: "≥ 30000", pass: t.met });
@@ -606,7 +643,8 @@ async function main(): Promise<void> {
   if (flags.profile) {
     const db = freshDb("profile");
     await migrate(db);
-    await profileSessiond(db, join(BENCH_DIR, "results", "tmp"), { durationS: settings.durationS * 2, warmupS: settings.warmupS });
+    const loads = flags["profile-loads"]?.split(",").map((name) => name.trim());
+    await profileSessiond(db, join(BENCH_DIR, "results", "tmp"), { durationS: settings.durationS * 2, warmupS: settings.warmupS }, loads);
     return;
   }
   const scenarios: Results["scenarios"] = {};
@@ -652,7 +690,7 @@ async function main(): Promise<void> {
     failed,
     checks: checksOf(scenarios),
   };
-  const partial = only.size !== SCENARIOS.length;
+  const partial = only.size !== SCENARIOS.length || smokeRun;
   const outDir = join(BENCH_DIR, "results", partial ? "tmp" : "");
   mkdirSync(outDir, { recursive: true });
   const written = await writeReports(results, outDir, partial ? null : join(BENCH_DIR, "README.md"));

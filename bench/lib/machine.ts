@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { availableParallelism, cpus, release, totalmem } from "node:os";
 import { nodeBinary } from "./proc.ts";
 
@@ -10,6 +12,19 @@ export interface Machine {
   node: string;
   sqlite: string;
   kernel: string;
+  /** Versions of the libraries the servers compared are built on, as installed. */
+  libraries: Record<string, string>;
+}
+
+const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const LIBRARIES = ["@trpc/server", "superjson", "zod", "@orpc/server", "hono", "@hono/node-server", "@hono/zod-validator"];
+
+function installedVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "not installed";
+  }
 }
 
 export function describeMachine(): Machine {
@@ -33,5 +48,6 @@ export function describeMachine(): Machine {
     node,
     sqlite: process.versions.sqlite ?? "unknown",
     kernel: release(),
+    libraries: Object.fromEntries(LIBRARIES.map((name) => [name, installedVersion(name)])),
   };
 }

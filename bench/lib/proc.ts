@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export type ServerKind = "raw" | "stock" | "sessiond";
+/** The limit (raw), the peers (stock tRPC, oRPC, Hono) and sessiond itself: one entry each in servers/. */
+export type ServerKind = "raw" | "stock" | "orpc" | "hono" | "sessiond";
 
 const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 const ROOT = dirname(BENCH_DIR);

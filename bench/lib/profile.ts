@@ -1,17 +1,19 @@
 /**
- * --profile: runs sessiond under --cpu-prof for a few loads and prints where its CPU time goes
+ * --profile: runs sessiond (and, for list and get, the bare handler) under --cpu-prof for a few loads and prints where its CPU time goes
  * (self time by function and by package). Profiles stay in bench/results/tmp/ (not committed).
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runLoad, type LoadSpec } from "./load.ts";
-import { startServer } from "./proc.ts";
+import { runLoad, type LoadResult, type LoadSpec } from "./load.ts";
+import { startServer, type ServerKind } from "./proc.ts";
+import { REQUESTS } from "./requests.ts";
 import { seed } from "./seed.ts";
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -30,6 +32,34 @@ function bucketOf(url: string, name: string): string {
   return url;
 }
 
+const keyOf = ({ functionName, url, lineNumber }: ProfileNode["callFrame"]): string => {
+  const short = url.replace(/^file:\/\/.*?\/(node_modules|server|shared|client|bench)\//, "$1/");
+  return `${functionName || "(anonymous)"}  ${short}${url ? `:${lineNumber + 1}` : ""}`;
+};
+
+/**
+ * Busy samples by function including its callees (each function counted once per sample, however
+ * often it is on that stack): where a request's time goes, stage by stage.
+ */
+function inclusive(profile: CpuProfile): Map<string, number> {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const totals = new Map<string, number>();
+  for (const sample of profile.samples) {
+    const leaf = byId.get(sample);
+    if (!leaf || leaf.callFrame.functionName === "(idle)" || leaf.callFrame.functionName === "(program)") continue;
+    const seen = new Set<string>();
+    for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) {
+      const key = keyOf(byId.get(id)!.callFrame);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      totals.set(key, (totals.get(key) ?? 0) + 1);
+    }
+  }
+  return totals;
+}
+
 export function summarise(profile: CpuProfile, top = 25): string {
   const totalUs = profile.endTime - profile.startTime;
   const perSampleUs = totalUs / Math.max(1, profile.samples.length);
@@ -40,9 +70,8 @@ export function summarise(profile: CpuProfile, top = 25): string {
     const count = node.hitCount ?? 0;
     if (!count) continue;
     hits += count;
-    const { functionName, url, lineNumber } = node.callFrame;
-    const short = url.replace(/^file:\/\/.*?\/(node_modules|server|shared|client|bench)\//, "$1/");
-    const key = `${functionName || "(anonymous)"}  ${short}${url ? `:${lineNumber + 1}` : ""}`;
+    const { functionName, url } = node.callFrame;
+    const key = keyOf(node.callFrame);
     byFunction.set(key, (byFunction.get(key) ?? 0) + count);
     const bucket = bucketOf(url, functionName);
     byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + count);
@@ -56,11 +85,19 @@ export function summarise(profile: CpuProfile, top = 25): string {
   for (const [bucket, n] of [...byBucket].filter(([b]) => b !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`  ${pct(n)}  ${bucket}`);
   lines.push("by function (self):");
   for (const [key, n] of [...byFunction].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(n)}  ${key}`);
+  lines.push("by function (total, with what it calls; samples of (program) left out):");
+  for (const [key, n] of [...inclusive(profile)].filter(([k]) => !k.startsWith("(root)")).sort((a, b) => b[1] - a[1]).slice(0, top * 2)) lines.push(`  ${pct(n)}  ${key}`);
   return lines.join("\n");
 }
 
-export async function profileSessiond(db: string, outDir: string, timing: { durationS: number; warmupS: number }): Promise<void> {
-  const loads: { name: string; seedRows?: number; spec: Omit<LoadSpec, "url"> }[] = [
+/**
+ * Profiles sessiond under each load (and the bare handler under the list load, for comparison);
+ * `only` keeps the loads whose names start with one of its entries.
+ */
+export async function profileSessiond(db: string, outDir: string, timing: { durationS: number; warmupS: number }, only?: string[]): Promise<void> {
+  const listSpec: Omit<LoadSpec, "url"> = { method: "GET", paths: [REQUESTS.sessiond.listPath], connections: 10, ...timing };
+  const getSpec: Omit<LoadSpec, "url"> = { method: "GET", paths: [], connections: 10, ...timing };
+  const all: { name: string; kind?: ServerKind; seedRows?: number; spec: Omit<LoadSpec, "url">; getIds?: boolean }[] = [
     { name: "create-c64", spec: { method: "POST", paths: ["/trpc/session.create"], body: '{"json":{}}', connections: 64, ...timing } },
     {
       name: "batch100-c10",
@@ -72,19 +109,25 @@ export async function profileSessiond(db: string, outDir: string, timing: { dura
         ...timing,
       },
     },
-    { name: "list-c10", seedRows: 10_000, spec: { method: "GET", paths: [`/trpc/session.list?input=${encodeURIComponent('{"json":{"limit":50}}')}`], connections: 10, ...timing } },
+    { name: "list-c10", seedRows: 10_000, spec: listSpec },
+    { name: "list-c10-raw", kind: "raw", seedRows: 10_000, spec: listSpec },
+    // The same 1,000 IDs as the read scenario, for the paths of get.
+    { name: "get-c10", seedRows: 10_000, spec: getSpec, getIds: true },
+    { name: "get-c10-raw", kind: "raw", seedRows: 10_000, spec: getSpec, getIds: true },
   ];
+  const loads = only ? all.filter((load) => only.some((prefix) => load.name.startsWith(prefix))) : all;
   const report: string[] = [];
   for (const load of loads) {
     const dir = join(outDir, `profile-${load.name}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const path = `${db}.${load.name}`;
-    await seed(path, { rows: load.seedRows ?? 0 });
-    const server = await startServer("sessiond", path, { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
-    let result: Awaited<ReturnType<typeof runLoad>>;
+    const { sampleIds } = await seed(path, { rows: load.seedRows ?? 0, sampleIds: load.getIds ? 1000 : 0 });
+    const spec = load.getIds ? { ...load.spec, paths: sampleIds.map(REQUESTS.sessiond.getPath) } : load.spec;
+    const server = await startServer(load.kind ?? "sessiond", path, { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
+    let result: LoadResult;
     try {
-      result = await runLoad({ url: server.url, ...load.spec });
+      result = await runLoad({ url: server.url, ...spec });
     } finally {
       await server.stop();
     }

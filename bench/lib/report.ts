@@ -7,8 +7,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import type { Results } from "../run.ts";
+import type { RatiosOver, Results } from "../run.ts";
+import { BASELINE_MEANING, BASELINES, targetOf, type Operation } from "./baselines.ts";
 
+const SERVER_ORDER = [...BASELINES, "sessiond"];
 const START = "<!-- bench:latest:start -->";
 const END = "<!-- bench:latest:end -->";
 
@@ -22,22 +24,40 @@ interface RatioRow {
   value: number;
   target: string;
   meaning: string;
+  /** For a ratio between two alternating loads: the lowest and highest ratio of one round's req/s. */
+  rounds?: [number, number];
   /** Only for targets: did the ratio meet it? */
   pass?: boolean;
+}
+
+/** sessiond over each baseline, with its target where it has one. */
+function baselineRows(operation: Operation, label: string, over: RatiosOver, runs: { server: string; roundRps: number[] }[]): RatioRow[] {
+  const roundsOf = (server: string) => runs.find((run) => run.server === server)?.roundRps ?? [];
+  return BASELINES.map((baseline) => {
+    const target = targetOf(operation, baseline);
+    const value = over[baseline];
+    const theirs = roundsOf(baseline);
+    const perRound = roundsOf("sessiond").map((rps, i) => rps / theirs[i]!).filter(Number.isFinite);
+    return {
+      name: `${label}: sessiond / ${baseline}`,
+      value,
+      target: target === null ? "–" : `≥ ${target}`,
+      meaning: BASELINE_MEANING[baseline],
+      ...(target === null ? {} : { pass: value >= target }),
+      ...(perRound.length > 1 ? { rounds: [Math.min(...perRound), Math.max(...perRound)] as [number, number] } : {}),
+    };
+  });
 }
 
 export function ratioRows(results: Results): RatioRow[] {
   const s = results.scenarios;
   const rows: RatioRow[] = [];
   for (const r of s.create?.ratios ?? []) {
-    rows.push({ name: `create c${r.connections}: sessiond / raw`, value: r.sessiondOverRaw, target: "≥ 0.6", meaning: "req/s; share of the plain-handler limit", pass: r.sessiondOverRaw >= 0.6 });
-    rows.push({ name: `create c${r.connections}: sessiond / stock`, value: r.sessiondOverStock, target: "≥ 3", meaning: "req/s against the stock tRPC adapter", pass: r.sessiondOverStock >= 3 });
+    rows.push(...baselineRows("create", `create c${r.connections}`, r.sessiondOver, s.create!.runs.filter((run) => run.connections === r.connections)));
   }
+  for (const r of s.read?.ratios ?? []) rows.push(...baselineRows(r.endpoint, r.endpoint, r.sessiondOver, s.read!.runs.filter((run) => run.endpoint === r.endpoint)));
   for (const r of s.batch?.ratios ?? []) {
     rows.push({ name: `batch ${r.batchSize}: sessiond / stock`, value: r.sessiondOverStock, target: "–", meaning: "creates/s" });
-  }
-  for (const r of s.read?.ratios ?? []) {
-    rows.push({ name: `${r.endpoint}: sessiond / stock`, value: r.sessiondOverStock, target: "–", meaning: "req/s" });
   }
   const g = s.growth?.ratios;
   if (g) {
@@ -64,7 +84,7 @@ export function markdown(results: Results, level = 2): string {
   const m = results.machine;
   const out: string[] = [];
   out.push(
-    `${results.mode} run, ${results.date.slice(0, 16).replace("T", " ")} UTC, ${results.elapsedS} s. Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, SQLite ${m.sqlite}, Linux ${m.kernel}. ` +
+    `${results.mode} run, ${results.date.slice(0, 16).replace("T", " ")} UTC, ${results.elapsedS} s. Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, SQLite ${m.sqlite}, Linux ${m.kernel}; ${Object.entries(m.libraries ?? {}).map(([name, version]) => `${name} ${version}`).join(", ")}. ` +
       `Each load: ${results.settings.warmupS} s warm-up (${results.settings.rewarmS} s before a second load of the same kind), then ${results.settings.durationS} s measured in ${results.settings.rounds} rounds alternating between the servers compared.`,
   );
   const noise = results.noise;
@@ -78,8 +98,14 @@ export function markdown(results: Results, level = 2): string {
     out.push(`**Scenario ${f.scenario} failed:**\n\n\`\`\`\n${f.error}\n\`\`\``);
   }
   out.push(`${h} Ratios\n\n${table(
-    ["ratio", "value", "target", "of"],
-    ratioRows(results).map((r) => [r.name, `**${fmt(r.value, 2)}**${r.pass === undefined ? "" : r.pass ? " ✓" : " ✗"}`, r.target, r.meaning]),
+    ["ratio", "value", "target", "per round", "of"],
+    ratioRows(results).map((r) => [
+      r.name,
+      `**${fmt(r.value, 2)}**${r.pass === undefined ? "" : r.pass ? " ✓" : " ✗"}`,
+      r.target,
+      r.rounds ? `${fmt(r.rounds[0], 2)}–${fmt(r.rounds[1], 2)}` : "–",
+      r.meaning,
+    ]),
   )}`);
 
   if (s.create) {
@@ -96,7 +122,7 @@ export function markdown(results: Results, level = 2): string {
     )}\n\nTarget: ≥ ${fmt(t.createsPerS)} creates/s at ${t.batchSize} per request; measured ${fmt(t.measured)} (${t.met ? "met" : "not met"}).`);
   }
   if (s.read) {
-    out.push(`${h} 3. Reads (${fmt(s.read.seededRows)} sessions stored; get cycles over ${fmt(s.read.distinctIds)} IDs; list is one page of 50)\n\n${table(
+    out.push(`${h} 3. Reads (${fmt(s.read.seededRows)} sessions stored, the same file copied for each server; get cycles over ${fmt(s.read.distinctIds)} IDs; list is one page of 50)\n\n${table(
       ["endpoint", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"],
       s.read.runs.map((r) => [r.endpoint, r.server, fmt(r.rps), fmt(r.latencyMs.p50, 2), fmt(r.latencyMs.p99, 2), r.non2xx, r.errors + r.timeouts, fmt(r.otherCpuCores, 2)]),
     )}`);
@@ -170,9 +196,9 @@ export async function chartSvg(results: Results): Promise<string> {
       width: 560,
       encoding: {
         y: { field: "case", type: "nominal", title: null, sort: null, axis: { labelLimit: 320 } },
-        yOffset: { field: "server", sort: ["raw", "stock", "sessiond"] },
+        yOffset: { field: "server", sort: SERVER_ORDER },
         x: { field: "value", type: "quantitative", title: "per second" },
-        color: { field: "server", type: "nominal", sort: ["raw", "stock", "sessiond"], scale: { domain: ["raw", "stock", "sessiond"], range: ["#9e9e9e", "#4c78a8", "#f58518"] } },
+        color: { field: "server", type: "nominal", sort: SERVER_ORDER, scale: { domain: SERVER_ORDER, range: ["#9e9e9e", "#4c78a8", "#54a24b", "#b279a2", "#f58518"] } },
       },
       layer: [{ mark: "bar" }, { mark: { type: "text", align: "left", dx: 3, fontSize: 9 }, encoding: { text: { field: "value", type: "quantitative", format: "," } } }],
     });

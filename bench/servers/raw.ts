@@ -1,11 +1,13 @@
 /**
- * The limit: a plain node:http handler doing the same SQLite insert as the store, with the same
- * connection settings, and nothing else (no tRPC, no validation, no superjson).
+ * The limit: a plain node:http handler doing what sessiond's store does for create, get and list
+ * (same file settings, same SQL, same group commit) and answering the same superjson envelope
+ * (Dates as ISO strings with their `meta.values` entries), and nothing else: no tRPC, no
+ * validation beyond reading the one field each call needs, no generic serializer.
  */
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { DatabaseSync } from "node:sqlite";
 import { openStore } from "@sessiond/server";
-import { generateSessionId } from "@sessiond/shared";
+import { encodeCursor, generateSessionId } from "@sessiond/shared";
 import { dbArg, listenAndAnnounce } from "./common.ts";
 
 const path = dbArg();
@@ -14,19 +16,78 @@ await (await openStore(path)).close();
 
 const db = new DatabaseSync(path, { timeout: 5000, enableForeignKeyConstraints: true });
 db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-const insert = db.prepare(
-  "INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key) VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?)",
-);
+const COLUMNS = "id, parent_id, title, metadata, revision, created_at, updated_at, archived_at";
+const insert = db.prepare(`INSERT INTO session (${COLUMNS}, create_key) VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?)`);
+const selectOne = db.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ?`);
+const selectPage = db.prepare(`SELECT ${COLUMNS} FROM session ORDER BY created_at DESC, id DESC LIMIT ?`);
+
+interface Row {
+  id: string;
+  parent_id: string | null;
+  title: string;
+  metadata: string;
+  revision: number;
+  created_at: number;
+  updated_at: number;
+  archived_at: number | null;
+}
+
+type DateMeta = Record<string, ["Date"]>;
+
+/** A row as the session superjson sends, its Date paths recorded under `prefix`. */
+function sessionJson(row: Row, prefix: string, meta: DateMeta) {
+  meta[`${prefix}createdAt`] = ["Date"];
+  meta[`${prefix}updatedAt`] = ["Date"];
+  if (row.archived_at !== null) meta[`${prefix}archivedAt`] = ["Date"];
+  return {
+    id: row.id,
+    title: row.title,
+    parentId: row.parent_id,
+    metadata: JSON.parse(row.metadata) as unknown,
+    revision: row.revision,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    archivedAt: row.archived_at === null ? null : new Date(row.archived_at).toISOString(),
+  };
+}
 
 function answer(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
 }
 
-const server = createServer((req, res) => {
-  if (req.method !== "POST" || !req.url?.startsWith("/trpc/session.create")) {
-    answer(res, 404, '{"error":"not found"}');
-    return;
+const envelope = (json: unknown, meta: DateMeta): string => JSON.stringify({ result: { data: { json, meta: { values: meta, v: 1 } } } });
+
+/** The `json` of the `input` query parameter's envelope (no checks: this is the limit, not a server). */
+function queryInput(req: IncomingMessage): Record<string, unknown> {
+  const text = new URL(req.url!, "http://raw").searchParams.get("input");
+  return ((text ? (JSON.parse(text) as { json?: unknown }).json : undefined) ?? {}) as Record<string, unknown>;
+}
+
+// The store's group commit: every insert asked for in one event-loop turn shares one transaction.
+const pending: { row: Row; res: ServerResponse }[] = [];
+function flushInserts(): void {
+  const group = pending.splice(0);
+  const run = ({ row }: { row: Row }) => insert.run(row.id, row.parent_id, row.title, row.metadata, row.created_at, row.updated_at, null);
+  if (group.length === 1) run(group[0]!);
+  else {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      group.forEach(run);
+      db.exec("COMMIT");
+    } catch (error) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      for (const { res } of group) answer(res, 500, '{"error":"insert failed"}');
+      process.stderr.write(`raw insert failed: ${String(error)}\n`);
+      return;
+    }
   }
+  for (const { row, res } of group) {
+    const meta: DateMeta = {};
+    answer(res, 200, envelope(sessionJson(row, "", meta), meta));
+  }
+}
+
+function create(req: IncomingMessage, res: ServerResponse): void {
   const chunks: Buffer[] = [];
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () => {
@@ -36,10 +97,46 @@ const server = createServer((req, res) => {
       answer(res, 400, '{"error":"bad json"}');
       return;
     }
-    const id = generateSessionId();
     const now = Date.now();
-    insert.run(id, null, `New session - ${new Date(now).toISOString()}`, "{}", now, now, null);
-    answer(res, 200, `{"id":"${id}","createdAt":${now}}`);
+    const row: Row = {
+      id: generateSessionId(),
+      parent_id: null,
+      title: `New session - ${new Date(now).toISOString()}`,
+      metadata: "{}",
+      revision: 1,
+      created_at: now,
+      updated_at: now,
+      archived_at: null,
+    };
+    if (pending.push({ row, res }) === 1) setImmediate(flushInserts);
   });
+}
+
+function get(req: IncomingMessage, res: ServerResponse): void {
+  const row = selectOne.get(String(queryInput(req).id)) as Row | undefined;
+  if (!row) {
+    answer(res, 404, '{"error":"not found"}');
+    return;
+  }
+  const meta: DateMeta = {};
+  answer(res, 200, envelope(sessionJson(row, "", meta), meta));
+}
+
+function list(req: IncomingMessage, res: ServerResponse): void {
+  const limit = Number(queryInput(req).limit ?? 50);
+  const rows = selectPage.all(limit + 1) as unknown as Row[];
+  const meta: DateMeta = {};
+  const items = rows.slice(0, limit).map((row, index) => sessionJson(row, `items.${index}.`, meta));
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  const nextCursor = last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
+  answer(res, 200, envelope({ items, nextCursor }, meta));
+}
+
+const server = createServer((req, res) => {
+  const url = req.url ?? "";
+  if (req.method === "POST" && url.startsWith("/trpc/session.create")) create(req, res);
+  else if (req.method === "GET" && url.startsWith("/trpc/session.get?")) get(req, res);
+  else if (req.method === "GET" && url.startsWith("/trpc/session.list?")) list(req, res);
+  else answer(res, 404, '{"error":"not found"}');
 });
 await listenAndAnnounce(server, () => db.close());
