@@ -62,14 +62,23 @@ function serve(args: string[]): Promise<Server> {
 
 /** The group-commit prototype (prototypes/group-commit.ts) in one design and sync mode. */
 function prototype(design: "main" | "fsync" | "thread", sync: "normal" | "full"): Promise<Server> {
-  return start([join(BENCH_DIR, "prototypes", "group-commit.ts"), "--db", join(scratch, `prototype-${design}-${sync}.db`), "--design", design, "--sync", sync]);
+  return start([
+    join(BENCH_DIR, "prototypes", "group-commit.ts"),
+    "--db",
+    join(scratch, `prototype-${design}-${sync}.db`),
+    "--design",
+    design,
+    "--sync",
+    sync,
+  ]);
 }
 
 /** A server process; resolves with its URL once it prints a "listening" log line or a bare {"url"}. */
 async function start(args: string[]): Promise<Server> {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "production" };
   for (const name of Object.keys(env)) if (name.startsWith("SESSIOND_") || name === "DATABASE_URL") delete env[name];
-  if (!env.NODE_OPTIONS?.includes("--conditions=@sessiond/source")) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} --conditions=@sessiond/source`.trim();
+  if (!env.NODE_OPTIONS?.includes("--conditions=@sessiond/source"))
+    env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} --conditions=@sessiond/source`.trim();
   const child = spawn(nodeBinary(), args, { env, stdio: ["ignore", "pipe", "inherit", "ipc"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -121,9 +130,12 @@ async function compare(scenario: string, servers: [string, LoadSpec][]): Promise
   log(`${scenario}: ${servers.map(([name]) => name).join(" vs ")} at ${servers[0]![1].connections} connections`);
   const results = await compareLoads(Object.fromEntries(servers), ROUNDS);
   for (const [name, result] of Object.entries(results)) {
-    if (result.non2xx || result.errors || result.timeouts) throw new Error(`${scenario} ${name}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+    if (result.non2xx || result.errors || result.timeouts)
+      throw new Error(`${scenario} ${name}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
   }
-  const ratios = Object.fromEntries(Object.entries(results).map(([name, result]) => [name, Number((result.rps / results[baseline]!.rps).toFixed(2))]));
+  const ratios = Object.fromEntries(
+    Object.entries(results).map(([name, result]) => [name, Number((result.rps / results[baseline]!.rps).toFixed(2))]),
+  );
   comparisons.push({ scenario, connections: servers[0]![1].connections, baseline, results, ratios });
 }
 
@@ -192,7 +204,9 @@ async function postgresScenario(): Promise<void> {
   const cluster = await startPostgres({ durable: true });
   const admin = new pg.Client({ connectionString: cluster.url });
   await admin.connect();
-  const shown = await admin.query("SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')");
+  const shown = await admin.query(
+    "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')",
+  );
   await admin.end();
   postgresSettings = Object.fromEntries(shown.rows.map((row: { name: string; setting: string }) => [row.name, row.setting]));
   const one = await serve(["--db", await createDatabase(cluster.url), "--workers", "1"]);
@@ -270,7 +284,10 @@ try {
   const out = join(BENCH_DIR, "results", flags.seconds ? "tmp" : "");
   const name = `durability-${[...only].sort().join("-")}`;
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, `${name}.json`), `${JSON.stringify({ machine: describeMachine(), date: new Date().toISOString(), loadBefore, fsyncProbe, durationS, comparisons }, null, 2)}\n`);
+  writeFileSync(
+    join(out, `${name}.json`),
+    `${JSON.stringify({ machine: describeMachine(), date: new Date().toISOString(), loadBefore, fsyncProbe, durationS, comparisons }, null, 2)}\n`,
+  );
   writeFileSync(join(out, `${name}.md`), `${report}\n`);
 } finally {
   await stopAll();

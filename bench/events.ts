@@ -59,7 +59,9 @@ const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.lengt
 async function fanOut(): Promise<Record<string, number>> {
   // SESSIOND_BENCH_PROFILE=<dir> profiles the fan-out server (--cpu-prof) into that folder.
   const profileDir = process.env.SESSIOND_BENCH_PROFILE;
-  const server = await startServer("sessiond", join(dir, "fanout.db"), { nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [] });
+  const server = await startServer("sessiond", join(dir, "fanout.db"), {
+    nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+  });
   try {
     const latencies: number[] = [];
     let delivered = 0;
@@ -140,7 +142,10 @@ async function createCost(): Promise<Record<string, number>> {
       durationS: 9,
       warmupS: 3,
     });
-    const results = await compareLoads({ quiet: spec(servers.quiet.url), one: spec(servers.one.url), hundred: spec(servers.hundred.url) }, 3);
+    const results = await compareLoads(
+      { quiet: spec(servers.quiet.url), one: spec(servers.one.url), hundred: spec(servers.hundred.url) },
+      3,
+    );
     return {
       noSubscriberCreatesPerS: Math.round(results.quiet.rps),
       oneSubscriberCreatesPerS: Math.round(results.one.rps),

@@ -77,9 +77,30 @@ const fullSettings = {
   idRounds: 10,
   biasIds: 200_000,
 };
-const quickSettings = { ...fullSettings, warmupS: 3, rewarmS: 1, durationS: 3, rounds: 3, growthSeedBudgetS: 20, idsPerRound: 200_000, idRounds: 5 };
+const quickSettings = {
+  ...fullSettings,
+  warmupS: 3,
+  rewarmS: 1,
+  durationS: 3,
+  rounds: 3,
+  growthSeedBudgetS: 20,
+  idsPerRound: 200_000,
+  idRounds: 5,
+};
 /** --smoke: every load for a moment only, to check the harness itself; its figures mean nothing. */
-const smokeSettings = { ...quickSettings, warmupS: 0.5, rewarmS: 0.5, durationS: 1, rounds: 1, readSeedRows: 1000, readIds: 100, growthSizes: [1000, 10_000], idsPerRound: 10_000, idRounds: 2, biasIds: 10_000 };
+const smokeSettings = {
+  ...quickSettings,
+  warmupS: 0.5,
+  rewarmS: 0.5,
+  durationS: 1,
+  rounds: 1,
+  readSeedRows: 1000,
+  readIds: 100,
+  growthSizes: [1000, 10_000],
+  idsPerRound: 10_000,
+  idRounds: 2,
+  biasIds: 10_000,
+};
 const settings = smokeRun ? smokeSettings : quick ? quickSettings : fullSettings;
 
 const CREATE_PATH = "/trpc/session.create";
@@ -115,7 +136,12 @@ const mib = (bytes: number): number => Number((bytes / 2 ** 20).toFixed(1));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One request before the load, so a broken endpoint fails loudly instead of as a wall of non-2xx. */
-async function smoke(server: ServerProcess, path: string, init: RequestInit, check: (body: unknown) => boolean): Promise<{ text: string; body: unknown }> {
+async function smoke(
+  server: ServerProcess,
+  path: string,
+  init: RequestInit,
+  check: (body: unknown) => boolean,
+): Promise<{ text: string; body: unknown }> {
   const response = await fetch(server.url + path, { ...init, signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
   let body: unknown;
@@ -190,7 +216,10 @@ async function scenarioCreate(): Promise<CreateScenario> {
       servers.set(kind, server);
       const { create, createdId } = REQUESTS[kind];
       const { text } = await smoke(server, create.path, postJson(create.body), (body) => typeof createdId(body) === "string");
-      shapes.set(kind, text.replace(/ses_[0-9a-f]{12}[0-9A-Za-z]{14}/g, "<id>").replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, "<time>"));
+      shapes.set(
+        kind,
+        text.replace(/ses_[0-9a-f]{12}[0-9A-Za-z]{14}/g, "<id>").replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, "<time>"),
+      );
     }
     if (shapes.get("raw") !== shapes.get("sessiond")) {
       throw new Error(`raw does not answer a create as sessiond does:\n${shapes.get("raw")}\n${shapes.get("sessiond")}`);
@@ -211,7 +240,10 @@ async function scenarioCreate(): Promise<CreateScenario> {
         warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
         ...(kind === "sessiond" && connections === busiest ? { onSample: tracker.onSample, sampleMs: 250 } : {}),
       });
-      const results = await compareLoads(Object.fromEntries(kinds.map((kind) => [kind, spec(kind)])) as Record<ServerKind, LoadSpec>, settings.rounds);
+      const results = await compareLoads(
+        Object.fromEntries(kinds.map((kind) => [kind, spec(kind)])) as Record<ServerKind, LoadSpec>,
+        settings.rounds,
+      );
       for (const kind of kinds) {
         runs.push({ server: kind, ...results[kind] });
         log(describeLoad(`  ${kind} c${connections}`, results[kind]));
@@ -258,7 +290,10 @@ async function scenarioRest(): Promise<RestScenario> {
         durationS: settings.durationS,
         warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
       });
-      const results = await compareLoads({ trpc: spec(CREATE_PATH, CREATE_BODY), rest: spec(REST_CREATE_PATH, REST_CREATE_BODY) }, settings.rounds);
+      const results = await compareLoads(
+        { trpc: spec(CREATE_PATH, CREATE_BODY), rest: spec(REST_CREATE_PATH, REST_CREATE_BODY) },
+        settings.rounds,
+      );
       for (const route of ["trpc", "rest"] as const) {
         runs.push({ route, ...results[route] });
         log(describeLoad(`  ${route} c${connections}`, results[route]));
@@ -301,7 +336,12 @@ async function scenarioBatch(): Promise<BatchScenario> {
       const server = await startServer(kind, freshDb(`batch-${kind}`));
       servers.set(kind, server);
       for (const size of settings.batchSizes) {
-        await smoke(server, batchPath(size), postJson(batchBody(size)), (body) => Array.isArray(body) && body.length === size && body.every(createdOk));
+        await smoke(
+          server,
+          batchPath(size),
+          postJson(batchBody(size)),
+          (body) => Array.isArray(body) && body.length === size && body.every(createdOk),
+        );
       }
     }
     const runs: BatchRun[] = [];
@@ -376,7 +416,9 @@ async function scenarioRead(): Promise<ReadScenario> {
       const pageIds = wire.pageIds(list.body)!;
       if (!reference) {
         reference = { get: get.text, list: list.text, pageIds };
-      } else if (kind === "raw" ? get.text !== reference.get || list.text !== reference.list : pageIds.join() !== reference.pageIds.join()) {
+      } else if (
+        kind === "raw" ? get.text !== reference.get || list.text !== reference.list : pageIds.join() !== reference.pageIds.join()
+      ) {
         throw new Error(`${kind} does not answer what sessiond answers (${kind === "raw" ? "byte for byte" : "the same page"})`);
       }
     }
@@ -390,7 +432,10 @@ async function scenarioRead(): Promise<ReadScenario> {
         durationS: settings.durationS,
         warmupS: settings.warmupS,
       });
-      const results = await compareLoads(Object.fromEntries(kinds.map((kind) => [kind, spec(kind)])) as Record<ServerKind, LoadSpec>, settings.rounds);
+      const results = await compareLoads(
+        Object.fromEntries(kinds.map((kind) => [kind, spec(kind)])) as Record<ServerKind, LoadSpec>,
+        settings.rounds,
+      );
       for (const kind of kinds) {
         runs.push({ server: kind, endpoint, ...results[kind] });
         log(describeLoad(`  ${kind} ${endpoint}`, results[kind]));
@@ -463,7 +508,13 @@ async function scenarioGrowth(): Promise<GrowthScenario> {
       Object.fromEntries(
         seeded.map(({ rows }, i) => [
           String(rows),
-          { url: servers[i]!.url, connections: settings.growthConnections, durationS: settings.durationS, warmupS: settings.warmupS, ...extra },
+          {
+            url: servers[i]!.url,
+            connections: settings.growthConnections,
+            durationS: settings.durationS,
+            warmupS: settings.warmupS,
+            ...extra,
+          },
         ]),
       );
     // The list first: the creates below put new sessions at the head of the list.
@@ -541,7 +592,11 @@ export interface Results {
 }
 
 function memorySummary(create?: CreateScenario, growth?: GrowthScenario): Results["scenarios"]["memory"] {
-  const bySize = (growth?.sizes ?? []).map((s) => ({ rows: s.rows, idleMiB: mib(s.memory.idle.rss), afterLoadMiB: mib(s.memory.afterLoad.rss) }));
+  const bySize = (growth?.sizes ?? []).map((s) => ({
+    rows: s.rows,
+    idleMiB: mib(s.memory.idle.rss),
+    afterLoadMiB: mib(s.memory.afterLoad.rss),
+  }));
   const first = bySize[0];
   const last = bySize.at(-1);
   const storedRatio = first && last && last !== first ? ratio(last.afterLoadMiB, first.afterLoadMiB) : null;
@@ -585,7 +640,9 @@ function noiseOf(scenarios: Results["scenarios"], idsOtherCpu: number | null): R
 function ratioChecks(operation: Operation, label: string, over: RatiosOver): Check[] {
   return BASELINES.flatMap((baseline) => {
     const target = targetOf(operation, baseline);
-    return target === null ? [] : [{ name: `${label}: sessiond/${baseline}`, value: over[baseline], target: `≥ ${target}`, pass: over[baseline] >= target }];
+    return target === null
+      ? []
+      : [{ name: `${label}: sessiond/${baseline}`, value: over[baseline], target: `≥ ${target}`, pass: over[baseline] >= target }];
   });
 }
 
@@ -696,7 +753,9 @@ async function main(): Promise<void> {
   const written = await writeReports(results, outDir, partial ? null : join(BENCH_DIR, "README.md"));
   log(`wrote ${written.join(", ")}`);
   if (results.noise.disturbed) {
-    log(`WARNING: other processes used up to ${results.noise.maxOtherCpuCores} cores during the loads (mean ${results.noise.meanOtherCpuCores}); the figures are disturbed`);
+    log(
+      `WARNING: other processes used up to ${results.noise.maxOtherCpuCores} cores during the loads (mean ${results.noise.meanOtherCpuCores}); the figures are disturbed`,
+    );
   }
   for (const check of results.checks) log(`${check.pass ? "PASS" : "FAIL"} ${check.name}: ${check.value} (target ${check.target})`);
   const broken = results.checks.find((c) => c.name.startsWith("non-2xx"));

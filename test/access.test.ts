@@ -29,7 +29,11 @@ describe("with --token", () => {
     ["a prefix of the token", TOKEN.slice(0, 20)],
     ["an empty token", ""],
   ])("answers a client with %s UNAUTHORIZED (401), changing nothing", async (_, token) => {
-    const client = createSessionClient({ url: server.url, token: token || undefined, headers: token === "" ? { authorization: "Bearer " } : {} });
+    const client = createSessionClient({
+      url: server.url,
+      token: token || undefined,
+      headers: token === "" ? { authorization: "Bearer " } : {},
+    });
     const id = freshId();
     const error = await client.session.create.mutate({ id }).catch((caught: unknown) => caught);
     expect(isUnauthorized(error)).toBe(true);
@@ -82,9 +86,12 @@ describe("internal errors", () => {
       sabotage.exec("ALTER TABLE session RENAME TO session_gone");
       sabotage.close();
 
-      const response = await fetch(`${server.url}/trpc/session.get?input=${encodeURIComponent(JSON.stringify({ json: { id: freshId() } }))}`, {
-        headers: { "x-request-id": "req-internal-1" },
-      });
+      const response = await fetch(
+        `${server.url}/trpc/session.get?input=${encodeURIComponent(JSON.stringify({ json: { id: freshId() } }))}`,
+        {
+          headers: { "x-request-id": "req-internal-1" },
+        },
+      );
       expect(response.status).toBe(500);
       const text = await response.text();
       expect(JSON.parse(text).error.json.message).toBe("Internal server error");

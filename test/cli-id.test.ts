@@ -21,7 +21,10 @@ describe("sessiond id", () => {
   it("derive prints the ID derived from a key, the same every time", async () => {
     const result = await runCli(["id", "derive", "job-4711"]);
     expect(result).toEqual({ code: 0, stdout: `${deriveSessionId("job-4711")}\n`, stderr: "" });
-    expect(JSON.parse((await runCli(["--json", "id", "derive", "job-4711"])).stdout)).toEqual({ id: deriveSessionId("job-4711"), key: "job-4711" });
+    expect(JSON.parse((await runCli(["--json", "id", "derive", "job-4711"])).stdout)).toEqual({
+      id: deriveSessionId("job-4711"),
+      key: "job-4711",
+    });
   });
 
   it("decode prints the time a generated ID carries", async () => {
@@ -62,7 +65,13 @@ describe("sessiond client commands with --json errors", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toBe("");
     expect(JSON.parse(result.stdout)).toEqual({
-      error: { code: "CONFLICT", httpStatus: 409, requestId: expect.any(String), conflict: { id }, message: `Session ${id} already exists` },
+      error: {
+        code: "CONFLICT",
+        httpStatus: 409,
+        requestId: expect.any(String),
+        conflict: { id },
+        message: `Session ${id} already exists`,
+      },
     });
     const invalid = JSON.parse((await runCli(["--url", server.url, "get", "nope", "--json"])).stdout);
     expect(invalid.error).toMatchObject({ code: "BAD_REQUEST", fieldErrors: { id: [expect.stringContaining("session ID")] } });
@@ -71,6 +80,8 @@ describe("sessiond client commands with --json errors", () => {
   it("says the server is unreachable in JSON too", async () => {
     const result = await runCli(["--url", "http://127.0.0.1:9", "--json", "get", freshId()]);
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: "UNREACHABLE", message: expect.stringContaining("cannot reach http://127.0.0.1:9") } });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      error: { code: "UNREACHABLE", message: expect.stringContaining("cannot reach http://127.0.0.1:9") },
+    });
   });
 });

@@ -19,7 +19,8 @@ function buildConsole(): void {
   execFileSync("npm", ["run", "build", "--silent", "-w", "console"], { cwd: ROOT, stdio: "pipe" });
 }
 
-const rowIds = (page: Page, table = "#sessions") => page.locator(`${table} tr[data-id]`).evaluateAll((rows) => rows.map((row) => row.getAttribute("data-id")));
+const rowIds = (page: Page, table = "#sessions") =>
+  page.locator(`${table} tr[data-id]`).evaluateAll((rows) => rows.map((row) => row.getAttribute("data-id")));
 
 describe.skipIf(unavailable)("the console page", () => {
   let browser: Browser;
@@ -131,7 +132,10 @@ describe("the console switch", () => {
   });
 
   it("is off with --no-console or SESSIOND_CONSOLE=off", async () => {
-    for (const [args, env] of [[["--no-console"], {}], [[], { SESSIOND_CONSOLE: "off" }]] as const) {
+    for (const [args, env] of [
+      [["--no-console"], {}],
+      [[], { SESSIOND_CONSOLE: "off" }],
+    ] as const) {
       const running = await startServerProcess([...args, "--db", ":memory:"], env);
       try {
         expect((await fetch(`${running.url}/`)).status).toBe(404);

@@ -23,7 +23,11 @@ function preflight(url: string, origin: string, headers = "content-type, authori
 }
 
 function createFrom(url: string, origin: string, id: string, extra: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${url}/trpc/session.create`, { method: "POST", headers: { origin, "content-type": "application/json", ...extra }, body: createBody(id) });
+  return fetch(`${url}/trpc/session.create`, {
+    method: "POST",
+    headers: { origin, "content-type": "application/json", ...extra },
+    body: createBody(id),
+  });
 }
 
 describe("CORS with --cors-origin and a token", () => {
@@ -65,7 +69,8 @@ describe("CORS with --cors-origin and a token", () => {
     expect(refused.status).toBe(403);
     expect(corsHeaders(refused)).toEqual([]);
     // Not even a prefix or a different port of a listed origin.
-    for (const origin of ["http://app.example", "http://app.example:5174", `${APP}/`]) expect((await preflight(server.url, origin)).status).toBe(403);
+    for (const origin of ["http://app.example", "http://app.example:5174", `${APP}/`])
+      expect((await preflight(server.url, origin)).status).toBe(403);
 
     const id = freshId();
     const call = await createFrom(server.url, OTHER, id, { authorization: `Bearer ${TOKEN}` });

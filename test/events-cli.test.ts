@@ -46,7 +46,9 @@ describe("sessiond watch", () => {
       await server.client.session.delete.mutate({ id: a.id });
     });
     expect(code).toBe(0);
-    const events = lines.map((line) => JSON.parse(line) as { id: string; type: string; properties: { info: { id: string; title: string } } });
+    const events = lines.map(
+      (line) => JSON.parse(line) as { id: string; type: string; properties: { info: { id: string; title: string } } },
+    );
     expect(events.map(({ id, type, properties }) => [id, type, properties.info.title])).toEqual([
       ["1", "session.created", "first"],
       ["2", "session.updated", "second"],

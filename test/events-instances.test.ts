@@ -85,7 +85,8 @@ describe.each(setups)("live events, $name", (setup) => {
         else expect(seen.has(info.id)).toBe(true);
       }
       const deadline = Date.now() + 20_000;
-      while (typed.some(({ ids: got }) => got.length < writes * 2) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      while (typed.some(({ ids: got }) => got.length < writes * 2) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       for (const { ids: got } of typed) expect(got).toEqual(ids);
     } finally {
       for (const stream of raw) stream.kill();

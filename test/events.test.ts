@@ -297,7 +297,11 @@ describe.each(engineTargets)("live events, bounds [$name]", (target) => {
       gone = await openSse(`${server.url}/event`, { "last-event-id": "0" });
     }
     expect(gone.status).toBe(410);
-    expect(JSON.parse(gone.body)).toMatchObject({ code: "UNPROCESSABLE_CONTENT", httpStatus: 410, eventsExpired: { lastEventId: "0", prunedThrough: "1" } });
+    expect(JSON.parse(gone.body)).toMatchObject({
+      code: "UNPROCESSABLE_CONTENT",
+      httpStatus: 410,
+      eventsExpired: { lastEventId: "0", prunedThrough: "1" },
+    });
     const events = subscribe(server.client, { lastEventId: "0" });
     const expired = await events.waitFor(1).catch((error: unknown) => error);
     expect(expired).toMatchObject({ data: { code: "UNPROCESSABLE_CONTENT", eventsExpired: { lastEventId: "0" } } });
@@ -446,7 +450,12 @@ describe.skipIf(!postgresUrl)("live events on PostgreSQL: commit order", () => {
       await Promise.all(fast);
       const events = decodeFrames(await stream.waitFor(4));
       expect(events[0]!.info.title).toBe("slow");
-      expect(events.slice(1).map(({ info }) => info.title).sort()).toEqual(["fast 0", "fast 1", "fast 2"]);
+      expect(
+        events
+          .slice(1)
+          .map(({ info }) => info.title)
+          .sort(),
+      ).toEqual(["fast 0", "fast 1", "fast 2"]);
       expect(events.map(({ id }) => id)).toEqual([events[0]!.id, events[0]!.id + 1, events[0]!.id + 2, events[0]!.id + 3]);
     } finally {
       stream.kill();

@@ -91,44 +91,51 @@ describe.each(engineTargets)("crash and shutdown [$name]", (target) => {
     }
   });
 
-  it.each([1, 2])("drains in-flight calls on SIGTERM, refuses new connections, exits 0 and loses nothing (--workers %i)", async (workers) => {
-    const db = await databaseFor(target.engine);
-    const server = await startServerProcess(["--db", db, "--workers", String(workers)]);
-    const client = createSessionClient({ url: server.url, maxItems: 1 });
-    const exited = new Promise<void>((resolve) => server.child.once("exit", () => resolve()));
-    const load = createLoad(client, 16, exited);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const exitCode = server.stop("SIGTERM");
-    const { acknowledged, failures } = await load;
-    expect(await exitCode).toBe(0);
-    // Every call got a success or a connection error (never accepted, or cut): no HTTP error.
-    expect(failures.every(isConnectionError), String(failures.find((error) => !isConnectionError(error)))).toBe(true);
-    expect(server.logs.some((line) => line.includes('"shutting down"'))).toBe(true);
+  it.each([1, 2])(
+    "drains in-flight calls on SIGTERM, refuses new connections, exits 0 and loses nothing (--workers %i)",
+    async (workers) => {
+      const db = await databaseFor(target.engine);
+      const server = await startServerProcess(["--db", db, "--workers", String(workers)]);
+      const client = createSessionClient({ url: server.url, maxItems: 1 });
+      const exited = new Promise<void>((resolve) => server.child.once("exit", () => resolve()));
+      const load = createLoad(client, 16, exited);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const exitCode = server.stop("SIGTERM");
+      const { acknowledged, failures } = await load;
+      expect(await exitCode).toBe(0);
+      // Every call got a success or a connection error (never accepted, or cut): no HTTP error.
+      expect(failures.every(isConnectionError), String(failures.find((error) => !isConnectionError(error)))).toBe(true);
+      expect(server.logs.some((line) => line.includes('"shutting down"'))).toBe(true);
 
-    // New connections are refused.
-    const refused = await fetch(`${server.url}/healthz`).then(
-      () => false,
-      () => true,
-    );
-    expect(refused).toBe(true);
+      // New connections are refused.
+      const refused = await fetch(`${server.url}/healthz`).then(
+        () => false,
+        () => true,
+      );
+      expect(refused).toBe(true);
 
-    const restarted = await startServerProcess(["--db", db]);
-    try {
-      await expectAllPresent(restarted.url, acknowledged);
-    } finally {
-      await restarted.stop();
-    }
-  });
+      const restarted = await startServerProcess(["--db", db]);
+      try {
+        await expectAllPresent(restarted.url, acknowledged);
+      } finally {
+        await restarted.stop();
+      }
+    },
+  );
 });
 
 describe("slow clients", () => {
   let server: ServerProcess;
   beforeAll(async () => {
     server = await startServerProcess([
-      "--db", join(scratch, "slow.db"),
-      "--headers-timeout-ms", "1000",
-      "--request-timeout-ms", "2000",
-      "--keep-alive-timeout-ms", "500",
+      "--db",
+      join(scratch, "slow.db"),
+      "--headers-timeout-ms",
+      "1000",
+      "--request-timeout-ms",
+      "2000",
+      "--keep-alive-timeout-ms",
+      "500",
     ]);
   });
   afterAll(() => server?.stop());
@@ -163,7 +170,9 @@ describe("slow clients", () => {
   it("cuts a client that sends its body too slowly", async () => {
     let drip: NodeJS.Timeout | undefined;
     const slow = rawConnection((socket) => {
-      socket.write("POST /trpc/session.create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n");
+      socket.write(
+        "POST /trpc/session.create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+      );
       drip = setInterval(() => socket.write(" "), 200);
     });
     const received = await slow.closed;
@@ -255,7 +264,6 @@ describe.skipIf(!canMount)("a full or read-only disk (SQLite)", () => {
     rmSync(filler);
     expect((await client.session.create.mutate({ title: "after" })).title).toBe("after");
   });
-
 });
 
 /**

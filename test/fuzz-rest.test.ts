@@ -34,7 +34,11 @@ describe.each(engineTargets)("fuzzing the REST routes over HTTP [$name]", (targe
       fc.asyncProperty(hostileRestRequests, async (request) => {
         fc.pre(!request.accepted);
         sent++;
-        const response = await fetch(`${server.url}${request.path}`, { method: request.method, headers: request.headers, body: request.body });
+        const response = await fetch(`${server.url}${request.path}`, {
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+        });
         const text = await response.text();
         const context = `${request.label}: ${request.method} ${request.path.slice(0, 200)} ${JSON.stringify(request.headers).slice(0, 200)} ${request.body?.slice(0, 200)} -> ${response.status} ${text.slice(0, 300)}`;
         expect(response.status, context).toBeGreaterThanOrEqual(400);

@@ -132,7 +132,9 @@ describe.each(engineTargets)("fuzzing every procedure over HTTP [$name]", (targe
       await probe;
     }
     expect(sent).toBeGreaterThanOrEqual(RUNS_PER_ENGINE);
-    console.info(`fuzz [${target.name}]: ${sent} requests, slowest /healthz ${slowest.toFixed(0)} ms, RSS ${(baseline / 2 ** 20).toFixed(0)} -> peak ${(peak / 2 ** 20).toFixed(0)} MiB`);
+    console.info(
+      `fuzz [${target.name}]: ${sent} requests, slowest /healthz ${slowest.toFixed(0)} ms, RSS ${(baseline / 2 ** 20).toFixed(0)} -> peak ${(peak / 2 ** 20).toFixed(0)} MiB`,
+    );
     expect(slowest, "the slowest /healthz answer during the fuzz (ms)").toBeLessThan(STALL_BOUND_MS);
     expect(peak - baseline, "RSS growth during the fuzz (bytes)").toBeLessThan(RSS_BOUND_BYTES);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);

@@ -13,7 +13,13 @@ import { storedSessions } from "./support/targets.ts";
 const TOKEN = "s3cret-token-for-hostile-tests";
 
 interface WireError {
-  error: { json: { message: string; code: number; data: { code: string; httpStatus: number; requestId: string; fieldErrors?: Record<string, string[]>; formErrors?: string[] } } };
+  error: {
+    json: {
+      message: string;
+      code: number;
+      data: { code: string; httpStatus: number; requestId: string; fieldErrors?: Record<string, string[]>; formErrors?: string[] };
+    };
+  };
 }
 
 /** One raw HTTP exchange: any method, any body, no client-side checks. */
@@ -53,7 +59,8 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
     await guarded?.close();
   });
 
-  const post = (path: string, body: string, headers: Record<string, string> = json) => exchange(server.url, "POST", `/trpc/${path}`, { body, headers });
+  const post = (path: string, body: string, headers: Record<string, string> = json) =>
+    exchange(server.url, "POST", `/trpc/${path}`, { body, headers });
 
   it.each(["TRACE", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND", "PURGE", "MKCOL"])(
     "answers %s with 405, an Allow header and a well-formed error, before the token check",
@@ -100,7 +107,7 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
   it.each([
     ["a sparse index far past the end of an array", { json: [], meta: { values: { "1000000": ["undefined"] }, v: 1 } }],
     ["the largest array index", { json: { metadata: { a: [] } }, meta: { values: { "metadata.a.4294967294": ["undefined"] }, v: 1 } }],
-    ["a path the input does not have", { json: { title: "t" }, meta: { values: { "parentId": ["undefined"] }, v: 1 } }],
+    ["a path the input does not have", { json: { title: "t" }, meta: { values: { parentId: ["undefined"] }, v: 1 } }],
     ["an annotation on a value that is not null", { json: { title: "t" }, meta: { values: { title: ["undefined"] }, v: 1 } }],
     ["a class annotation", { json: { title: "t" }, meta: { values: { title: [["class", "Evil"]] }, v: 1 } }],
     ["a custom annotation", { json: { title: "t" }, meta: { values: { title: [["custom", "x"]] }, v: 1 } }],
@@ -143,7 +150,10 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
   });
 
   it("says what is wrong with a Date in metadata", async () => {
-    const answer = await post("session.create", JSON.stringify({ json: { metadata: { at: "2026-01-01T00:00:00.000Z" } }, meta: { values: { "metadata.at": ["Date"] }, v: 1 } }));
+    const answer = await post(
+      "session.create",
+      JSON.stringify({ json: { metadata: { at: "2026-01-01T00:00:00.000Z" } }, meta: { values: { "metadata.at": ["Date"] }, v: 1 } }),
+    );
     expect(answer.status).toBe(400);
     const error = wireError(answer);
     expect(error.data.fieldErrors?.metadata?.[0]).toContain('Unsupported value type "Date"');
@@ -151,7 +161,11 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
 
   it.each([
     ["415, for a content type that is not JSON", () => post("session.create", "{}", { "content-type": "text/plain" }), 415],
-    ["400, for a batch over the size limit", () => exchange(server.url, "GET", `/trpc/${Array(101).fill("health").join(",")}?batch=1`), 400],
+    [
+      "400, for a batch over the size limit",
+      () => exchange(server.url, "GET", `/trpc/${Array(101).fill("health").join(",")}?batch=1`),
+      400,
+    ],
     ["413, for a body over the limit", () => post("session.create", JSON.stringify({ json: { title: "x".repeat(1_100_000) } })), 413],
     ["401, for a missing token", () => exchange(guarded.url, "POST", "/trpc/session.create", { body: "{}", headers: json }), 401],
   ] as const)("answers %s with the request ID and a message written for the caller", async (_, send, status) => {

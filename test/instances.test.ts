@@ -35,7 +35,9 @@ describe.skipIf(!postgresUrl)("three instances on one PostgreSQL", () => {
         (result) => result.status === "rejected" && isConflict(result.reason) && result.reason.data.conflict.id === id,
       ).length;
       if (successes !== 1 || conflicts !== 15) {
-        const others = results.flatMap((result) => (result.status === "rejected" && !isConflict(result.reason) ? [String(result.reason)] : []));
+        const others = results.flatMap((result) =>
+          result.status === "rejected" && !isConflict(result.reason) ? [String(result.reason)] : [],
+        );
         failures.push(`round ${round}: ${successes} successes, ${conflicts} conflicts, others: ${others.join("; ")}`);
       }
     }

@@ -16,7 +16,11 @@ describe("default limits", () => {
   it("answers a body over 1 MiB with 413 PAYLOAD_TOO_LARGE, writing nothing", async () => {
     const before = await storedSessions(server);
     const body = JSON.stringify({ json: { title: "x", metadata: { blob: "y".repeat(1024 * 1024) } } });
-    const response = await fetch(`${server.url}/trpc/session.create`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const response = await fetch(`${server.url}/trpc/session.create`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
     expect(response.status).toBe(413);
     const error = (await response.json()) as { error: { json: { data: { code: string } } } };
     expect(error.error.json.data.code).toBe("PAYLOAD_TOO_LARGE");

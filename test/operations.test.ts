@@ -89,11 +89,17 @@ describe("access log and metrics", () => {
     const holder = new DatabaseSync(db, { timeout: 1000 });
     try {
       holder.exec("BEGIN IMMEDIATE");
-      const response = await fetch(`${server.url}/session`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      const response = await fetch(`${server.url}/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
       expect(response.status).toBe(503);
       holder.exec("ROLLBACK");
       const text = await (await fetch(`${server.url}/metrics`)).text();
-      expect(sample(text, "sessiond_store_unavailable_total", { engine: "sqlite", reason: "the database is locked by another process" })).toBe(1);
+      expect(
+        sample(text, "sessiond_store_unavailable_total", { engine: "sqlite", reason: "the database is locked by another process" }),
+      ).toBe(1);
     } finally {
       holder.close();
       await server.stop();

@@ -23,7 +23,9 @@ describe.skipIf(!postgresUrl)("PostgreSQL outages", () => {
     const url = `postgres://sessiond:secret@127.0.0.1:${cluster.port + 1}/nowhere`;
     const result = await runCli(["serve", "--port", "0", "--db", url, "--pg-connect-timeout-ms", "1000"]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^sessiond: cannot start: cannot use PostgreSQL at postgres:\/\/sessiond:\*\*\*@127\.0\.0\.1:\d+\/nowhere: .+\n$/);
+    expect(result.stderr).toMatch(
+      /^sessiond: cannot start: cannot use PostgreSQL at postgres:\/\/sessiond:\*\*\*@127\.0\.0\.1:\d+\/nowhere: .+\n$/,
+    );
     expect(result.stderr).not.toContain("secret");
   });
 

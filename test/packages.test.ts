@@ -5,8 +5,15 @@ import { describe, expect, it } from "vitest";
 import { ROOT } from "./support/packed.ts";
 
 const manifest = (folder: string) =>
-  JSON.parse(readFileSync(join(ROOT, folder, "package.json"), "utf8")) as { name: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
-const ownDependencies = (folder: string) => Object.keys(manifest(folder).dependencies ?? {}).filter((name) => name.startsWith("@sessiond/")).sort();
+  JSON.parse(readFileSync(join(ROOT, folder, "package.json"), "utf8")) as {
+    name: string;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+const ownDependencies = (folder: string) =>
+  Object.keys(manifest(folder).dependencies ?? {})
+    .filter((name) => name.startsWith("@sessiond/"))
+    .sort();
 
 describe("package graph", () => {
   it("runtime dependencies go from the command and the kit down to the contract, never up", () => {

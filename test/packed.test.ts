@@ -32,7 +32,8 @@ describe("packed install", () => {
       "@sessiond/testing",
     ]);
     for (const tarball of install.tarballs) {
-      for (const file of tarball.files) expect(file, tarball.name).toMatch(/^(package\.json|dist\/.+\.(js|d\.ts)|dist\/console\.html|bin\/sessiond\.js)$/);
+      for (const file of tarball.files)
+        expect(file, tarball.name).toMatch(/^(package\.json|dist\/.+\.(js|d\.ts)|dist\/console\.html|bin\/sessiond\.js)$/);
       expect(tarball.files, tarball.name).toContain("package.json");
     }
   });
@@ -62,7 +63,13 @@ try {
       const output = install.run("conflict.mjs", [server.url], { node });
       const result = JSON.parse(output);
       console.log(`client on ${result.node} (${node}), server from the packed bin`);
-      expect(result).toEqual({ node: expect.any(String), created: expect.stringMatching(/^ses_/), generated: true, isDate: true, conflict: result.created });
+      expect(result).toEqual({
+        node: expect.any(String),
+        created: expect.stringMatching(/^ses_/),
+        generated: true,
+        isDate: true,
+        conflict: result.created,
+      });
     } finally {
       expect(await server.stop()).toBe(0);
     }
@@ -74,7 +81,16 @@ try {
       JSON.stringify({
         // skipLibCheck off: the published declarations must hold on their own. tRPC's types need
         // the disposable lib.
-        compilerOptions: { target: "es2022", lib: ["es2022", "esnext.disposable", "dom"], module: "nodenext", moduleResolution: "nodenext", strict: true, noEmit: true, skipLibCheck: false, types: [] },
+        compilerOptions: {
+          target: "es2022",
+          lib: ["es2022", "esnext.disposable", "dom"],
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: [],
+        },
         files: ["consumer.ts"],
       }),
     );
@@ -102,7 +118,8 @@ export async function typed(): Promise<string> {
 }
 `,
     );
-    const tsc = () => execFileSync(bin("tsc"), ["-p", "tsconfig.json"], { cwd: install.dir, env: outsideEnv(), encoding: "utf8", stdio: "pipe" });
+    const tsc = () =>
+      execFileSync(bin("tsc"), ["-p", "tsconfig.json"], { cwd: install.dir, env: outsideEnv(), encoding: "utf8", stdio: "pipe" });
     try {
       tsc();
     } catch (error) {
@@ -111,11 +128,14 @@ export async function typed(): Promise<string> {
 
     // The directives are needed: with them removed, both lines are errors.
     const file = join(install.dir, "consumer.ts");
-    writeFileSync(file, `import { createSessionClient } from "@sessiond/client";
+    writeFileSync(
+      file,
+      `import { createSessionClient } from "@sessiond/client";
 const client = createSessionClient({ url: "http://127.0.0.1:3000" });
 export const wrongType = client.session.create.mutate({ title: 42 });
 export const unknownProcedure = client.session.rename.mutate({});
-`);
+`,
+    );
     let output = "";
     try {
       tsc();
@@ -140,7 +160,9 @@ window.sessiond = { createSessionClient, isConflict, generateSessionId };
       maxBuffer: 16 * 1024 * 1024,
     });
     const gzip = gzipSync(bundle, { level: 9 }).length;
-    console.log(`browser bundle (client + generateSessionId): ${(bundle.length / 1024).toFixed(1)} kB, ${(gzip / 1024).toFixed(1)} kB gzip`);
+    console.log(
+      `browser bundle (client + generateSessionId): ${(bundle.length / 1024).toFixed(1)} kB, ${(gzip / 1024).toFixed(1)} kB gzip`,
+    );
     expect(bundle.toString()).not.toContain("node:");
     expect(gzip).toBeLessThanOrEqual(BROWSER_BUDGET_BYTES);
 
@@ -168,7 +190,10 @@ window.sessiond = { createSessionClient, isConflict, generateSessionId };
           }
         };
         const serve = sessiond("serve", "--port", "0");
-        expect(serve).toMatchObject({ status: 1, stderr: expect.stringMatching(/^sessiond: serve needs Node >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*\n$/) });
+        expect(serve).toMatchObject({
+          status: 1,
+          stderr: expect.stringMatching(/^sessiond: serve needs Node >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*\n$/),
+        });
         // A client command runs on this Node: it gets as far as calling the (absent) server.
         const list = sessiond("--url", "http://127.0.0.1:9", "list");
         expect(list).toMatchObject({ status: 1, stderr: expect.stringMatching(/^sessiond: cannot reach http:\/\/127\.0\.0\.1:9: .+\n$/) });
@@ -198,7 +223,9 @@ test("a duplicate ID is a CONFLICT", async () => {
 `,
     );
     // The kit runs the server in-process, so it needs node:sqlite: the installed Node 24.
-    const output = install.run("--test", ["--test-reporter=tap", "contract.test.mjs"], { node: join(install.dir, "node_modules", "node", "bin", "node") });
+    const output = install.run("--test", ["--test-reporter=tap", "contract.test.mjs"], {
+      node: join(install.dir, "node_modules", "node", "bin", "node"),
+    });
     expect(output).toMatch(/# pass 1\b/);
     expect(output).toMatch(/# fail 0\b/);
   });

@@ -28,7 +28,12 @@ describe("README: REST and OpenAPI", () => {
     // A curlrc that ends every answer with a newline, so the test can tell them apart.
     writeFileSync(join(dir, ".curlrc"), 'write-out = "\\n"\n');
     const env = { ...process.env, HOME: dir, CURL_HOME: dir };
-    const result = await promisify(execFile)("bash", ["-e", "-c", curlExamples!.replaceAll("http://127.0.0.1:3000", server.url)], { cwd: dir, env, encoding: "utf8", timeout: 30_000 });
+    const result = await promisify(execFile)("bash", ["-e", "-c", curlExamples!.replaceAll("http://127.0.0.1:3000", server.url)], {
+      cwd: dir,
+      env,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
     expect(result.stderr).toBe("");
     // One answer a line; the second and third end with their status code.
     const answers = result.stdout.trim().split("\n");
@@ -37,7 +42,10 @@ describe("README: REST and OpenAPI", () => {
     expect(duplicate).toMatch(/ 409$/);
     expect(JSON.parse(duplicate!.slice(0, -4))).toMatchObject({ code: "CONFLICT", conflict: { id: ID } });
     expect(invalid).toMatch(/ 400$/);
-    expect(JSON.parse(invalid!.slice(0, -4))).toMatchObject({ code: "BAD_REQUEST", fieldErrors: { id: [expect.stringContaining("Invalid session ID")] } });
+    expect(JSON.parse(invalid!.slice(0, -4))).toMatchObject({
+      code: "BAD_REQUEST",
+      fieldErrors: { id: [expect.stringContaining("Invalid session ID")] },
+    });
     expect(JSON.parse(got!)).toEqual(JSON.parse(created!));
     expect(JSON.parse(listed!).items.map((session: { id: string }) => session.id)).toContain(ID);
     expect(JSON.parse(renamed!)).toMatchObject({ title: "Renamed", revision: 2 });

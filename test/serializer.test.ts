@@ -55,7 +55,13 @@ describe("the output serializer", () => {
 
   it.each([
     ["a Date at the top", new Date(5)],
-    ["one object in two places", (() => { const o = { x: 1 }; return { a: o, b: [o] }; })()],
+    [
+      "one object in two places",
+      (() => {
+        const o = { x: 1 };
+        return { a: o, b: [o] };
+      })(),
+    ],
     ["-0", { n: -0 }],
     ["NaN and Infinity", { a: Number.NaN, b: Number.POSITIVE_INFINITY }],
     ["undefined fields", { a: undefined, b: [undefined] }],

@@ -33,12 +33,18 @@ const known: string[] = [parentId];
 
 /** A sessiond with a fixed clock and a generator seeded the same way for both servers. */
 async function start(handler: "fast" | "stock"): Promise<Sessiond> {
-  const config = resolveConfig({ host: "127.0.0.1", port: 0, db: join(scratch, `${handler}.db`), logLevel: "silent", httpHandler: handler }, {});
+  const config = resolveConfig(
+    { host: "127.0.0.1", port: 0, db: join(scratch, `${handler}.db`), logLevel: "silent", httpHandler: handler },
+    {},
+  );
   let seed = 4711;
   const random = (buffer: Uint8Array) => {
     for (let i = 0; i < buffer.length; i++) buffer[i] = (seed = (seed * 1_103_515_245 + 12_345) >>> 0) >>> 24;
   };
-  return startSessiond(config, createLogger("silent"), { now: () => NOW, generateId: createSessionIdGenerator({ now: () => NOW, random }) });
+  return startSessiond(config, createLogger("silent"), {
+    now: () => NOW,
+    generateId: createSessionIdGenerator({ now: () => NOW, random }),
+  });
 }
 
 beforeAll(async () => {
@@ -78,7 +84,13 @@ async function expectSameAnswer(request: Omit<FuzzRequest, "accepted">): Promise
 
 const input = (json: unknown) => encodeURIComponent(JSON.stringify({ json }));
 const batchInput = (...items: unknown[]) => encodeURIComponent(JSON.stringify(Object.fromEntries(items.map((json, i) => [i, { json }]))));
-const post = (path: string, body: string, contentType = "application/json") => ({ label: "", method: "POST" as const, path, body, contentType });
+const post = (path: string, body: string, contentType = "application/json") => ({
+  label: "",
+  method: "POST" as const,
+  path,
+  body,
+  contentType,
+});
 const get = (path: string) => ({ label: "", method: "GET" as const, path });
 
 describe("the fast path and the stock adapter", () => {
@@ -90,12 +102,18 @@ describe("the fast path and the stock adapter", () => {
     ["health", get("/trpc/health")],
     ["a batch of reads", get(`/trpc/session.get,session.list,health?batch=1&input=${batchInput({ id: parentId }, { limit: 2 })}`)],
     ["a duplicate create", post("/trpc/session.create", JSON.stringify({ json: { id: parentId } }))],
-    ["a batch of duplicate creates", post("/trpc/session.create,session.create?batch=1", JSON.stringify({ 0: { json: { id: parentId } }, 1: { json: { id: parentId } } }))],
+    [
+      "a batch of duplicate creates",
+      post("/trpc/session.create,session.create?batch=1", JSON.stringify({ 0: { json: { id: parentId } }, 1: { json: { id: parentId } } })),
+    ],
     ["a mixed batch (207)", get(`/trpc/session.get,session.get?batch=1&input=${batchInput({ id: parentId }, { id: "ses_nope" })}`)],
     ["a get of a missing session", get(`/trpc/session.get?input=${input({ id: "ses_000000000000AAAAAAAAAAAAAA" })}`)],
     ["a stale update", post("/trpc/session.update", JSON.stringify({ json: { id: parentId, title: "x", expectedRevision: 99 } }))],
     ["a body with a byte-order mark", post("/trpc/session.create", `\ufeff${JSON.stringify({ json: { id: parentId } })}`)],
-    ["a JSON content type with a charset", post("/trpc/session.create", JSON.stringify({ json: { id: parentId } }), "application/json; charset=utf-8")],
+    [
+      "a JSON content type with a charset",
+      post("/trpc/session.create", JSON.stringify({ json: { id: parentId } }), "application/json; charset=utf-8"),
+    ],
     ["a body over the limit", post("/trpc/session.create", JSON.stringify({ json: { title: "x".repeat(1_100_000) } }))],
     ["a batch input that is not an object", post("/trpc/session.create,session.create?batch=1", "[1,2]")],
     ["an empty batch input", post("/trpc/session.delete,session.delete?batch=1", "{}")],
@@ -114,18 +132,36 @@ describe("the fast path and the stock adapter", () => {
   it(`answer ${CASES} accepted calls identically, byte for byte, writes included`, async () => {
     const id = fc.oneof(fc.constantFrom(...known), fc.constantFrom("ses_000000000000AAAAAAAAAAAAAA", "ses_ffffffffffffZZZZZZZZZZZZZZ"));
     const metadata = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 });
-    const title = fc.string({ minLength: 1, maxLength: 30 }).filter((text) => !/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(text) && text.isWellFormed());
+    const title = fc
+      .string({ minLength: 1, maxLength: 30 })
+      .filter((text) => !/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(text) && text.isWellFormed());
     const page = fc.record({ limit: fc.integer({ min: 1, max: 20 }) }, { requiredKeys: [] });
     const envelope = (json: unknown) => JSON.stringify({ json });
-    const query = (procedure: string, json: unknown) => ({ label: "", method: "GET" as const, path: `/trpc/${procedure}?input=${encodeURIComponent(envelope(json))}` });
-    const mutation = (procedure: string, json: unknown) => ({ label: "", method: "POST" as const, path: `/trpc/${procedure}`, contentType: "application/json", body: envelope(json) });
+    const query = (procedure: string, json: unknown) => ({
+      label: "",
+      method: "GET" as const,
+      path: `/trpc/${procedure}?input=${encodeURIComponent(envelope(json))}`,
+    });
+    const mutation = (procedure: string, json: unknown) => ({
+      label: "",
+      method: "POST" as const,
+      path: `/trpc/${procedure}`,
+      contentType: "application/json",
+      body: envelope(json),
+    });
     const calls = fc.oneof(
-      fc.record({ title, metadata, parentId: fc.option(fc.constant(parentId), { nil: undefined }) }, { requiredKeys: [] }).map((input) => mutation("session.create", input)),
-      fc.record({ id: fc.constantFrom("ses_0a0a0a0a0a0aChosenIdNumber01", "ses_0b0b0b0b0b0bChosenIdNumber02"), title }).map((input) => mutation("session.create", input)),
+      fc
+        .record({ title, metadata, parentId: fc.option(fc.constant(parentId), { nil: undefined }) }, { requiredKeys: [] })
+        .map((input) => mutation("session.create", input)),
+      fc
+        .record({ id: fc.constantFrom("ses_0a0a0a0a0a0aChosenIdNumber01", "ses_0b0b0b0b0b0bChosenIdNumber02"), title })
+        .map((input) => mutation("session.create", input)),
       id.map((value) => query("session.get", { id: value })),
       page.map((input) => query("session.list", input)),
       fc.tuple(id, page).map(([value, input]) => query("session.children", { id: value, ...input })),
-      fc.record({ id, title, expectedRevision: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }) }).map((input) => mutation("session.update", input)),
+      fc
+        .record({ id, title, expectedRevision: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }) })
+        .map((input) => mutation("session.update", input)),
       fc.record({ id, archived: fc.boolean() }).map((input) => mutation("session.update", input)),
       id.map((value) => mutation("session.delete", { id: value })),
     );

@@ -58,7 +58,10 @@ describe.each(engineTargets)("tree walks over a database with cycles [$name]", (
     const b = await client().session.create.mutate({ id: freshId(), title: "b" });
     const c = await client().session.create.mutate({ parentId: b.id, title: "c" });
     const d = await client().session.create.mutate({ parentId: c.id, title: "d" });
-    await plant(server, `UPDATE session SET parent_id = '${b.id}' WHERE id = '${a.id}'; UPDATE session SET parent_id = '${a.id}' WHERE id = '${b.id}'`);
+    await plant(
+      server,
+      `UPDATE session SET parent_id = '${b.id}' WHERE id = '${a.id}'; UPDATE session SET parent_id = '${a.id}' WHERE id = '${b.id}'`,
+    );
 
     const { deleted } = await client().session.delete.mutate({ id: a.id });
     expect(deleted).toEqual([a.id, b.id, c.id, d.id]);

@@ -23,7 +23,11 @@ async function post(path: string, json: unknown, headers: Record<string, string>
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ json }),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as WireError & { result: { data: { json: Record<string, unknown> } } } };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as WireError & { result: { data: { json: Record<string, unknown> } } },
+  };
 }
 
 async function get(path: string, json: unknown) {
@@ -71,7 +75,11 @@ describe("the tRPC wire", () => {
     ["prototype", '{"json":{"metadata":{"a":{"prototype":1}}}}'],
   ])("rejects metadata with a %s key with 400, storing nothing", async (_, body) => {
     const before = await storedSessions(server);
-    const response = await fetch(`${server.url}/trpc/session.create`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const response = await fetch(`${server.url}/trpc/session.create`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
     expect(response.status).toBe(400);
     const error = (await response.json()) as WireError;
     expect(error.error.json.data).toMatchObject({ fieldErrors: { metadata: [expect.stringContaining("must not be")] } });

@@ -68,9 +68,12 @@ describe("--workers", () => {
 
       expect(await server.stop("SIGTERM")).toBe(0);
       await waitFor(() => entries(server).filter((entry) => entry.msg === "stopped").length === 3);
-      expect(entries(server).filter((entry) => entry.msg === "stopped").map((entry) => entry.pid).sort()).toEqual(
-        [server.child.pid!, ...workerPids].sort(),
-      );
+      expect(
+        entries(server)
+          .filter((entry) => entry.msg === "stopped")
+          .map((entry) => entry.pid)
+          .sort(),
+      ).toEqual([server.child.pid!, ...workerPids].sort());
       for (const pid of workerPids) expect(isAlive(pid)).toBe(false);
     } finally {
       await server.stop("SIGKILL");
@@ -84,7 +87,12 @@ describe("--workers", () => {
       // Concurrent creates arrive on several connections, so both workers make some of them.
       const client = createSessionClient({ url: server.url, maxItems: 1 });
       const created = await Promise.all(Array.from({ length: 20 }, (_, i) => client.session.create.mutate({ title: `event ${i}` })));
-      const requestPids = () => new Set(entries(server).filter((entry) => entry.msg === "request" && entry.route === "session.create").map((entry) => entry.pid));
+      const requestPids = () =>
+        new Set(
+          entries(server)
+            .filter((entry) => entry.msg === "request" && entry.route === "session.create")
+            .map((entry) => entry.pid),
+        );
       await waitFor(() => requestPids().size === 2);
       expect(requestPids().size).toBe(2);
       const events = decodeFrames(await stream.waitFor(20));
@@ -105,7 +113,10 @@ describe("--workers", () => {
       process.kill(victim!, "SIGKILL");
       const report = await waitForLog(server, (entry) => entry.msg === "a worker died; starting another");
       expect(report).toMatchObject({ level: 50, pid: server.child.pid, workerPid: victim, code: null, signal: "SIGKILL" });
-      const replacement = await waitForLog(server, (entry) => entry.msg === "worker listening" && entry.pid !== victim && entry.pid !== survivor);
+      const replacement = await waitForLog(
+        server,
+        (entry) => entry.msg === "worker listening" && entry.pid !== victim && entry.pid !== survivor,
+      );
       expect(isAlive(replacement.pid)).toBe(true);
 
       const client = createSessionClient({ url: server.url });
@@ -120,7 +131,10 @@ describe("--workers", () => {
   it("keeps its port when every worker dies at once, and stops with exit code 1 when workers keep dying (a sixth death within a minute)", async () => {
     const server = await startServerProcess(["--db", join(scratch, `${freshId()}.db`), "--workers", "2"]);
     try {
-      const listeningPids = () => entries(server).filter((entry) => entry.msg === "worker listening").map((entry) => entry.pid);
+      const listeningPids = () =>
+        entries(server)
+          .filter((entry) => entry.msg === "worker listening")
+          .map((entry) => entry.pid);
       const deaths = () => entries(server).filter((entry) => entry.msg === "a worker died; starting another").length;
       // Both workers at once: the replacements start with no worker left on the port.
       const first = listeningPids();
@@ -129,7 +143,13 @@ describe("--workers", () => {
       expect(deaths()).toBe(2);
       const client = createSessionClient({ url: server.url });
       expect((await client.session.create.mutate({})).revision).toBe(1);
-      expect(new Set(entries(server).filter((entry) => entry.msg === "worker listening").map((entry) => entry.url))).toEqual(new Set([server.url]));
+      expect(
+        new Set(
+          entries(server)
+            .filter((entry) => entry.msg === "worker listening")
+            .map((entry) => entry.url),
+        ),
+      ).toEqual(new Set([server.url]));
 
       // Four more deaths, one at a time: the sixth within the minute stops everything.
       for (let death = 3; death <= 6; death++) {
@@ -149,7 +169,17 @@ describe("--workers", () => {
 
   it("stops with exit code 1, before starting workers, when the database cannot be opened", async () => {
     // Nothing listens on port 1.
-    const result = await runCli(["serve", "--port", "0", "--workers", "2", "--db", "postgres://127.0.0.1:1/none", "--pg-connect-timeout-ms", "500"]);
+    const result = await runCli([
+      "serve",
+      "--port",
+      "0",
+      "--workers",
+      "2",
+      "--db",
+      "postgres://127.0.0.1:1/none",
+      "--pg-connect-timeout-ms",
+      "500",
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^sessiond: cannot start: /);
     expect(result.stdout).not.toContain("worker");

@@ -30,7 +30,9 @@ function installedVersion(name: string): string {
 export function describeMachine(): Machine {
   let cpu = cpus()[0]?.model ?? "unknown";
   try {
-    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("model name"));
+    const line = readFileSync("/proc/cpuinfo", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("model name"));
     if (line) cpu = line.slice(line.indexOf(":") + 1).trim();
   } catch {
     // not Linux: keep os.cpus()

@@ -82,11 +82,23 @@ export function summarise(profile: CpuProfile, top = 25): string {
   const pct = (n: number) => `${((100 * n) / busy).toFixed(1).padStart(5)} %`;
   lines.push(`busy ${((busy * perSampleUs) / 1e6).toFixed(1)} s of ${(totalUs / 1e6).toFixed(1)} s; shares of busy time`);
   lines.push("by package:");
-  for (const [bucket, n] of [...byBucket].filter(([b]) => b !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`  ${pct(n)}  ${bucket}`);
+  for (const [bucket, n] of [...byBucket]
+    .filter(([b]) => b !== "(idle)")
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15))
+    lines.push(`  ${pct(n)}  ${bucket}`);
   lines.push("by function (self):");
-  for (const [key, n] of [...byFunction].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(n)}  ${key}`);
+  for (const [key, n] of [...byFunction]
+    .filter(([k]) => !k.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
+    lines.push(`  ${pct(n)}  ${key}`);
   lines.push("by function (total, with what it calls; samples of (program) left out):");
-  for (const [key, n] of [...inclusive(profile)].filter(([k]) => !k.startsWith("(root)")).sort((a, b) => b[1] - a[1]).slice(0, top * 2)) lines.push(`  ${pct(n)}  ${key}`);
+  for (const [key, n] of [...inclusive(profile)]
+    .filter(([k]) => !k.startsWith("(root)"))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top * 2))
+    lines.push(`  ${pct(n)}  ${key}`);
   return lines.join("\n");
 }
 
@@ -94,7 +106,12 @@ export function summarise(profile: CpuProfile, top = 25): string {
  * Profiles sessiond under each load (and the bare handler under the list load, for comparison);
  * `only` keeps the loads whose names start with one of its entries.
  */
-export async function profileSessiond(db: string, outDir: string, timing: { durationS: number; warmupS: number }, only?: string[]): Promise<void> {
+export async function profileSessiond(
+  db: string,
+  outDir: string,
+  timing: { durationS: number; warmupS: number },
+  only?: string[],
+): Promise<void> {
   const listSpec: Omit<LoadSpec, "url"> = { method: "GET", paths: [REQUESTS.sessiond.listPath], connections: 10, ...timing };
   const getSpec: Omit<LoadSpec, "url"> = { method: "GET", paths: [], connections: 10, ...timing };
   const all: { name: string; kind?: ServerKind; seedRows?: number; spec: Omit<LoadSpec, "url">; getIds?: boolean }[] = [

@@ -32,7 +32,8 @@ type Row = [id: string, title: string, createdAt: number];
 /** Per row: null when inserted, else the SQLite error code. */
 type Outcome = number | null;
 
-const INSERT = "INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key) VALUES (?, NULL, ?, '{}', 1, ?, ?, NULL, NULL)";
+const INSERT =
+  "INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key) VALUES (?, NULL, ?, '{}', 1, ?, ?, NULL, NULL)";
 
 function openWriter(path: string, sync: string): { commit(rows: Row[]): Outcome[]; close(): void } {
   const db = new DatabaseSync(path, { timeout: 5000, enableForeignKeyConstraints: true });

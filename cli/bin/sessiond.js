@@ -46,7 +46,8 @@ function runWith(node, nodeArgs) {
   for (const signal of signals) process.on(signal, forward);
   child.on("exit", (code, signal) => {
     for (const name of signals) process.off(name, forward);
-    if (signal) process.kill(process.pid, signal); // die the way the child died
+    if (signal)
+      process.kill(process.pid, signal); // die the way the child died
     else process.exit(code ?? 1);
   });
 }
@@ -54,7 +55,9 @@ function runWith(node, nodeArgs) {
 const wantsServe = args.includes("serve");
 const modern = canServe(process.version);
 const node = modern ? process.execPath : bundledNode();
-const hasSourceCondition = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].includes("--conditions=@sessiond/source");
+const hasSourceCondition = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].includes(
+  "--conditions=@sessiond/source",
+);
 
 if (existsSync(source)) {
   if (modern && hasSourceCondition) await import(new URL("../src/main.ts", import.meta.url).href);

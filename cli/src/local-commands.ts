@@ -25,35 +25,43 @@ export function addLocalCommands(program: Command, run: Run): void {
   id.command("new")
     .description("print a fresh session ID")
     .option("--json", "print machine-readable JSON")
-    .action(run((json) => {
-      const fresh = generateSessionId();
-      print({ id: fresh }, json, fresh);
-    }));
+    .action(
+      run((json) => {
+        const fresh = generateSessionId();
+        print({ id: fresh }, json, fresh);
+      }),
+    );
   id.command("derive")
     .description("print the session ID derived from KEY (the same key always gives the same ID)")
     .argument("<key>")
     .option("--json", "print machine-readable JSON")
-    .action(run((json, key) => {
-      if (!key) throw new CommandError("BAD_REQUEST", "the key must not be empty");
-      const derived = deriveSessionId(key);
-      print({ id: derived, key }, json, derived);
-    }));
+    .action(
+      run((json, key) => {
+        if (!key) throw new CommandError("BAD_REQUEST", "the key must not be empty");
+        const derived = deriveSessionId(key);
+        print({ id: derived, key }, json, derived);
+      }),
+    );
   id.command("decode")
     .description("check a session ID and print the creation time a generated one carries")
     .argument("<id>")
     .option("--json", "print machine-readable JSON")
-    .action(run((json, text) => {
-      const problem = sessionIdProblem(text ?? "");
-      if (problem) throw new CommandError("BAD_REQUEST", `invalid session ID: ${problem}`);
-      const time = decodeSessionIdTime(text!).toISOString();
-      print({ id: text, time }, json, `${text}  ${time}  (meaningful only for generated IDs)`);
-    }));
+    .action(
+      run((json, text) => {
+        const problem = sessionIdProblem(text ?? "");
+        if (problem) throw new CommandError("BAD_REQUEST", `invalid session ID: ${problem}`);
+        const time = decodeSessionIdTime(text!).toISOString();
+        print({ id: text, time }, json, `${text}  ${time}  (meaningful only for generated IDs)`);
+      }),
+    );
 
   program
     .command("openapi")
     .description("print the OpenAPI 3.1 document of the REST routes (as GET /openapi.json serves it)")
-    .action(run(async () => {
-      const { createOpenApiDocument, createAppRouter, VERSION } = await import("@sessiond/server");
-      process.stdout.write(`${JSON.stringify(createOpenApiDocument(createAppRouter(), VERSION), null, 2)}\n`);
-    }));
+    .action(
+      run(async () => {
+        const { createOpenApiDocument, createAppRouter, VERSION } = await import("@sessiond/server");
+        process.stdout.write(`${JSON.stringify(createOpenApiDocument(createAppRouter(), VERSION), null, 2)}\n`);
+      }),
+    );
 }

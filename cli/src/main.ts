@@ -62,12 +62,18 @@ function clientCommand(name: string): Command {
 }
 
 /** Runs a client command: prints its result, or one line on stderr and a non-zero exit. */
-function clientAction<A extends unknown[]>(run: (client: ReturnType<typeof createSessionClient>, global: GlobalOptions, ...args: A) => Promise<void>) {
+function clientAction<A extends unknown[]>(
+  run: (client: ReturnType<typeof createSessionClient>, global: GlobalOptions, ...args: A) => Promise<void>,
+) {
   return async (...args: A) => {
     const command = args.at(-1) as Command;
     const local = command.opts<Partial<GlobalOptions>>();
     const defaults = program.opts<GlobalOptions>();
-    const global: GlobalOptions = { url: local.url ?? defaults.url, token: local.token ?? defaults.token, json: Boolean(local.json || defaults.json) };
+    const global: GlobalOptions = {
+      url: local.url ?? defaults.url,
+      token: local.token ?? defaults.token,
+      json: Boolean(local.json || defaults.json),
+    };
     try {
       await run(createSessionClient({ url: global.url, token: global.token, EventSource }), global, ...args);
     } catch (error) {
@@ -107,28 +113,31 @@ const serveCommand = program
     process.exitCode = await serve(flags);
   });
 for (const setting of describeSettings()) {
-  if (setting.key === "console") serveCommand.option("--no-console", `do not serve the console page at / [env ${setting.env.join(" or ")}=off]`);
+  if (setting.key === "console")
+    serveCommand.option("--no-console", `do not serve the console page at / [env ${setting.env.join(" or ")}=off]`);
   else serveCommand.option(`${setting.flag} <value>`, `${setting.help} [env ${setting.env.join(" or ")}]`);
 }
 
 clientCommand("create")
   .description("create a session")
   .option("--id <id>", "the session's ID (default: generated)")
-  .option("--title <title>", "title (default: \"New session - <time>\")")
+  .option("--title <title>", 'title (default: "New session - <time>")')
   .option("--parent <id>", "parent session ID")
   .option("--metadata <json>", "metadata, a JSON object", parseMetadata)
   .option("--idempotency-key <key>", "retrying with the same --id and key returns the first result")
   .action(
-    clientAction(async (client, global, flags: { id?: string; title?: string; parent?: string; metadata?: Metadata; idempotencyKey?: string }) => {
-      const session = await client.session.create.mutate({
-        id: flags.id,
-        title: flags.title,
-        parentId: flags.parent,
-        metadata: flags.metadata,
-        idempotencyKey: flags.idempotencyKey,
-      });
-      printSession(session, global.json);
-    }),
+    clientAction(
+      async (client, global, flags: { id?: string; title?: string; parent?: string; metadata?: Metadata; idempotencyKey?: string }) => {
+        const session = await client.session.create.mutate({
+          id: flags.id,
+          title: flags.title,
+          parentId: flags.parent,
+          metadata: flags.metadata,
+          idempotencyKey: flags.idempotencyKey,
+        });
+        printSession(session, global.json);
+      },
+    ),
   );
 
 clientCommand("get")

@@ -52,7 +52,10 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
           EventSource: options.EventSource ?? globalThis.EventSource,
           // A browser's EventSource cannot send headers; the `eventsource` package can, through fetch.
           eventSourceOptions: headers
-            ? { fetch: (input: string | URL, init: RequestInit & { headers: Record<string, string> }) => fetchImpl(input, { ...init, headers: { ...init.headers, ...headers } }) }
+            ? {
+                fetch: (input: string | URL, init: RequestInit & { headers: Record<string, string> }) =>
+                  fetchImpl(input, { ...init, headers: { ...init.headers, ...headers } }),
+              }
             : {},
         }),
         false: httpBatchLink({

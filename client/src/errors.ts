@@ -36,4 +36,5 @@ export const isUnavailable = (error: unknown): error is SessiondError<"SERVICE_U
 export const isUnauthorized = (error: unknown): error is SessiondError<"UNAUTHORIZED"> => hasErrorCode(error, "UNAUTHORIZED");
 export const isPayloadTooLarge = (error: unknown): error is SessiondError<"PAYLOAD_TOO_LARGE"> => hasErrorCode(error, "PAYLOAD_TOO_LARGE");
 /** `session.events` cannot resume from the given `lastEventId` (pruned, or another database's): re-list, then subscribe from now. */
-export const isEventsExpired = (error: unknown): error is SessiondError<"UNPROCESSABLE_CONTENT"> => hasErrorCode(error, "UNPROCESSABLE_CONTENT");
+export const isEventsExpired = (error: unknown): error is SessiondError<"UNPROCESSABLE_CONTENT"> =>
+  hasErrorCode(error, "UNPROCESSABLE_CONTENT");

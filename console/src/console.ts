@@ -74,7 +74,10 @@ async function loadPage(): Promise<void> {
 
 async function open(id: string): Promise<void> {
   try {
-    const [session, children] = await Promise.all([client.session.get.query({ id }), client.session.children.query({ id, limit: PAGE_SIZE })]);
+    const [session, children] = await Promise.all([
+      client.session.get.query({ id }),
+      client.session.children.query({ id, limit: PAGE_SIZE }),
+    ]);
     $("detail").hidden = false;
     $("detail-id").textContent = session.id;
     const fields: [string, string][] = [
@@ -93,7 +96,9 @@ async function open(id: string): Promise<void> {
       }),
     );
     $("detail-metadata").textContent = JSON.stringify(session.metadata, null, 2);
-    $("children").replaceChildren(...(children.items.length ? children.items.map(row) : [Object.assign(document.createElement("tr"), { textContent: "none" })]));
+    $("children").replaceChildren(
+      ...(children.items.length ? children.items.map(row) : [Object.assign(document.createElement("tr"), { textContent: "none" })]),
+    );
   } catch (error) {
     showError(error);
   }

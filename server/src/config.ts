@@ -91,30 +91,74 @@ const SETTINGS = {
     env: ["LOG_LEVEL"],
     help: "fatal, error, warn, info, debug, trace or silent",
   },
-  busyTimeoutMs: { schema: int(0, 600_000).default(5000), env: ["SESSIOND_BUSY_TIMEOUT_MS"], help: "how long a SQLite write waits for a lock" },
+  busyTimeoutMs: {
+    schema: int(0, 600_000).default(5000),
+    env: ["SESSIOND_BUSY_TIMEOUT_MS"],
+    help: "how long a SQLite write waits for a lock",
+  },
   sqliteSync: {
     schema: z.enum(["full", "normal"]).default("normal"),
     env: ["SESSIOND_SQLITE_SYNC"],
     help: "SQLite's synchronous: normal (an acknowledged write survives a crash of the process, a power loss may drop the last ones) or full (it survives a power loss too; each commit waits for its fsync)",
   },
   pgPoolSize: { schema: int(1, 1000).default(10), env: ["SESSIOND_PG_POOL_SIZE"], help: "PostgreSQL connections per instance" },
-  pgStatementTimeoutMs: { schema: int(1, 3_600_000).default(5000), env: ["SESSIOND_PG_STATEMENT_TIMEOUT_MS"], help: "PostgreSQL statement timeout" },
-  pgConnectTimeoutMs: { schema: int(1, 600_000).default(5000), env: ["SESSIOND_PG_CONNECT_TIMEOUT_MS"], help: "PostgreSQL connect timeout" },
-  maxBodyBytes: { schema: int(1024, 1024 ** 3).default(1024 * 1024), env: ["SESSIOND_MAX_BODY_BYTES"], help: "request body limit (413 above)" },
-  maxBatchSize: { schema: int(1, 10_000).default(DEFAULT_MAX_BATCH_SIZE), env: ["SESSIOND_MAX_BATCH_SIZE"], help: "calls per batched request" },
+  pgStatementTimeoutMs: {
+    schema: int(1, 3_600_000).default(5000),
+    env: ["SESSIOND_PG_STATEMENT_TIMEOUT_MS"],
+    help: "PostgreSQL statement timeout",
+  },
+  pgConnectTimeoutMs: {
+    schema: int(1, 600_000).default(5000),
+    env: ["SESSIOND_PG_CONNECT_TIMEOUT_MS"],
+    help: "PostgreSQL connect timeout",
+  },
+  maxBodyBytes: {
+    schema: int(1024, 1024 ** 3).default(1024 * 1024),
+    env: ["SESSIOND_MAX_BODY_BYTES"],
+    help: "request body limit (413 above)",
+  },
+  maxBatchSize: {
+    schema: int(1, 10_000).default(DEFAULT_MAX_BATCH_SIZE),
+    env: ["SESSIOND_MAX_BATCH_SIZE"],
+    help: "calls per batched request",
+  },
   maxSessionsPerRequest: {
     schema: int(1, 1_000_000).default(1000),
     env: ["SESSIOND_MAX_SESSIONS_PER_REQUEST"],
     help: "sessions one request may ask for in list pages, summed over its batch",
   },
   titleMaxLength: { schema: int(1, 65_536).default(LIMITS.titleMaxLength), env: ["SESSIOND_TITLE_MAX_LENGTH"], help: "title length" },
-  metadataMaxBytes: { schema: int(2, 16 * 1024 * 1024).default(LIMITS.metadataMaxBytes), env: ["SESSIOND_METADATA_MAX_BYTES"], help: "metadata JSON size" },
-  metadataMaxDepth: { schema: int(1, 64).default(LIMITS.metadataMaxDepth), env: ["SESSIOND_METADATA_MAX_DEPTH"], help: "metadata nesting depth" },
-  pageSizeDefault: { schema: int(1, 10_000).default(LIMITS.pageSizeDefault), env: ["SESSIOND_PAGE_SIZE_DEFAULT"], help: "list page size when none is asked" },
+  metadataMaxBytes: {
+    schema: int(2, 16 * 1024 * 1024).default(LIMITS.metadataMaxBytes),
+    env: ["SESSIOND_METADATA_MAX_BYTES"],
+    help: "metadata JSON size",
+  },
+  metadataMaxDepth: {
+    schema: int(1, 64).default(LIMITS.metadataMaxDepth),
+    env: ["SESSIOND_METADATA_MAX_DEPTH"],
+    help: "metadata nesting depth",
+  },
+  pageSizeDefault: {
+    schema: int(1, 10_000).default(LIMITS.pageSizeDefault),
+    env: ["SESSIOND_PAGE_SIZE_DEFAULT"],
+    help: "list page size when none is asked",
+  },
   pageSizeMax: { schema: int(1, 10_000).default(LIMITS.pageSizeMax), env: ["SESSIOND_PAGE_SIZE_MAX"], help: "largest list page" },
-  headersTimeoutMs: { schema: int(100, 600_000).default(10_000), env: ["SESSIOND_HEADERS_TIMEOUT_MS"], help: "time to receive a request's headers" },
-  requestTimeoutMs: { schema: int(100, 3_600_000).default(30_000), env: ["SESSIOND_REQUEST_TIMEOUT_MS"], help: "time to receive a whole request" },
-  keepAliveTimeoutMs: { schema: int(100, 600_000).default(5000), env: ["SESSIOND_KEEP_ALIVE_TIMEOUT_MS"], help: "idle keep-alive connection lifetime" },
+  headersTimeoutMs: {
+    schema: int(100, 600_000).default(10_000),
+    env: ["SESSIOND_HEADERS_TIMEOUT_MS"],
+    help: "time to receive a request's headers",
+  },
+  requestTimeoutMs: {
+    schema: int(100, 3_600_000).default(30_000),
+    env: ["SESSIOND_REQUEST_TIMEOUT_MS"],
+    help: "time to receive a whole request",
+  },
+  keepAliveTimeoutMs: {
+    schema: int(100, 600_000).default(5000),
+    env: ["SESSIOND_KEEP_ALIVE_TIMEOUT_MS"],
+    help: "idle keep-alive connection lifetime",
+  },
   writeTimeoutMs: {
     schema: int(100, 3_600_000).default(30_000),
     env: ["SESSIOND_WRITE_TIMEOUT_MS"],
@@ -135,20 +179,32 @@ const SETTINGS = {
     env: ["SESSIOND_EVENT_POLL_MS"],
     help: "how often other processes' events are checked for (worst-case cross-instance delay)",
   },
-  maxSubscribers: { schema: int(0, 1_000_000).default(10_000), env: ["SESSIOND_MAX_SUBSCRIBERS"], help: "event subscribers per instance (503 above)" },
+  maxSubscribers: {
+    schema: int(0, 1_000_000).default(10_000),
+    env: ["SESSIOND_MAX_SUBSCRIBERS"],
+    help: "event subscribers per instance (503 above)",
+  },
   slowSubscriberTimeoutMs: {
     schema: int(100, 600_000).default(10_000),
     env: ["SESSIOND_SLOW_SUBSCRIBER_TIMEOUT_MS"],
     help: "a subscriber that reads nothing for this long while events wait is disconnected",
   },
-  eventHeartbeatMs: { schema: int(100, 600_000).default(15_000), env: ["SESSIOND_EVENT_HEARTBEAT_MS"], help: "heartbeat comment interval on GET /event" },
+  eventHeartbeatMs: {
+    schema: int(100, 600_000).default(15_000),
+    env: ["SESSIOND_EVENT_HEARTBEAT_MS"],
+    help: "heartbeat comment interval on GET /event",
+  },
   corsOrigin: {
     schema: z
       .string()
       .default("")
       .transform((text, ctx) => {
-        const origins = text.split(",").map((origin) => origin.trim()).filter(Boolean);
-        for (const origin of origins) if (!isOrigin(origin)) ctx.addIssue(`"${origin}" is not an origin like https://app.example.com or http://localhost:5173`);
+        const origins = text
+          .split(",")
+          .map((origin) => origin.trim())
+          .filter(Boolean);
+        for (const origin of origins)
+          if (!isOrigin(origin)) ctx.addIssue(`"${origin}" is not an origin like https://app.example.com or http://localhost:5173`);
         return origins;
       }),
     env: ["SESSIOND_CORS_ORIGINS"],
@@ -164,7 +220,11 @@ const SETTINGS = {
     env: ["SESSIOND_WORKERS"],
     help: "server processes on the one port (auto: one per CPU); each has its own store connection or pool",
   },
-  shutdownTimeoutMs: { schema: int(0, 600_000).default(10_000), env: ["SESSIOND_SHUTDOWN_TIMEOUT_MS"], help: "how long a shutdown waits for in-flight calls" },
+  shutdownTimeoutMs: {
+    schema: int(0, 600_000).default(10_000),
+    env: ["SESSIOND_SHUTDOWN_TIMEOUT_MS"],
+    help: "how long a shutdown waits for in-flight calls",
+  },
 } as const;
 
 export type ConfigKey = keyof typeof SETTINGS;
@@ -187,7 +247,12 @@ export function flagName(key: ConfigKey): string {
 
 /** Each setting's flag, environment variables and help, for the CLI and the docs. */
 export function describeSettings(): { key: ConfigKey; flag: string; env: readonly string[]; help: string }[] {
-  return (Object.keys(SETTINGS) as ConfigKey[]).map((key) => ({ key, flag: flagName(key), env: SETTINGS[key].env, help: SETTINGS[key].help }));
+  return (Object.keys(SETTINGS) as ConfigKey[]).map((key) => ({
+    key,
+    flag: flagName(key),
+    env: SETTINGS[key].env,
+    help: SETTINGS[key].help,
+  }));
 }
 
 export class ConfigError extends Error {}
@@ -217,7 +282,9 @@ export function resolveConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = 
   }
   const config = result.data;
   if (config.pageSizeDefault > config.pageSizeMax) {
-    throw new ConfigError(`invalid configuration: the default page size ${config.pageSizeDefault} exceeds the maximum ${config.pageSizeMax}`);
+    throw new ConfigError(
+      `invalid configuration: the default page size ${config.pageSizeDefault} exceeds the maximum ${config.pageSizeMax}`,
+    );
   }
   return config;
 }

@@ -24,16 +24,30 @@ describe("describeError", () => {
   });
 
   it("spreads a domain error's data under its code", () => {
-    expect(describeError(new SessionConflictError("ses_x"), where).data).toEqual({ ...where, code: "CONFLICT", httpStatus: 409, conflict: { id: "ses_x" } });
-    expect(describeError(new SessionNotFoundError("ses_y", "parent"), where)).toMatchObject({ message: "Parent session ses_y not found", data: { notFound: { id: "ses_y" } } });
+    expect(describeError(new SessionConflictError("ses_x"), where).data).toEqual({
+      ...where,
+      code: "CONFLICT",
+      httpStatus: 409,
+      conflict: { id: "ses_x" },
+    });
+    expect(describeError(new SessionNotFoundError("ses_y", "parent"), where)).toMatchObject({
+      message: "Parent session ses_y not found",
+      data: { notFound: { id: "ses_y" } },
+    });
   });
 
   it("gives a plain BAD_REQUEST its message as a form error", () => {
-    expect(describeError(new TRPCError({ code: "BAD_REQUEST", message: "no" }), where).data).toMatchObject({ fieldErrors: {}, formErrors: ["no"] });
+    expect(describeError(new TRPCError({ code: "BAD_REQUEST", message: "no" }), where).data).toMatchObject({
+      fieldErrors: {},
+      formErrors: ["no"],
+    });
   });
 
   it("replaces an internal error's message", () => {
     const error = new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "SQLITE_ERROR: no such table: session", cause: new Error("x") });
-    expect(describeError(error, where)).toEqual({ message: "Internal server error", data: { ...where, code: "INTERNAL_SERVER_ERROR", httpStatus: 500 } });
+    expect(describeError(error, where)).toEqual({
+      message: "Internal server error",
+      data: { ...where, code: "INTERNAL_SERVER_ERROR", httpStatus: 500 },
+    });
   });
 });

@@ -90,10 +90,7 @@ function zodInputErrors(error: z.ZodError): { message: string; fieldErrors: Fiel
  * The message and data a caller gets for an error: the contract's fields for its kind, nothing
  * internal (an internal error's message is replaced; the log keeps the original).
  */
-export function describeError(
-  error: TRPCError,
-  where: { requestId: string; path?: string },
-): { message: string; data: SessiondErrorData } {
+export function describeError(error: TRPCError, where: { requestId: string; path?: string }): { message: string; data: SessiondErrorData } {
   const base = { httpStatus: getHTTPStatusCodeFromError(error), path: where.path, requestId: where.requestId };
   if (error.cause instanceof z.ZodError) {
     const { message, fieldErrors, formErrors } = zodInputErrors(error.cause);

@@ -61,7 +61,12 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly #requests = new Counter({ name: "sessiond_http_requests_total", help: "HTTP requests answered", labelNames: ["route", "status"], registers: [this.registry] });
+  readonly #requests = new Counter({
+    name: "sessiond_http_requests_total",
+    help: "HTTP requests answered",
+    labelNames: ["route", "status"],
+    registers: [this.registry],
+  });
   readonly #requestSeconds = new Histogram({
     name: "sessiond_http_request_duration_seconds",
     help: "Time from a request's arrival to the end of its answer",
@@ -138,7 +143,8 @@ export class Metrics {
         aggregator: "first",
       }).set({ mode: store.sqliteSync }, 1);
     }
-    const timed = <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) =>
+    const timed =
+      <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
         const end = this.#storeSeconds.startTimer({ engine, operation });
         try {

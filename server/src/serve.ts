@@ -46,7 +46,10 @@ export async function serve(flags: ServerFlags): Promise<number> {
     log.info({ url: sessiond.url, worker: cluster.worker?.id }, "worker listening");
     process.send?.({ sessiond: "listening", url: sessiond.url, sqliteSync: sessiond.sqliteSync } satisfies WorkerListening);
   } else {
-    log.info({ url: sessiond.url, engine: storeLocation(config.db)?.engine, db: redactUrl(config.db), sqliteSync: sessiond.sqliteSync }, "listening");
+    log.info(
+      { url: sessiond.url, engine: storeLocation(config.db)?.engine, db: redactUrl(config.db), sqliteSync: sessiond.sqliteSync },
+      "listening",
+    );
   }
 
   const signal = await stopped;

@@ -52,9 +52,7 @@ export type Metadata = { [key: string]: JsonValue };
  */
 export const UNSENDABLE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
-type Inspection =
-  | { problem: string }
-  | { problem?: undefined; value: unknown };
+type Inspection = { problem: string } | { problem?: undefined; value: unknown };
 
 /**
  * One walk over metadata (iterative, stopping at the first problem): its depth, its keys, and any
@@ -140,11 +138,7 @@ export function createInputSchemas(limits: Limits = LIMITS) {
   const metadata = metadataSchema(limits.metadataMaxBytes, limits.metadataMaxDepth);
   const pageFields = {
     /** Page size; default 50, at most 200 (unless the server is configured otherwise). */
-    limit: z
-      .int()
-      .min(1, "Limit must be at least 1")
-      .max(limits.pageSizeMax, `Limit must be at most ${limits.pageSizeMax}`)
-      .optional(),
+    limit: z.int().min(1, "Limit must be at least 1").max(limits.pageSizeMax, `Limit must be at most ${limits.pageSizeMax}`).optional(),
     /** `nextCursor` of the previous page; null or absent for the first page. */
     cursor: CursorSchema.nullable().optional(),
   };

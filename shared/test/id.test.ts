@@ -73,15 +73,12 @@ describe("session ID generation", () => {
 
   it("is strictly decreasing in one process when the clock jumps backwards and forwards", () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.integer({ min: -5_000, max: 5_000 }), { minLength: 2, maxLength: 500 }),
-        (steps) => {
-          let clock = now2026;
-          const generate = createSessionIdGenerator({ now: () => (clock += steps.shift() ?? 0) });
-          const ids = Array.from({ length: 500 }, () => generate());
-          expectStrictlyDecreasing(ids);
-        },
-      ),
+      fc.property(fc.array(fc.integer({ min: -5_000, max: 5_000 }), { minLength: 2, maxLength: 500 }), (steps) => {
+        let clock = now2026;
+        const generate = createSessionIdGenerator({ now: () => (clock += steps.shift() ?? 0) });
+        const ids = Array.from({ length: 500 }, () => generate());
+        expectStrictlyDecreasing(ids);
+      }),
     );
   });
 

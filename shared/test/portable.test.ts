@@ -33,7 +33,10 @@ function deriveWithNodeCrypto(key: string): string {
 describe("portable shared code", () => {
   it("derives the same IDs as the node:crypto implementation did", () => {
     expect(deriveSessionId("job-4711")).toBe(deriveWithNodeCrypto("job-4711"));
-    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 200 }), (key) => deriveSessionId(key) === deriveWithNodeCrypto(key)), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (key) => deriveSessionId(key) === deriveWithNodeCrypto(key)),
+      { numRuns: 500 },
+    );
   });
 
   it("fills random batches larger than Web Crypto's 65,536-byte limit per call", () => {
@@ -45,11 +48,15 @@ describe("portable shared code", () => {
 
   it("encodes cursors exactly as Buffer's base64url did, and decodes them back", () => {
     fc.assert(
-      fc.property(fc.nat({ max: 2 ** 48 }), fc.constantFrom(...Array.from({ length: 20 }, (_, i) => deriveSessionId(`c${i}`))), (createdAt, id) => {
-        const token = encodeCursor({ createdAt, id });
-        expect(token).toBe(Buffer.from(`${createdAt}.${id}`).toString("base64url"));
-        expect(decodeCursor(token)).toEqual({ createdAt, id });
-      }),
+      fc.property(
+        fc.nat({ max: 2 ** 48 }),
+        fc.constantFrom(...Array.from({ length: 20 }, (_, i) => deriveSessionId(`c${i}`))),
+        (createdAt, id) => {
+          const token = encodeCursor({ createdAt, id });
+          expect(token).toBe(Buffer.from(`${createdAt}.${id}`).toString("base64url"));
+          expect(decodeCursor(token)).toEqual({ createdAt, id });
+        },
+      ),
     );
   });
 
@@ -63,6 +70,9 @@ describe("portable shared code", () => {
     for (const text of ["", "a", "é", "€", "😀", "\ud800", "\udc00x", "a\ud83d", "\ud83d\ude00\ud83d"]) {
       expect(utf8ByteLength(text), JSON.stringify(text)).toBe(Buffer.byteLength(text));
     }
-    fc.assert(fc.property(fc.string({ unit: "binary" }), (text) => utf8ByteLength(text) === Buffer.byteLength(text)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (text) => utf8ByteLength(text) === Buffer.byteLength(text)),
+      { numRuns: 2000 },
+    );
   });
 });

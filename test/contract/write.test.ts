@@ -121,6 +121,10 @@ describeContract("session.delete", (server) => {
 
 describeContract("health", (server, target) => {
   it("reports the engine and version", async () => {
-    expect(await server().client.health.query()).toMatchObject({ status: "ok", engine: target.engine, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(await server().client.health.query()).toMatchObject({
+      status: "ok",
+      engine: target.engine,
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
   });
 });

@@ -219,7 +219,10 @@ describeRest("POST /session", (target) => {
   it("refuses an Idempotency-Key header that disagrees with the body's key, or breaks the key's rules", async () => {
     const error = expectRestError(await create({ idempotencyKey: "a" }, { "Idempotency-Key": "b" }), 400, "BAD_REQUEST");
     expect(error.fieldErrors.idempotencyKey).toBeDefined();
-    expect(expectRestError(await create({}, { "Idempotency-Key": "k".repeat(LIMITS.idempotencyKeyMaxLength + 1) }), 400, "BAD_REQUEST").fieldErrors.idempotencyKey).toBeDefined();
+    expect(
+      expectRestError(await create({}, { "Idempotency-Key": "k".repeat(LIMITS.idempotencyKeyMaxLength + 1) }), 400, "BAD_REQUEST")
+        .fieldErrors.idempotencyKey,
+    ).toBeDefined();
   });
 
   it("decides concurrent creates of one ID: exactly one succeeds, the others get 409", async () => {

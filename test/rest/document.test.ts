@@ -52,16 +52,30 @@ describe("the OpenAPI document", () => {
 
   it("documents every route with its parameters, body and errors, 409 on create", () => {
     const operations = Object.entries(served.paths as Json).flatMap(([path, item]) =>
-      Object.keys(item).filter((key) => key !== "parameters").map((method) => `${method.toUpperCase()} ${path}`),
+      Object.keys(item)
+        .filter((key) => key !== "parameters")
+        .map((method) => `${method.toUpperCase()} ${path}`),
     );
-    expect(operations.sort()).toEqual(["DELETE /session/{id}", "GET /session", "GET /session/{id}", "GET /session/{id}/children", "PATCH /session/{id}", "POST /session"]);
+    expect(operations.sort()).toEqual([
+      "DELETE /session/{id}",
+      "GET /session",
+      "GET /session/{id}",
+      "GET /session/{id}/children",
+      "PATCH /session/{id}",
+      "POST /session",
+    ]);
     const create = served.paths["/session"].post;
     expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(["200", "400", "401", "404", "409", "413", "415", "503"]));
     expect(create.responses["409"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/ConflictError" });
     expect(served.components.schemas.ConflictError.required).toEqual(expect.arrayContaining(["code", "message", "requestId", "conflict"]));
     expect(create.parameters.map((parameter: Json) => parameter.name)).toEqual(["Idempotency-Key"]);
     expect(Object.keys(served.paths["/session/{id}"].patch.responses)).toContain("412");
-    expect(served.paths["/session"].get.parameters.map((parameter: Json) => parameter.name).sort()).toEqual(["cursor", "limit", "parentId", "roots"]);
+    expect(served.paths["/session"].get.parameters.map((parameter: Json) => parameter.name).sort()).toEqual([
+      "cursor",
+      "limit",
+      "parentId",
+      "roots",
+    ]);
   });
 
   it("gives every session ID field the ID pattern", () => {
@@ -80,7 +94,8 @@ describe("the OpenAPI document", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
     const html = await response.text();
-    for (const route of ["POST /session", "GET /session/{id}/children", "PATCH /session/{id}", "DELETE /session/{id}"]) expect(html).toContain(route);
+    for (const route of ["POST /session", "GET /session/{id}/children", "PATCH /session/{id}", "DELETE /session/{id}"])
+      expect(html).toContain(route);
     expect(html).not.toMatch(/<script|<link|@import|url\(|src=/i);
     expect(html).not.toMatch(/https?:\/\//);
   });

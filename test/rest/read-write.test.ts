@@ -60,7 +60,9 @@ describeRest("GET /session/{id}", (target) => {
   });
 
   it("answers 400 for an invalid ID, for unknown query parameters, and for an ID in the query too", async () => {
-    expect(expectRestError(await rest().GET("/session/{id}", { params: { path: { id: "ses_123" } } }), 400, "BAD_REQUEST").fieldErrors.id).toBeDefined();
+    expect(
+      expectRestError(await rest().GET("/session/{id}", { params: { path: { id: "ses_123" } } }), 400, "BAD_REQUEST").fieldErrors.id,
+    ).toBeDefined();
     const { id } = await create(rest());
     const unknown = await rest().GET("/session/{id}", { params: { path: { id }, query: { sort: "asc" } as never } });
     expect(expectRestError(unknown, 400, "BAD_REQUEST").fieldErrors.sort).toBeDefined();
@@ -130,7 +132,8 @@ describeRest("GET /session", (target) => {
 
 describeRest("GET /session/{id}/children", (target) => {
   const rest = () => target().rest;
-  const children = (id: string, query: Record<string, unknown> = {}) => rest().GET("/session/{id}/children", { params: { path: { id }, query } });
+  const children = (id: string, query: Record<string, unknown> = {}) =>
+    rest().GET("/session/{id}/children", { params: { path: { id }, query } });
 
   it("lists direct children only, newest first, in pages", async () => {
     const parent = await create(rest());
@@ -184,7 +187,10 @@ describeRest("PATCH /session/{id}", (target) => {
   it("refuses a stale expected revision with 412, changing nothing, in the body or as If-Match", async () => {
     const created = await create(rest(), { title: "v1" });
     const current = (await update(created.id, { title: "v2" })).data;
-    for (const attempt of [update(created.id, { title: "v3", expectedRevision: 1 }), update(created.id, { title: "v3" }, { "If-Match": '"1"' })]) {
+    for (const attempt of [
+      update(created.id, { title: "v3", expectedRevision: 1 }),
+      update(created.id, { title: "v3" }, { "If-Match": '"1"' }),
+    ]) {
       const error = expectRestError(await attempt, 412, "PRECONDITION_FAILED");
       expect(error.precondition).toEqual({ id: created.id, expectedRevision: 1, actualRevision: 2 });
     }
@@ -254,7 +260,10 @@ describeRest("DELETE /session/{id}", (target) => {
     const root = await create(rest());
     const child = await create(rest(), { parentId: root.id });
     expect((await remove(child.id)).data!.deleted).toEqual([child.id]);
-    expect((await rest().GET("/session/{id}/children", { params: { path: { id: root.id } } })).data).toEqual({ items: [], nextCursor: null });
+    expect((await rest().GET("/session/{id}/children", { params: { path: { id: root.id } } })).data).toEqual({
+      items: [],
+      nextCursor: null,
+    });
   });
 
   it("answers 404 for an unknown or already deleted session", async () => {

@@ -123,7 +123,11 @@ describe("REST with a bearer token", () => {
   });
 
   it("checks the token before reading the body: an oversized body without it is 401, not 413", async () => {
-    const response = await fetch(`${server.url}/session`, { method: "POST", headers: { "content-type": "application/json" }, body: "x".repeat(100_000) });
+    const response = await fetch(`${server.url}/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(100_000),
+    });
     expect(response.status).toBe(401);
   });
 

@@ -70,13 +70,21 @@ export function createPackedInstall(): PackedInstall {
     mkdirSync(app);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     try {
-      run("bash", ["-e", "-c", readmeInstallCommands()], ROOT, outsideEnv({ PACKAGES: packages, PROJECT: app, npm_config_loglevel: "error" }));
+      run(
+        "bash",
+        ["-e", "-c", readmeInstallCommands()],
+        ROOT,
+        outsideEnv({ PACKAGES: packages, PROJECT: app, npm_config_loglevel: "error" }),
+      );
     } catch (error) {
       throw new Error(`the README's install commands failed: ${(error as { stderr?: string }).stderr}`);
     }
     const tarballs = readdirSync(packages).map((filename) => {
       const file = join(packages, filename);
-      const files = run("tar", ["-tzf", file], packages).trim().split("\n").map((path) => path.replace(/^package\//, ""));
+      const files = run("tar", ["-tzf", file], packages)
+        .trim()
+        .split("\n")
+        .map((path) => path.replace(/^package\//, ""));
       return { name: `@sessiond/${/^sessiond-(.+)-\d+\.\d+\.\d+\.tgz$/.exec(filename)?.[1]}`, file, size: statSync(file).size, files };
     });
     return {

@@ -76,7 +76,10 @@ const badId = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: "grapheme", maxLength: 40 }),
   fc
-    .tuple(fc.nat({ max: 29 }), fc.constantFrom("\u0000", "\n", "\t", " ", "\u200b", "\u00a0", "Н", "ο", "\ufeff", "ｓ", "\ud800", "-", "_", "A"))
+    .tuple(
+      fc.nat({ max: 29 }),
+      fc.constantFrom("\u0000", "\n", "\t", " ", "\u200b", "\u00a0", "Н", "ο", "\ufeff", "ｓ", "\ud800", "-", "_", "A"),
+    )
     .map(([at, char]) => `ses_0123456789abABCDEFGHIJKLMN`.slice(0, at) + char + `ses_0123456789abABCDEFGHIJKLMN`.slice(at + 1)),
   fc.constantFrom("SES_0123456789abABCDEFGHIJKLMN", "ses_0123456789abABCDEFGHIJKLMN\n", `ses_0123456789ab${"A".repeat(15)}`),
 );
@@ -87,24 +90,60 @@ const hostileKey = fc.constantFrom("__proto__", "constructor", "prototype");
 
 /** superjson meta paths: real fields, missing ones, sparse and huge array indexes, escapes. */
 const metaPath = fc.oneof(
-  fc.constantFrom("", "id", "title", "parentId", "metadata", "metadata.a", "metadata.a.0", "0", "1000000", "4294967294", "metadata.a.4294967294", "a\\.b", "a\\\\b", "\\x", "__proto__", "metadata.__proto__"),
-  fc.array(fc.oneof(fc.string({ maxLength: 4 }), fc.nat({ max: 5 }).map(String)), { minLength: 1, maxLength: 5 }).map((segments) => segments.join(".")),
+  fc.constantFrom(
+    "",
+    "id",
+    "title",
+    "parentId",
+    "metadata",
+    "metadata.a",
+    "metadata.a.0",
+    "0",
+    "1000000",
+    "4294967294",
+    "metadata.a.4294967294",
+    "a\\.b",
+    "a\\\\b",
+    "\\x",
+    "__proto__",
+    "metadata.__proto__",
+  ),
+  fc
+    .array(fc.oneof(fc.string({ maxLength: 4 }), fc.nat({ max: 5 }).map(String)), { minLength: 1, maxLength: 5 })
+    .map((segments) => segments.join(".")),
 );
 const metaType = fc.oneof(
   fc.constantFrom<unknown>("undefined", "number", "Date", "bigint", "set", "map", "regexp", "Error", "URL", "symbol", 5, null, {}),
   fc.tuple(fc.constantFrom("class", "custom", "symbol", "typed-array"), fc.string({ maxLength: 6 })),
 );
 const annotationTree: fc.Arbitrary<unknown> = fc.oneof(
-  fc.dictionary(metaPath, metaType.map((type) => [type]), { maxKeys: 4 }),
-  fc.tuple(metaType, fc.option(fc.dictionary(metaPath, metaType.map((type) => [type]), { maxKeys: 3 }), { nil: undefined })).map(([type, children]) =>
-    children ? [type, children] : [type],
+  fc.dictionary(
+    metaPath,
+    metaType.map((type) => [type]),
+    { maxKeys: 4 },
   ),
+  fc
+    .tuple(
+      metaType,
+      fc.option(
+        fc.dictionary(
+          metaPath,
+          metaType.map((type) => [type]),
+          { maxKeys: 3 },
+        ),
+        { nil: undefined },
+      ),
+    )
+    .map(([type, children]) => (children ? [type, children] : [type])),
   fc.jsonValue({ maxDepth: 3 }),
 );
 const superjsonMeta = fc.record(
   {
     values: annotationTree,
-    referentialEqualities: fc.oneof(fc.dictionary(metaPath, fc.array(metaPath, { maxLength: 3 }), { maxKeys: 3 }), fc.jsonValue({ maxDepth: 2 })),
+    referentialEqualities: fc.oneof(
+      fc.dictionary(metaPath, fc.array(metaPath, { maxLength: 3 }), { maxKeys: 3 }),
+      fc.jsonValue({ maxDepth: 2 }),
+    ),
     v: fc.constantFrom<unknown>(1, 0, 2, "1", null),
     extra: fc.jsonValue({ maxDepth: 1 }),
   },
@@ -145,27 +184,62 @@ export const hostileRequests: fc.Arbitrary<FuzzRequest> = fc.oneof(
   fc.tuple(procedure, deepJson).map(([p, deep]) => call(p, `{"json":{"id":"ses_0123456789abABCDEFGHIJKLMN","metadata":${deep}}}`, "deep")),
   fc.tuple(procedure, hugeString).map(([p, huge]) => call(p, JSON.stringify({ json: { id: huge, title: huge } }), "huge")),
   // Malformed superjson envelopes.
+  fc.tuple(procedure, anyJson, anyJson).map(([p, json, meta]) => call(p, JSON.stringify({ json, meta }), "envelope meta")),
   fc
-    .tuple(procedure, anyJson, anyJson)
-    .map(([p, json, meta]) => call(p, JSON.stringify({ json, meta }), "envelope meta")),
-  fc
-    .tuple(procedure, fc.constantFrom("Date", "bigint", "set", "map", "regexp", "undefined", "number", "error", "URL", ["class", "X"], ["custom", "y"]))
-    .map(([p, type]) => call(p, JSON.stringify({ json: { id: "ses_0123456789abABCDEFGHIJKLMN", title: "x" }, meta: { values: { id: [type], title: [type] } } }), "envelope types")),
+    .tuple(
+      procedure,
+      fc.constantFrom("Date", "bigint", "set", "map", "regexp", "undefined", "number", "error", "URL", ["class", "X"], ["custom", "y"]),
+    )
+    .map(([p, type]) =>
+      call(
+        p,
+        JSON.stringify({ json: { id: "ses_0123456789abABCDEFGHIJKLMN", title: "x" }, meta: { values: { id: [type], title: [type] } } }),
+        "envelope types",
+      ),
+    ),
   // Bodies that are not JSON, and wrong content types.
   fc
     // (An empty body is no input at all, which session.create accepts.)
-    .tuple(fc.constantFrom(...MUTATIONS), fc.string({ minLength: 1, maxLength: 200 }).filter((text) => {
-      try {
-        JSON.parse(text);
-        return false;
-      } catch {
-        return true;
-      }
-    }))
-    .map(([p, body]) => ({ label: "not json", method: "POST" as const, path: `/trpc/${p}`, contentType: "application/json", body, accepted: false })),
+    .tuple(
+      fc.constantFrom(...MUTATIONS),
+      fc.string({ minLength: 1, maxLength: 200 }).filter((text) => {
+        try {
+          JSON.parse(text);
+          return false;
+        } catch {
+          return true;
+        }
+      }),
+    )
+    .map(([p, body]) => ({
+      label: "not json",
+      method: "POST" as const,
+      path: `/trpc/${p}`,
+      contentType: "application/json",
+      body,
+      accepted: false,
+    })),
   fc
-    .tuple(fc.constantFrom(...MUTATIONS), fc.constantFrom("text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/octet-stream", "image/png"), structuredInput)
-    .map(([p, contentType, value]) => ({ label: "content type", method: "POST" as const, path: `/trpc/${p}`, contentType, body: JSON.stringify({ json: value }), accepted: false })),
+    .tuple(
+      fc.constantFrom(...MUTATIONS),
+      fc.constantFrom(
+        "text/plain",
+        "application/xml",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "application/octet-stream",
+        "image/png",
+      ),
+      structuredInput,
+    )
+    .map(([p, contentType, value]) => ({
+      label: "content type",
+      method: "POST" as const,
+      path: `/trpc/${p}`,
+      contentType,
+      body: JSON.stringify({ json: value }),
+      accepted: false,
+    })),
   // Wrong methods.
   fc.tuple(fc.constantFrom(...MUTATIONS), structuredInput).map(([p, value]) => ({
     label: "GET on a mutation",
@@ -173,14 +247,24 @@ export const hostileRequests: fc.Arbitrary<FuzzRequest> = fc.oneof(
     path: `/trpc/${p}?input=${encodeURIComponent(JSON.stringify({ json: value }))}`,
     accepted: false,
   })),
-  fc.constantFrom(...QUERIES).map((p) => ({ label: "POST on a query", method: "POST" as const, path: `/trpc/${p}`, contentType: "application/json", body: "{}", accepted: false })),
-  // Unknown procedures.
-  fc.stringMatching(/^[A-Za-z0-9._~-]{1,60}$/).filter((path) => !(PROCEDURES as readonly string[]).includes(path) && path !== "." && path !== "..").map((path) => ({
-    label: "unknown path",
-    method: "GET" as const,
-    path: `/trpc/${path}`,
+  fc.constantFrom(...QUERIES).map((p) => ({
+    label: "POST on a query",
+    method: "POST" as const,
+    path: `/trpc/${p}`,
+    contentType: "application/json",
+    body: "{}",
     accepted: false,
   })),
+  // Unknown procedures.
+  fc
+    .stringMatching(/^[A-Za-z0-9._~-]{1,60}$/)
+    .filter((path) => !(PROCEDURES as readonly string[]).includes(path) && path !== "." && path !== "..")
+    .map((path) => ({
+      label: "unknown path",
+      method: "GET" as const,
+      path: `/trpc/${path}`,
+      accepted: false,
+    })),
   // superjson meta: annotations of every type at real, missing and sparse paths, aliases.
   fc
     .tuple(procedure, structuredInput, superjsonMeta)
@@ -189,11 +273,18 @@ export const hostileRequests: fc.Arbitrary<FuzzRequest> = fc.oneof(
   fc
     .tuple(fc.constantFrom(...MUTATIONS), fc.oneof(anyJson, structuredInput))
     .filter(([, value]) => !(value !== null && typeof value === "object" && !Array.isArray(value) && "json" in value))
-    .map(([p, value]) => ({ label: "no envelope", method: "POST" as const, path: `/trpc/${p}`, contentType: "application/json", body: JSON.stringify(value), accepted: false })),
+    .map(([p, value]) => ({
+      label: "no envelope",
+      method: "POST" as const,
+      path: `/trpc/${p}`,
+      contentType: "application/json",
+      body: JSON.stringify(value),
+      accepted: false,
+    })),
   // A session as its own parent.
-  fc.constantFrom("ses_0123456789abABCDEFGHIJKLMN", "ses_fffffffffffffuzzparentXYZ1").map((id) =>
-    call("session.create", JSON.stringify({ json: { id, parentId: id } }), "own parent"),
-  ),
+  fc
+    .constantFrom("ses_0123456789abABCDEFGHIJKLMN", "ses_fffffffffffffuzzparentXYZ1")
+    .map((id) => call("session.create", JSON.stringify({ json: { id, parentId: id } }), "own parent")),
   // Batches of large list pages: read-only, so sent even when accepted; the answer must stay bounded.
   fc
     .tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 200 }), fc.constantFrom("session.list", "session.children"))
@@ -205,13 +296,26 @@ export const hostileRequests: fc.Arbitrary<FuzzRequest> = fc.oneof(
     }),
   // Malformed and oversized batches: accepted when any one of its calls would succeed.
   fc
-    .tuple(fc.array(fc.constantFrom("session.get", "session.children", "session.list", "", "nope", "session..get"), { minLength: 1, maxLength: 120 }), fc.array(anyJson, { maxLength: 120 }))
+    .tuple(
+      fc.array(fc.constantFrom("session.get", "session.children", "session.list", "", "nope", "session..get"), {
+        minLength: 1,
+        maxLength: 120,
+      }),
+      fc.array(anyJson, { maxLength: 120 }),
+    )
     .map(([paths, values]) => {
       const input = Object.fromEntries(values.map((value, index) => [index, { json: value }]));
       const accepted =
         paths.length <= 100 &&
-        paths.some((path, index) => (PROCEDURES as readonly string[]).includes(path) && acceptedInput(path as Procedure, JSON.stringify(input[index] ?? {})));
-      return { label: "batch", method: "GET" as const, path: `/trpc/${paths.join(",")}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`, accepted };
+        paths.some(
+          (path, index) =>
+            (PROCEDURES as readonly string[]).includes(path) && acceptedInput(path as Procedure, JSON.stringify(input[index] ?? {})),
+        );
+      return {
+        label: "batch",
+        method: "GET" as const,
+        path: `/trpc/${paths.join(",")}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`,
+        accepted,
+      };
     }),
 );
-

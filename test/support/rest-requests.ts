@@ -24,7 +24,8 @@ const isObject = (value: unknown): value is Record<string, unknown> => value !==
 function queryFields(search: URLSearchParams): Record<string, unknown> {
   const fields = new Map<string, unknown[]>();
   for (const [key, text] of search) {
-    const value = /^-?\d+(\.\d+)?$/.test(text) && key !== "cursor" ? Number(text) : text === "true" ? true : text === "false" ? false : text;
+    const value =
+      /^-?\d+(\.\d+)?$/.test(text) && key !== "cursor" ? Number(text) : text === "true" ? true : text === "false" ? false : text;
     fields.set(key, [...(fields.get(key) ?? []), value]);
   }
   return Object.fromEntries([...fields].map(([key, list]) => [key, list.length === 1 ? list[0] : list]));
@@ -96,7 +97,9 @@ const badId = fc.oneof(
     .map(([at, char]) => VALID_ID.slice(0, at) + char + VALID_ID.slice(at + 1)),
 );
 // "." and ".." would be resolved away by the URL parser before the request is sent.
-const pathId = fc.oneof(badId.map(encodeURIComponent), fc.constant(VALID_ID), fc.constantFrom("%", "%E0%A4%A", "%2F", "%2e%2")).filter((id) => id !== "." && id !== "..");
+const pathId = fc
+  .oneof(badId.map(encodeURIComponent), fc.constant(VALID_ID), fc.constantFrom("%", "%E0%A4%A", "%2F", "%2e%2"))
+  .filter((id) => id !== "." && id !== "..");
 /** Header values fetch sends as they are: printable ASCII, no surrounding spaces. */
 const headerText = fc.string({ maxLength: 200 }).filter((text) => /^([\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?)?$/.test(text));
 const hugeString = fc.integer({ min: 600, max: 200_000 }).map((length) => "x".repeat(length));
@@ -117,7 +120,12 @@ const fields = fc.record(
 );
 const queryParams = fc.dictionary(
   fc.oneof(fc.constantFrom("limit", "cursor", "parentId", "roots", "id", "__proto__", "constructor"), fc.string({ maxLength: 10 })),
-  fc.oneof(fc.string({ maxLength: 30 }), fc.integer().map(String), fc.double().map(String), fc.constantFrom("true", "false", "", "null", VALID_ID)),
+  fc.oneof(
+    fc.string({ maxLength: 30 }),
+    fc.integer().map(String),
+    fc.double().map(String),
+    fc.constantFrom("true", "false", "", "null", VALID_ID),
+  ),
   { maxKeys: 4 },
 );
 const queryString = queryParams.map((params) => {
@@ -126,7 +134,10 @@ const queryString = queryParams.map((params) => {
   const text = search.toString();
   return text ? `?${text}` : "";
 });
-const bodyRoute = fc.oneof(fc.constant({ method: "POST", path: "/session" }), pathId.map((id) => ({ method: "PATCH", path: `/session/${id}` })));
+const bodyRoute = fc.oneof(
+  fc.constant({ method: "POST", path: "/session" }),
+  pathId.map((id) => ({ method: "PATCH", path: `/session/${id}` })),
+);
 
 export const hostileRestRequests: fc.Arbitrary<RestFuzzRequest> = fc.oneof(
   // Bodies: random JSON, fields of the right names with wrong values, hostile keys, depth, size.
@@ -134,21 +145,49 @@ export const hostileRestRequests: fc.Arbitrary<RestFuzzRequest> = fc.oneof(
   fc.tuple(bodyRoute, fields).map(([route, value]) => make("structured", route.method, route.path, json, JSON.stringify(value))),
   fc.tuple(bodyRoute, hostileKey, anyJson, fc.boolean()).map(([route, key, value, top]) => {
     const entry = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
-    return make("hostile key", route.method, route.path, json, top ? `{"title":"t",${entry}}` : `{"title":"t","metadata":{"outer":{${entry}}}}`);
+    return make(
+      "hostile key",
+      route.method,
+      route.path,
+      json,
+      top ? `{"title":"t",${entry}}` : `{"title":"t","metadata":{"outer":{${entry}}}}`,
+    );
   }),
   fc.tuple(bodyRoute, deepJson).map(([route, deep]) => make("deep", route.method, route.path, json, `{"metadata":${deep}}`)),
-  fc.tuple(bodyRoute, hugeString).map(([route, huge]) => make("huge", route.method, route.path, json, JSON.stringify({ title: huge, metadata: { huge } }))),
+  fc
+    .tuple(bodyRoute, hugeString)
+    .map(([route, huge]) => make("huge", route.method, route.path, json, JSON.stringify({ title: huge, metadata: { huge } }))),
   // Not JSON, wrong content types.
   fc
     .tuple(bodyRoute, fc.string({ minLength: 1, maxLength: 200 }))
     .map(([route, text]) => make("not json", route.method, route.path, json, text)),
   fc
-    .tuple(bodyRoute, fc.constantFrom("text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/jsonx"), fields)
+    .tuple(
+      bodyRoute,
+      fc.constantFrom(
+        "text/plain",
+        "application/xml",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "application/jsonx",
+      ),
+      fields,
+    )
     .map(([route, type, value]) => make("content type", route.method, route.path, { "content-type": type }, JSON.stringify(value))),
   // Headers: Idempotency-Key and If-Match.
-  fc.tuple(headerText, fields).map(([key, value]) => make("idempotency key", "POST", "/session", { ...json, "idempotency-key": key }, JSON.stringify(value))),
   fc
-    .tuple(pathId, fc.oneof(headerText, fc.integer().map((n) => `"${n}"`), fc.constantFrom("*", 'W/"1"', '"0"', '"01"')), fields)
+    .tuple(headerText, fields)
+    .map(([key, value]) => make("idempotency key", "POST", "/session", { ...json, "idempotency-key": key }, JSON.stringify(value))),
+  fc
+    .tuple(
+      pathId,
+      fc.oneof(
+        headerText,
+        fc.integer().map((n) => `"${n}"`),
+        fc.constantFrom("*", 'W/"1"', '"0"', '"01"'),
+      ),
+      fields,
+    )
     .map(([id, ifMatch, value]) => make("if-match", "PATCH", `/session/${id}`, { ...json, "if-match": ifMatch }, JSON.stringify(value))),
   // Queries and path IDs.
   queryString.map((query) => make("list query", "GET", `/session${query}`)),
@@ -158,7 +197,10 @@ export const hostileRestRequests: fc.Arbitrary<RestFuzzRequest> = fc.oneof(
   // Wrong methods and unknown routes. (A method Node's HTTP parser does not know, like FOO, gets
   // the parser's bare 400 before any handler runs.)
   fc
-    .tuple(fc.constantFrom("PUT", "OPTIONS", "PROPFIND", "MKCOL", "PURGE", "PATCH", "POST", "DELETE"), fc.constantFrom("/session", `/session/${VALID_ID}`, `/session/${VALID_ID}/children`))
+    .tuple(
+      fc.constantFrom("PUT", "OPTIONS", "PROPFIND", "MKCOL", "PURGE", "PATCH", "POST", "DELETE"),
+      fc.constantFrom("/session", `/session/${VALID_ID}`, `/session/${VALID_ID}/children`),
+    )
     .map(([method, path]) => make("method", method, path, json, "{}")),
   fc.stringMatching(/^[A-Za-z0-9._~%-]{1,40}$/).map((tail) => make("unknown route", "GET", `/session/${VALID_ID}/${tail}`)),
 );

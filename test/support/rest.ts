@@ -42,7 +42,9 @@ export async function expectDocumented(schemaPath: string, method: string, respo
   if (!validate) throw new Error(`${method} ${schemaPath} answered ${response.status}, which the document does not list`);
   const body = (await response.clone().json()) as unknown;
   if (!validate(body)) {
-    throw new Error(`${method} ${schemaPath} ${response.status}: body does not match the document: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
+    throw new Error(
+      `${method} ${schemaPath} ${response.status}: body does not match the document: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`,
+    );
   }
   checkedResponses.count++;
 }
@@ -97,4 +99,3 @@ export function describeRest(title: string, body: (target: () => RestServer) => 
     });
   });
 }
-

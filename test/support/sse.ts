@@ -120,11 +120,16 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
 }
 
 /** The events of a frame list as `{ id, type, info }`, dates still ISO strings. */
-export function decodeFrames(frames: SseFrame[]): { id: number; type: string; info: { id: string; parentId: string | null; title: string; [key: string]: unknown } }[] {
+export function decodeFrames(
+  frames: SseFrame[],
+): { id: number; type: string; info: { id: string; parentId: string | null; title: string; [key: string]: unknown } }[] {
   return frames
     .filter((frame) => frame.event === undefined)
     .map((frame) => {
-      const { type, properties } = JSON.parse(frame.data) as { type: string; properties: { info: { id: string; parentId: string | null; title: string } } };
+      const { type, properties } = JSON.parse(frame.data) as {
+        type: string;
+        properties: { info: { id: string; parentId: string | null; title: string } };
+      };
       return { id: Number(frame.id), type, info: properties.info };
     });
 }

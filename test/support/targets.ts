@@ -10,7 +10,6 @@ import type { HttpHandler } from "@sessiond/server";
 import type { Engine } from "@sessiond/shared";
 import { createDatabase } from "./postgres.ts";
 
-
 export interface Target {
   /** e.g. "sqlite, fast path" */
   name: string;
@@ -45,7 +44,12 @@ function target(engine: Engine, handler: HttpHandler): Target {
 }
 
 /** Every engine behind every HTTP path: the contract suite runs on each. */
-export const targets: Target[] = [target("sqlite", "fast"), target("sqlite", "stock"), target("postgres", "fast"), target("postgres", "stock")];
+export const targets: Target[] = [
+  target("sqlite", "fast"),
+  target("sqlite", "stock"),
+  target("postgres", "fast"),
+  target("postgres", "stock"),
+];
 
 /** Every engine behind the default (fast) path: for the race, fault and fuzz tests. */
 export const engineTargets: Target[] = targets.filter((candidate) => candidate.handler === "fast");
@@ -82,7 +86,10 @@ export async function storedSessions(server: TestServer): Promise<Record<string,
   }
   const db = new DatabaseSync(server.db, { readOnly: true });
   try {
-    return db.prepare(sql).all().map((row) => ({ ...row }));
+    return db
+      .prepare(sql)
+      .all()
+      .map((row) => ({ ...row }));
   } finally {
     db.close();
   }

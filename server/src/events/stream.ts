@@ -39,7 +39,12 @@ async function subtreeFilter(store: SessionStore, rootId: string): Promise<Filte
  * database), SubscriberLimitError when the instance is full. The slot is released when `signal`
  * aborts (the connection closed) or the generator ends, whichever comes first.
  */
-export async function openEventStream(hub: EventHub, store: SessionStore, input: SessionEventsInput, signal: AbortSignal): Promise<EventStream> {
+export async function openEventStream(
+  hub: EventHub,
+  store: SessionStore,
+  input: SessionEventsInput,
+  signal: AbortSignal,
+): Promise<EventStream> {
   const log = await store.eventLog();
   let startId = log.lastId;
   if (input?.lastEventId != null) {

@@ -62,7 +62,11 @@ export function createCors(allowedOrigins: readonly string[]): (req: IncomingMes
     }
     const preflight = req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
     if (preflight) {
-      if (!listed) return refuse(res, allowed.size ? `origin ${origin} may not call this server` : "cross-origin calls are off (sessiond serve --cors-origin)");
+      if (!listed)
+        return refuse(
+          res,
+          allowed.size ? `origin ${origin} may not call this server` : "cross-origin calls are off (sessiond serve --cors-origin)",
+        );
       res.writeHead(204, {
         "access-control-allow-methods": CORS_ALLOWED_METHODS,
         "access-control-allow-headers": CORS_ALLOWED_HEADERS,

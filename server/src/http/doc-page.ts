@@ -14,10 +14,16 @@ const schemaBlock = (schema: unknown) => `<pre>${escapeHtml(JSON.stringify(schem
 function operation(path: string, method: string, op: Json, shared: Json[]): string {
   const parameters = [...shared, ...(op.parameters ?? [])] as Json[];
   const rows = parameters
-    .map((p) => `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${escapeHtml(p.in)}</td><td>${p.required ? "yes" : "no"}</td><td><code>${escapeHtml(JSON.stringify(p.schema))}</code>${p.description ? ` ${escapeHtml(p.description)}` : ""}</td></tr>`)
+    .map(
+      (p) =>
+        `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${escapeHtml(p.in)}</td><td>${p.required ? "yes" : "no"}</td><td><code>${escapeHtml(JSON.stringify(p.schema))}</code>${p.description ? ` ${escapeHtml(p.description)}` : ""}</td></tr>`,
+    )
     .join("");
   const responses = Object.entries(op.responses as Json)
-    .map(([status, response]) => `<li><b>${escapeHtml(status)}</b> ${escapeHtml(response.description)} <code>${escapeHtml(response.content?.["application/json"]?.schema?.$ref?.split("/").at(-1) ?? "")}</code></li>`)
+    .map(
+      ([status, response]) =>
+        `<li><b>${escapeHtml(status)}</b> ${escapeHtml(response.description)} <code>${escapeHtml(response.content?.["application/json"]?.schema?.$ref?.split("/").at(-1) ?? "")}</code></li>`,
+    )
     .join("");
   return [
     `<section id="${escapeHtml(op.operationId)}"><h2><code>${method.toUpperCase()} ${escapeHtml(path)}</code></h2>`,

@@ -17,7 +17,13 @@ function request(method: string, headers: Record<string, string> = {}) {
 }
 
 function call(paths: string[], search: string | null = null): TRPCCall {
-  return { paths, isBatch: paths.length > 1, search: search === null ? null : new URLSearchParams(search), input: undefined, ctx: createContextInner({ sessions }) };
+  return {
+    paths,
+    isBatch: paths.length > 1,
+    search: search === null ? null : new URLSearchParams(search),
+    input: undefined,
+    ctx: createContextInner({ sessions }),
+  };
 }
 
 /** A response that records what is written to it. */

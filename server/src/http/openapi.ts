@@ -4,13 +4,7 @@
  * and the shared output schemas, by zod's own `z.toJSONSchema` (JSON Schema 2020-12, which is
  * OpenAPI 3.1's dialect). Only the skeleton (routes, parameters, status codes) is written here.
  */
-import {
-  DeleteSessionOutputSchema,
-  SESSION_ID_PATTERN,
-  SessionIdSchema,
-  SessionPageSchema,
-  SessionSchema,
-} from "@sessiond/shared";
+import { DeleteSessionOutputSchema, SESSION_ID_PATTERN, SessionIdSchema, SessionPageSchema, SessionSchema } from "@sessiond/shared";
 import type { AnyTRPCProcedure, AnyTRPCRouter } from "@trpc/server";
 import { z } from "zod";
 
@@ -61,7 +55,11 @@ function hoistDefs(schema: JsonSchema): JsonSchema {
 function errorSchema(code: string, kind?: "fieldErrors" | "conflict" | "notFound" | "precondition"): JsonSchema {
   const idRef = { type: "string", pattern: SESSION_ID_PATTERN.source };
   const kinds: Record<string, JsonSchema> = {
-    fieldErrors: { type: "object", additionalProperties: { type: "array", items: { type: "string" } }, description: "each bad input field mapped to its messages" },
+    fieldErrors: {
+      type: "object",
+      additionalProperties: { type: "array", items: { type: "string" } },
+      description: "each bad input field mapped to its messages",
+    },
     formErrors: { type: "array", items: { type: "string" }, description: "problems that belong to no single field" },
     conflict: { type: "object", properties: { id: idRef }, required: ["id"], additionalProperties: false },
     notFound: { type: "object", properties: { id: idRef }, required: ["id"], additionalProperties: false },
@@ -91,7 +89,11 @@ function errorSchema(code: string, kind?: "fieldErrors" | "conflict" | "notFound
 }
 
 const ERRORS = {
-  400: ["BadRequest", "invalid input: a bad ID, wrong type, unknown key, a limit, malformed JSON", errorSchema("BAD_REQUEST", "fieldErrors")],
+  400: [
+    "BadRequest",
+    "invalid input: a bad ID, wrong type, unknown key, a limit, malformed JSON",
+    errorSchema("BAD_REQUEST", "fieldErrors"),
+  ],
   401: ["Unauthorized", "missing or wrong bearer token (when the server has one)", errorSchema("UNAUTHORIZED")],
   404: ["NotFound", "the session (or the parent named on create) does not exist", errorSchema("NOT_FOUND", "notFound")],
   405: ["MethodNotAllowed", "the route does not take this method (see the Allow header)", errorSchema("METHOD_NOT_SUPPORTED")],
@@ -187,10 +189,23 @@ export function createOpenApiDocument(router: AnyTRPCRouter, version: string) {
           operationId: "createSession",
           summary: "Create a session, with the caller's ID or a generated one",
           parameters: [
-            { name: "Idempotency-Key", in: "header", required: false, description: "same as idempotencyKey in the body", schema: idempotencyKey },
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description: "same as idempotencyKey in the body",
+              schema: idempotencyKey,
+            },
           ],
           requestBody: { required: false, ...json(create) },
-          responses: responses({ description: "the new session (or, for a retry with the same id and key, the first one)", schema: ref("Session"), etag: true }, [404, 409, 413, 415]),
+          responses: responses(
+            {
+              description: "the new session (or, for a retry with the same id and key, the first one)",
+              schema: ref("Session"),
+              etag: true,
+            },
+            [404, 409, 413, 415],
+          ),
         },
         get: {
           operationId: "listSessions",
@@ -210,7 +225,13 @@ export function createOpenApiDocument(router: AnyTRPCRouter, version: string) {
           operationId: "updateSession",
           summary: "Change a session's title, metadata (replaced whole) or archived state",
           parameters: [
-            { name: "If-Match", in: "header", required: false, description: 'the expected revision, quoted: "3" (like expectedRevision)', schema: { type: "string", pattern: '^"[1-9][0-9]*"$' } },
+            {
+              name: "If-Match",
+              in: "header",
+              required: false,
+              description: 'the expected revision, quoted: "3" (like expectedRevision)',
+              schema: { type: "string", pattern: '^"[1-9][0-9]*"$' },
+            },
           ],
           requestBody: { required: true, ...json(update) },
           responses: responses({ description: "the updated session", schema: ref("Session"), etag: true }, [404, 412, 413, 415]),

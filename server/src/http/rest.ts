@@ -40,7 +40,6 @@ export interface RestOptions<TRouter extends AnyTRPCRouter> {
   version: string;
 }
 
-
 interface Call {
   procedure: string;
   type: CallType;
@@ -61,10 +60,14 @@ function queryInput(query: URLSearchParams, fields: Record<string, unknown> = {}
   const values = new Map<string, unknown[]>();
   for (const [key, text] of query) {
     if (Object.hasOwn(fields, key)) throw new InvalidInputError(`${key} comes from the path, not the query`, key);
-    const value = /^-?\d+(\.\d+)?$/.test(text) && key !== "cursor" ? Number(text) : text === "true" ? true : text === "false" ? false : text;
+    const value =
+      /^-?\d+(\.\d+)?$/.test(text) && key !== "cursor" ? Number(text) : text === "true" ? true : text === "false" ? false : text;
     values.set(key, [...(values.get(key) ?? []), value]);
   }
-  return Object.fromEntries([...[...values].map(([key, list]) => [key, list.length === 1 ? list[0] : list] as const), ...Object.entries(fields)]);
+  return Object.fromEntries([
+    ...[...values].map(([key, list]) => [key, list.length === 1 ? list[0] : list] as const),
+    ...Object.entries(fields),
+  ]);
 }
 
 /** A body's fields together with fields from the path or headers; a body field that disagrees is refused. */
@@ -72,7 +75,8 @@ function bodyInput(body: unknown, fields: Record<string, unknown>): unknown {
   if (body === undefined) return Object.keys(fields).length ? fields : undefined;
   if (!isPlainObject(body)) return body; // the schema refuses it with its own message
   for (const [key, value] of Object.entries(fields)) {
-    if (Object.hasOwn(body, key) && body[key] !== value) throw new InvalidInputError(`${key} in the body disagrees with the ${key === "id" ? "path" : "header"}`, key);
+    if (Object.hasOwn(body, key) && body[key] !== value)
+      throw new InvalidInputError(`${key} in the body disagrees with the ${key === "id" ? "path" : "header"}`, key);
   }
   return { ...body, ...fields };
 }
@@ -149,14 +153,27 @@ export function createRestHandler<TRouter extends AnyTRPCRouter>(options: RestOp
   const document = () => (documentText ??= JSON.stringify(createOpenApiDocument(router, options.version)));
 
   /** The error body: `error.data` as tRPC callers get it (describeError), with the message. */
-  function sendError(req: IncomingMessage, res: ServerResponse, cause: unknown, where: { requestId: string; path: string }, headers: Record<string, string> = {}): void {
+  function sendError(
+    req: IncomingMessage,
+    res: ServerResponse,
+    cause: unknown,
+    where: { requestId: string; path: string },
+    headers: Record<string, string> = {},
+  ): void {
     const error = getTRPCErrorFromUnknown(cause);
     options.onError({ error, path: where.path, req });
     const { message, data } = describeError(error, where);
     send(res, data.httpStatus, JSON.stringify({ ...data, message }), headers);
   }
 
-  async function respond(req: IncomingMessage, res: ServerResponse, call: Call, id: string | undefined, query: URLSearchParams, where: { requestId: string; path: string }): Promise<void> {
+  async function respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: Call,
+    id: string | undefined,
+    query: URLSearchParams,
+    where: { requestId: string; path: string },
+  ): Promise<void> {
     const hasBody = req.method === "POST" || req.method === "PATCH";
     // A refused request with a body leaves it unread: the connection cannot carry another request.
     const unread: Record<string, string> = hasBody ? { connection: "close" } : {};
@@ -189,7 +206,15 @@ export function createRestHandler<TRouter extends AnyTRPCRouter>(options: RestOp
     try {
       const input = call.input({ id, query, body, req });
       const ctx = options.createContext(where.requestId);
-      const data = await callTRPCProcedure({ router, path: call.procedure, type: call.type, ctx, getRawInput: async () => input, signal: undefined, batchIndex: 0 });
+      const data = await callTRPCProcedure({
+        router,
+        path: call.procedure,
+        type: call.type,
+        ctx,
+        getRawInput: async () => input,
+        signal: undefined,
+        batchIndex: 0,
+      });
       const revision = (data as { revision?: unknown }).revision;
       send(res, 200, JSON.stringify(data), typeof revision === "number" ? { etag: `"${revision}"` } : {});
     } catch (error) {

@@ -20,8 +20,15 @@ export function writeTRPCResponse(res: ServerResponse, router: AnyTRPCRouter, un
 }
 
 /** One error for every call of the request (an array for a batch), as tRPC answers a request it refuses whole. */
-export function writeTRPCError(res: ServerResponse, router: AnyTRPCRouter, call: { paths: string[]; isBatch: boolean }, error: TRPCError): void {
+export function writeTRPCError(
+  res: ServerResponse,
+  router: AnyTRPCRouter,
+  call: { paths: string[]; isBatch: boolean },
+  error: TRPCError,
+): void {
   const config = router._def._config;
-  const shape = (path: string) => ({ error: getTRPCErrorShape({ config, ctx: undefined, error, input: undefined, path, type: "unknown" }) });
+  const shape = (path: string) => ({
+    error: getTRPCErrorShape({ config, ctx: undefined, error, input: undefined, path, type: "unknown" }),
+  });
   writeTRPCResponse(res, router, (call.isBatch ? call.paths.map(shape) : shape(call.paths[0] ?? "")) as TRPCResponseBody);
 }

@@ -25,7 +25,13 @@ describe("the session service", () => {
   it("gives a new session opencode's default title, a generated ID, revision 1 and the clock's time", async () => {
     clock += 1000;
     const session = await caller().session.create({});
-    expect(session).toMatchObject({ title: `New session - ${new Date(clock).toISOString()}`, revision: 1, parentId: null, metadata: {}, archivedAt: null });
+    expect(session).toMatchObject({
+      title: `New session - ${new Date(clock).toISOString()}`,
+      revision: 1,
+      parentId: null,
+      metadata: {},
+      archivedAt: null,
+    });
     expect(session.id).toBe(`ses_${(0xffffffffffff - sequence).toString(16)}AAAAAAAAAAAAAA`);
     const child = await caller().session.create({ parentId: session.id });
     expect(child.title).toMatch(/^Child session - /);
@@ -57,7 +63,10 @@ describe("the session service", () => {
   it("charges list pages to the request's read budget", async () => {
     const limited = caller(60);
     await limited.session.list({ limit: 50 });
-    await expect(limited.session.list({ limit: 20 })).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("more than 60 sessions") });
+    await expect(limited.session.list({ limit: 20 })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringContaining("more than 60 sessions"),
+    });
     // The default page size counts too (50).
     await expect(caller(49).session.list()).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });

@@ -72,14 +72,16 @@ export function createSessionService(store: SessionStore, options: SessionServic
       const id = input?.id ?? generateId();
       const createKey = input?.idempotencyKey ?? null;
       try {
-        return announce(await store.insert({
-          id,
-          parentId,
-          title: input?.title ?? defaultTitle(parentId !== null, createdAt),
-          metadata: input?.metadata ?? {},
-          createdAt,
-          createKey,
-        }));
+        return announce(
+          await store.insert({
+            id,
+            parentId,
+            title: input?.title ?? defaultTitle(parentId !== null, createdAt),
+            metadata: input?.metadata ?? {},
+            createdAt,
+            createKey,
+          }),
+        );
       } catch (error) {
         // The insert lost to an existing row. If that row is this caller's own earlier attempt
         // (same ID, same idempotency key), the retry gets the session, not CONFLICT.

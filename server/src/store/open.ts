@@ -4,7 +4,10 @@ import { PostgresSessionStore } from "./postgres.ts";
 import { SqliteSessionStore } from "./sqlite.ts";
 import type { SessionStore } from "./types.ts";
 
-export type OpenStoreOptions = Pick<ServerConfig, "busyTimeoutMs" | "sqliteSync" | "pgPoolSize" | "pgStatementTimeoutMs" | "pgConnectTimeoutMs"> & {
+export type OpenStoreOptions = Pick<
+  ServerConfig,
+  "busyTimeoutMs" | "sqliteSync" | "pgPoolSize" | "pgStatementTimeoutMs" | "pgConnectTimeoutMs"
+> & {
   log?: Logger;
 };
 

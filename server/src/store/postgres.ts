@@ -10,7 +10,16 @@ import { SessionConflictError, SessionNotFoundError, StoreUnavailableError } fro
 import { redactUrl } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { MIGRATIONS } from "./migrations.ts";
-import { COLUMNS, EVENT_COLUMNS, EVENT_SESSION_COLUMNS, insertedSession, toSession, toStoredEvent, type EventRow, type SessionRow } from "./row.ts";
+import {
+  COLUMNS,
+  EVENT_COLUMNS,
+  EVENT_SESSION_COLUMNS,
+  insertedSession,
+  toSession,
+  toStoredEvent,
+  type EventRow,
+  type SessionRow,
+} from "./row.ts";
 import { listQuery, listValue, updateFailure } from "./queries.ts";
 import { TreeWalk } from "./tree.ts";
 import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
@@ -21,7 +30,6 @@ export interface PostgresStoreOptions {
   connectTimeoutMs: number;
   log?: Logger;
 }
-
 
 /** Any constant: the advisory lock that serialises migrations across instances starting at once. */
 const MIGRATION_LOCK = 4_711_2026;
@@ -46,7 +54,6 @@ const EVENTS_CHANNEL = "sessiond_events";
 const recordEvents = (type: string, at: string) =>
   `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS}) SELECT next_event_id(), '${type}', ${at}, ${COLUMNS} FROM changed`;
 
-
 /**
  * Errors that mean the database cannot serve us now rather than that the call is wrong:
  * connection failures, a server shutting down or starting, too many connections, timeouts.
@@ -60,7 +67,10 @@ function unavailable(error: unknown): StoreUnavailableError | null {
       return new StoreUnavailableError("the database is unreachable", error);
     }
   }
-  if (typeof message === "string" && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message)) {
+  if (
+    typeof message === "string" &&
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message)
+  ) {
     return new StoreUnavailableError("the database is unreachable", error);
   }
   return null;
@@ -87,7 +97,10 @@ export class PostgresSessionStore implements SessionStore {
       statement_timeout: options.statementTimeoutMs,
       idleTimeoutMillis: 30_000,
       // Times are BIGINT milliseconds; they fit a double exactly.
-      types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as "text"))) as typeof pg.types.getTypeParser },
+      types: {
+        getTypeParser: ((oid: number, format?: string) =>
+          oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+      },
     });
     // An idle connection that breaks (server restart) must not crash the process; the pool drops it.
     pool.on("error", (error: Error & { code?: string }) =>
@@ -116,7 +129,9 @@ export class PostgresSessionStore implements SessionStore {
       await client.query(
         "CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
       );
-      const applied = new Set((await client.query<{ version: number }>("SELECT version FROM schema_migration")).rows.map((row) => row.version));
+      const applied = new Set(
+        (await client.query<{ version: number }>("SELECT version FROM schema_migration")).rows.map((row) => row.version),
+      );
       for (const migration of MIGRATIONS) {
         if (applied.has(migration.version)) continue;
         await client.query(migration.sql.postgres);
@@ -262,7 +277,8 @@ export class PostgresSessionStore implements SessionStore {
     // deleted (its insert waits for the lock, then finds no parent) and nothing is missed.
     return this.#transaction(async (client) => {
       const select = `SELECT ${COLUMNS} FROM session`;
-      const [root] = (await client.query<SessionRow>({ name: "session_lock", text: `${select} WHERE id = $1 FOR UPDATE`, values: [id] })).rows;
+      const [root] = (await client.query<SessionRow>({ name: "session_lock", text: `${select} WHERE id = $1 FOR UPDATE`, values: [id] }))
+        .rows;
       if (!root) throw new SessionNotFoundError(id);
       const walk = new TreeWalk(root);
       while (walk.frontier.length > 0) {
@@ -278,7 +294,9 @@ export class PostgresSessionStore implements SessionStore {
       await client.query({
         name: "session_delete_events",
         text: `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS})
-               SELECT next_event_id(), 'session.deleted', $2, ${COLUMNS.split(", ").map((column) => `session.${column}`).join(", ")}
+               SELECT next_event_id(), 'session.deleted', $2, ${COLUMNS.split(", ")
+                 .map((column) => `session.${column}`)
+                 .join(", ")}
                FROM unnest($1::text[]) WITH ORDINALITY AS walk (id, position) JOIN session USING (id) ORDER BY walk.position`,
         values: [walk.ids, Date.now()],
       });

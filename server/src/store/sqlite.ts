@@ -10,7 +10,16 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import type { Session, SessionEventType } from "@sessiond/shared";
 import { SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
 import { MIGRATIONS } from "./migrations.ts";
-import { COLUMNS, EVENT_COLUMNS, EVENT_SESSION_COLUMNS, insertedSession, toSession, toStoredEvent, type EventRow, type SessionRow } from "./row.ts";
+import {
+  COLUMNS,
+  EVENT_COLUMNS,
+  EVENT_SESSION_COLUMNS,
+  insertedSession,
+  toSession,
+  toStoredEvent,
+  type EventRow,
+  type SessionRow,
+} from "./row.ts";
 import { listQuery, listValue, updateFailure } from "./queries.ts";
 import { TreeWalk } from "./tree.ts";
 import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
@@ -31,13 +40,11 @@ export interface SqliteStoreOptions {
 /** PRAGMA synchronous answers with a number: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
 const SYNCHRONOUS_LEVELS: Record<SqliteSync, number> = { normal: 1, full: 2 };
 
-
 interface PendingInsert {
   session: NewSession;
   resolve(session: Session): void;
   reject(error: unknown): void;
 }
-
 
 // SQLite primary result codes (the low byte of an extended code).
 const SQLITE_BUSY = 5;
@@ -48,7 +55,6 @@ const SQLITE_FULL = 13;
 const SQLITE_CANTOPEN = 14;
 const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
 const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
-
 
 /** Engine errors that mean "not now" rather than "wrong": the caller may retry. */
 function unavailable(error: unknown): StoreUnavailableError | null {
@@ -102,9 +108,7 @@ export class SqliteSessionStore implements SessionStore {
     if (level !== SYNCHRONOUS_LEVELS[synchronous]) throw new Error(`SQLite runs with synchronous = ${level}, not ${synchronous}`);
     this.sqliteSync = synchronous;
     this.#migrate();
-    this.#insert = this.#db.prepare(
-      `INSERT INTO session (${COLUMNS}, create_key) VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?)`,
-    );
+    this.#insert = this.#db.prepare(`INSERT INTO session (${COLUMNS}, create_key) VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?)`);
     this.#get = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ?`);
     this.#getWithKey = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ? AND create_key = ?`);
     this.#update = this.#db.prepare(`
@@ -127,10 +131,14 @@ export class SqliteSessionStore implements SessionStore {
     // A delete's events, one per session in the walk's order (root first, then by depth).
     this.#recordDeletes = this.#db.prepare(
       `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS})
-       SELECT 'session.deleted', ?, ${COLUMNS.split(", ").map((column) => `session.${column}`).join(", ")}
+       SELECT 'session.deleted', ?, ${COLUMNS.split(", ")
+         .map((column) => `session.${column}`)
+         .join(", ")}
        FROM json_each(?) AS walk JOIN session ON session.id = walk.value ORDER BY walk.key`,
     );
-    this.#readEvents = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM session_event WHERE session_event.id > ? ORDER BY session_event.id LIMIT ?`);
+    this.#readEvents = this.#db.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM session_event WHERE session_event.id > ? ORDER BY session_event.id LIMIT ?`,
+    );
     this.#eventLog = this.#db.prepare(
       `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'session_event'), 0) AS last_id, pruned_through FROM event_horizon`,
     );
@@ -163,10 +171,15 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   #migrate(): void {
-    this.#db.exec("CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    this.#db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    );
     this.#transaction(() => {
       const applied = new Set(
-        this.#db.prepare("SELECT version FROM schema_migration").all().map((row) => Number(row.version)),
+        this.#db
+          .prepare("SELECT version FROM schema_migration")
+          .all()
+          .map((row) => Number(row.version)),
       );
       for (const migration of MIGRATIONS) {
         if (applied.has(migration.version)) continue;
@@ -223,7 +236,15 @@ export class SqliteSessionStore implements SessionStore {
   #insertOne(session: NewSession): Session | Error {
     const createdAt = session.createdAt.getTime();
     try {
-      this.#insert.run(session.id, session.parentId, session.title, JSON.stringify(session.metadata), createdAt, createdAt, session.createKey);
+      this.#insert.run(
+        session.id,
+        session.parentId,
+        session.title,
+        JSON.stringify(session.metadata),
+        createdAt,
+        createdAt,
+        session.createKey,
+      );
     } catch (error) {
       const code = (error as { errcode?: unknown }).errcode;
       if (code === SQLITE_CONSTRAINT_PRIMARYKEY) return new SessionConflictError(session.id);
@@ -262,22 +283,24 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   update(id: string, patch: SessionPatch): Promise<Session> {
-    return this.#call(() => this.#transaction(() => {
-      const row = this.#update.get({
-        id,
-        title: patch.title ?? null,
-        metadata: patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
-        archived: patch.archived === undefined ? null : patch.archived ? 1 : 0,
-        expected: patch.expectedRevision ?? null,
-        now: patch.now.getTime(),
-      }) as SessionRow | undefined;
-      if (row) {
-        this.#recordEvent.run("session.updated" satisfies SessionEventType, patch.now.getTime(), id);
-        return toSession(row);
-      }
-      // The conditional write did not apply; a read now only says why.
-      throw updateFailure(id, patch.expectedRevision, this.#revision.get(id) as { revision: number } | undefined);
-    }));
+    return this.#call(() =>
+      this.#transaction(() => {
+        const row = this.#update.get({
+          id,
+          title: patch.title ?? null,
+          metadata: patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
+          archived: patch.archived === undefined ? null : patch.archived ? 1 : 0,
+          expected: patch.expectedRevision ?? null,
+          now: patch.now.getTime(),
+        }) as SessionRow | undefined;
+        if (row) {
+          this.#recordEvent.run("session.updated" satisfies SessionEventType, patch.now.getTime(), id);
+          return toSession(row);
+        }
+        // The conditional write did not apply; a read now only says why.
+        throw updateFailure(id, patch.expectedRevision, this.#revision.get(id) as { revision: number } | undefined);
+      }),
+    );
   }
 
   deleteTree(id: string): Promise<Session[]> {

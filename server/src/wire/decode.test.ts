@@ -19,7 +19,9 @@ describe("decodeEnvelope", () => {
 
   it("reads the tree form of meta.values, and legacy (version 0) paths where a backslash is plain", () => {
     expect(decodeEnvelope({ json: null, meta: { values: ["undefined"], v: 1 } })).toBeUndefined();
-    expect(decodeEnvelope({ json: { a: { b: null } }, meta: { values: { a: { b: ["undefined"] } }, v: 1 } })).toEqual({ a: { b: undefined } });
+    expect(decodeEnvelope({ json: { a: { b: null } }, meta: { values: { a: { b: ["undefined"] } }, v: 1 } })).toEqual({
+      a: { b: undefined },
+    });
     expect(decodeEnvelope({ json: { "a\\b": null }, meta: { values: { "a\\b": ["undefined"] } } })).toEqual({ "a\\b": undefined });
     expect(() => decodeEnvelope({ json: { "a\\b": null }, meta: { values: { "a\\b": ["undefined"] }, v: 1 } })).toThrow(/Invalid path/);
   });
@@ -29,10 +31,22 @@ describe("decodeEnvelope", () => {
     ["an object without json", { id: "x" }, /without "json"/],
     ["referential equalities", { json: { a: {}, b: {} }, meta: { referentialEqualities: { a: ["b"] } } }, /repeats an object/],
     ["a sparse index", { json: [], meta: { values: { "4294967294": ["undefined"] } } }, /does not have|more annotations/],
-    ["a sparse index in a larger input", { json: { a: [], b: 1, c: 2 }, meta: { values: { "a.4294967294": ["undefined"] } } }, /does not have/],
+    [
+      "a sparse index in a larger input",
+      { json: { a: [], b: 1, c: 2 }, meta: { values: { "a.4294967294": ["undefined"] } } },
+      /does not have/,
+    ],
     ["a Date", { json: { d: "2026-01-01T00:00:00.000Z" }, meta: { values: { d: ["Date"] } } }, /Unsupported value type "Date"/],
-    ["more annotations than values", { json: null, meta: { values: ["undefined", { "": ["undefined"] }] } }, /more annotations|does not have/],
-    ["a path through __proto__", { json: JSON.parse('{"__proto__":{"a":null}}'), meta: { values: { "__proto__.a": ["undefined"] } } }, /does not have/],
+    [
+      "more annotations than values",
+      { json: null, meta: { values: ["undefined", { "": ["undefined"] }] } },
+      /more annotations|does not have/,
+    ],
+    [
+      "a path through __proto__",
+      { json: JSON.parse('{"__proto__":{"a":null}}'), meta: { values: { "__proto__.a": ["undefined"] } } },
+      /does not have/,
+    ],
   ])("refuses %s", (_, envelope, message) => {
     expect(() => decodeEnvelope(envelope)).toThrow(message);
   });
@@ -50,6 +64,7 @@ describe("checkBatchInput", () => {
   it("takes indexes below the number of calls and nothing else", () => {
     expect(() => checkBatchInput({ 0: {}, 1: {} }, 2)).not.toThrow();
     expect(() => checkBatchInput({}, 2)).not.toThrow();
-    for (const input of [{ 2: {} }, { a: {} }, { "01": {} }, [{}], null]) expect(() => checkBatchInput(input, 2)).toThrow(/A batch's input/);
+    for (const input of [{ 2: {} }, { a: {} }, { "01": {} }, [{}], null])
+      expect(() => checkBatchInput(input, 2)).toThrow(/A batch's input/);
   });
 });

@@ -98,7 +98,12 @@ function parsePath(path: string, legacy: boolean): string[] {
   return segments;
 }
 
-const NUMBERS: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, "-Infinity": Number.NEGATIVE_INFINITY, "-0": -0 };
+const NUMBERS: Record<string, number> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  "-Infinity": Number.NEGATIVE_INFINITY,
+  "-0": -0,
+};
 
 /** Applies one value annotation in place; returns the new root (which changes only for a root annotation). */
 function annotate(root: Json | undefined, segments: string[], type: unknown, shown: string): unknown {
@@ -143,7 +148,8 @@ export function decodeEnvelope(envelope: unknown): unknown {
     throw new InvalidInputError(`${ENVELOPE_HINT}; got ${isPlainObject(envelope) ? 'an object without "json"' : describe(envelope)}`);
   }
   for (const key of Object.keys(envelope)) {
-    if (key !== "json" && key !== "meta") throw new InvalidInputError(`${ENVELOPE_HINT}; got the unknown key ${JSON.stringify(key.slice(0, 40))}`);
+    if (key !== "json" && key !== "meta")
+      throw new InvalidInputError(`${ENVELOPE_HINT}; got the unknown key ${JSON.stringify(key.slice(0, 40))}`);
   }
   let input = envelope.json as Json;
   const nodes = measureJson(input);
@@ -155,7 +161,8 @@ export function decodeEnvelope(envelope: unknown): unknown {
     if (key === "referentialEqualities") {
       throw new InvalidInputError("The input repeats an object (superjson referentialEqualities): send each value once");
     }
-    if (key !== "values" && key !== "v") throw new InvalidInputError(`The envelope's "meta" has the unknown key ${JSON.stringify(key.slice(0, 40))}`);
+    if (key !== "values" && key !== "v")
+      throw new InvalidInputError(`The envelope's "meta" has the unknown key ${JSON.stringify(key.slice(0, 40))}`);
   }
   if (meta.v !== undefined && meta.v !== 1) throw new InvalidInputError('The envelope\'s "meta.v" must be 1');
   const legacy = meta.v === undefined;

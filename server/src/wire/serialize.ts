@@ -74,6 +74,6 @@ function plain(value: unknown, path: string, walk: Walk): unknown {
 export function serialize(value: unknown): SuperJSONResult {
   const walk: Walk = { values: undefined, seen: new Set() };
   const json = plain(value, "", walk);
-  if (json === GIVE_UP || (walk.values?.[""])) return superjson.serialize(value);
+  if (json === GIVE_UP || walk.values?.[""]) return superjson.serialize(value);
   return (walk.values ? { json, meta: { values: walk.values, v: 1 } } : { json }) as SuperJSONResult;
 }
