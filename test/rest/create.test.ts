@@ -8,6 +8,15 @@ import { LIMITS, SESSION_ID_PATTERN, decodeSessionIdTime } from "@sessiond/share
 import { freshId } from "../support/ids.ts";
 import { describeRest, expectRestError } from "../support/rest.ts";
 import { storedSessions } from "../support/targets.ts";
+import {
+  DEEPEST_METADATA,
+  INVALID_IDEMPOTENCY_KEYS,
+  INVALID_IDS,
+  INVALID_METADATA,
+  INVALID_TITLES,
+  NON_STRING_IDS,
+  RIGHT_TO_LEFT_TITLE,
+} from "../support/cases.ts";
 
 describeRest("POST /session", (target) => {
   const rest = () => target().rest;
@@ -45,31 +54,14 @@ describeRest("POST /session", (target) => {
     expect((await get(id)).data).toEqual(first.data);
   });
 
-  it.each([
-    ["a wrong prefix", "msg_0123456789abABCDEFGHIJKLMN"],
-    ["no prefix", "0123456789abABCDEFGHIJKLMN"],
-    ["a wrong length", "ses_0123456789abABCDEFGHIJKLM"],
-    ["too long", "ses_0123456789abABCDEFGHIJKLMNO"],
-    ["uppercase hex", "ses_0123456789ABABCDEFGHIJKLMN"],
-    ["a non-hex time part", "ses_0123456789agABCDEFGHIJKLMN"],
-    ["a non-base62 character", "ses_0123456789abABCDEFGHIJKL_N"],
-    ["a non-ASCII look-alike", "ses_0123456789abABCDEFGHIJKLMН"],
-    ["leading whitespace", " ses_0123456789abABCDEFGHIJKLM"],
-    ["trailing whitespace", "ses_0123456789abABCDEFGHIJKLMN "],
-    ["the empty string", ""],
-  ])("refuses an ID with %s as 400 with fieldErrors.id, writing nothing", async (_, id) => {
+  it.each(INVALID_IDS)("refuses an ID with %s as 400 with fieldErrors.id, writing nothing", async (_, id) => {
     const before = await stored();
     const error = expectRestError(await create({ id }), 400, "BAD_REQUEST");
     expect(error.fieldErrors.id!.join(" ")).toMatch(/session ID/);
     expect(await stored()).toEqual(before);
   });
 
-  it.each([
-    ["a number", 42],
-    ["null", null],
-    ["an array", ["ses_0123456789abABCDEFGHIJKLMN"]],
-    ["an object", { id: "ses_0123456789abABCDEFGHIJKLMN" }],
-  ])("refuses an ID that is %s as 400 with fieldErrors.id", async (_, id) => {
+  it.each(NON_STRING_IDS)("refuses an ID that is %s as 400 with fieldErrors.id", async (_, id) => {
     expect(expectRestError(await create({ id }), 400, "BAD_REQUEST").fieldErrors.id).toBeDefined();
   });
 
@@ -103,29 +95,16 @@ describeRest("POST /session", (target) => {
     expect(response.headers.get("etag")).toBe('"1"');
   });
 
-  it.each([
-    ["empty", ""],
-    ["too long", "x".repeat(LIMITS.titleMaxLength + 1)],
-    ["a control character", "line\nbreak"],
-    ["a NUL", "nul\u0000"],
-    ["a lone surrogate", "broken \ud800"],
-    ["a C1 control character (U+009B, the terminal's CSI)", "red \u009b31m"],
-    ["a C1 next-line (U+0085)", "two\u0085lines"],
-    ["a right-to-left override (U+202E)", "invoice \u202egnp.exe"],
-    ["a first-strong isolate (U+2068)", "a\u2068b"],
-  ])("refuses a title that is %s", async (_, title) => {
+  it.each(INVALID_TITLES)("refuses a title that is %s", async (_, title) => {
     expect(expectRestError(await create({ title }), 400, "BAD_REQUEST").fieldErrors.title).toBeDefined();
   });
 
   it("accepts right-to-left text and the plain direction marks", async () => {
-    const title = "שלום \u200fعالم\u200e \u061c";
+    const title = RIGHT_TO_LEFT_TITLE;
     expect((await create({ title })).data!.title).toBe(title);
   });
 
-  it.each([
-    ["a C1 control character", "key\u009b"],
-    ["a bidirectional override", "key\u202d"],
-  ])("refuses an idempotency key with %s", async (_, idempotencyKey) => {
+  it.each(INVALID_IDEMPOTENCY_KEYS)("refuses an idempotency key with %s", async (_, idempotencyKey) => {
     expect(expectRestError(await create({ id: freshId(), idempotencyKey }), 400, "BAD_REQUEST").fieldErrors.idempotencyKey).toBeDefined();
   });
 
@@ -182,22 +161,17 @@ describeRest("POST /session", (target) => {
     expect((await get(created.id)).data!.metadata).toEqual(metadata);
   });
 
-  it.each([
-    ["an array", [1, 2]],
-    ["a string", "meta"],
-    ["null", null],
-    ["larger than the limit", { blob: "x".repeat(LIMITS.metadataMaxBytes) }],
-    ["nested too deep", JSON.parse(`${'{"a":'.repeat(LIMITS.metadataMaxDepth + 1)}1${"}".repeat(LIMITS.metadataMaxDepth + 1)}`)],
-    ["holding a constructor key", { constructor: 1 }],
-  ])("refuses metadata that is %s as 400 with fieldErrors.metadata, writing nothing", async (_, metadata) => {
-    const before = await stored();
-    expect(expectRestError(await create({ metadata }), 400, "BAD_REQUEST").fieldErrors.metadata).toBeDefined();
-    expect(await stored()).toEqual(before);
-  });
+  it.each([...INVALID_METADATA, ["holding a constructor key", { constructor: 1 }]])(
+    "refuses metadata that is %s as 400 with fieldErrors.metadata, writing nothing",
+    async (_, metadata) => {
+      const before = await stored();
+      expect(expectRestError(await create({ metadata }), 400, "BAD_REQUEST").fieldErrors.metadata).toBeDefined();
+      expect(await stored()).toEqual(before);
+    },
+  );
 
   it("accepts metadata at the depth limit", async () => {
-    const depth = LIMITS.metadataMaxDepth;
-    const metadata = JSON.parse(`${'{"a":'.repeat(depth - 1)}{}${"}".repeat(depth - 1)}`);
+    const metadata = DEEPEST_METADATA;
     expect((await create({ metadata })).data!.metadata).toEqual(metadata);
   });
 
