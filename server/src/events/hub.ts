@@ -40,6 +40,8 @@ export class EventHub {
   #pruning = false;
   #closed = false;
   #announce = false;
+  /** Set while nobody subscribes: the hub stopped reading, so #head and #buffer are behind. */
+  #stale = false;
 
   private constructor(store: SessionStore, options: EventHubOptions, head: number) {
     this.#store = store;
@@ -101,6 +103,20 @@ export class EventHub {
         this.#announce = false;
         await this.#store.announceEvents?.().catch((error: unknown) => this.#options.log.warn({ err: error }, "announcing events failed"));
       }
+      // Nobody to deliver to: reading and decoding the new events would be wasted work on every write.
+      if (this.#subscribers === 0) {
+        this.#stale = true;
+        return;
+      }
+      if (this.#stale) {
+        // Catch up by jumping to the last committed event with nothing buffered: a subscriber
+        // behind that point reads the store itself (eventsAfter).
+        const { lastId } = await this.#store.eventLog();
+        this.#stale = false;
+        this.#buffer = [];
+        this.#head = this.#bufferStart = Math.max(this.#head, lastId);
+        this.#wake();
+      }
       for (;;) {
         const events = await this.#store.readEvents(this.#head, READ_BATCH);
         if (events.length === 0) break;
@@ -157,6 +173,8 @@ export class EventHub {
   acquire(): () => void {
     if (this.#subscribers >= this.#options.maxSubscribers) throw new SubscriberLimitError(this.#options.maxSubscribers);
     this.#subscribers++;
+    // Catch up now, not at the next write or poll (also when a read that saw no subscriber runs).
+    if (this.#stale || this.#reading) this.poke();
     let released = false;
     return () => {
       if (released) return;
