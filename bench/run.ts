@@ -1,5 +1,6 @@
 /**
- * sessiond's benchmark suite. `npm run bench` (full) or `npm run bench:quick` (about two minutes).
+ * sessiond's benchmark suite, every figure of issues 13 and 12 in one run: `npm run bench` (full,
+ * about ten minutes by its settings) or `npm run bench:quick` (about five and a half).
  *
  * Every scenario measures its own baselines in the same run, and the figure that counts is the
  * ratio. Servers run in child processes on loopback; the load generator (autocannon) runs here.
@@ -12,6 +13,7 @@
  * --profile (CPU-profile sessiond, and the bare handler for list and get, and print where the time
  * goes), --profile-loads=list,get to pick;
  * --wait-quiet=S (first wait up to S seconds for other processes to use less than 0.3 cores).
+ * SESSIOND_BENCH_PROFILE=<dir> CPU-profiles the events scenario's fan-out server into that folder.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
