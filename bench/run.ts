@@ -32,7 +32,7 @@ import { writeReports } from "./lib/report.ts";
 import { REQUESTS } from "./lib/requests.ts";
 import { describeLoad, postJson, ratio, smoke, type ScenarioContext } from "./lib/scenario.ts";
 import { migrate, seed, type SeedResult } from "./lib/seed.ts";
-import { scenarioEvents, type EventsScenario } from "./scenarios/events.ts";
+import { eventCostPostgres, scenarioEvents, type EventsScenario } from "./scenarios/events.ts";
 import { scenarioPostgres, type PostgresScenario } from "./scenarios/postgres.ts";
 import { scenarioPrototype, type PrototypeScenario } from "./scenarios/prototype.ts";
 import { scenarioSync, type SyncScenario } from "./scenarios/sync.ts";
@@ -576,6 +576,8 @@ export interface Results {
   mode: "quick" | "full";
   date: string;
   elapsedS: number;
+  /** Wall time of each scenario that ran (the run's budget: quick about 6 minutes, full about 12). */
+  scenarioSeconds: Partial<Record<string, number>>;
   machine: Machine;
   settings: typeof settings;
   scenarios: {
@@ -751,9 +753,11 @@ async function main(): Promise<void> {
   const context: ScenarioContext = { settings, log, freshDb };
   let idsOtherCpu: number | null = null;
   const failed: { scenario: Scenario; error: string }[] = [];
+  const scenarioSeconds: Results["scenarioSeconds"] = {};
   /** A scenario that fails (e.g. a server that no longer starts) is reported, and the others still run. */
   async function attempt<T>(scenario: Scenario, run: () => Promise<T>): Promise<T | undefined> {
     if (!only.has(scenario)) return undefined;
+    const started = performance.now();
     try {
       return await run();
     } catch (error) {
@@ -762,6 +766,8 @@ async function main(): Promise<void> {
       failed.push({ scenario, error: message.split("\n").slice(0, 12).join("\n") });
       killAll();
       return undefined;
+    } finally {
+      scenarioSeconds[scenario] = (scenarioSeconds[scenario] ?? 0) + Math.round((performance.now() - started) / 1000);
     }
   }
   scenarios.create = await attempt("create", scenarioCreate);
@@ -773,14 +779,18 @@ async function main(): Promise<void> {
   scenarios.workers = await attempt("workers", () => scenarioWorkers(context));
   scenarios.postgres = await attempt("postgres", () => scenarioPostgres(context));
   scenarios.events = await attempt("events", () => scenarioEvents(context));
+  const postgresEventCost = await attempt("events", () => eventCostPostgres(context));
+  if (postgresEventCost) scenarios.events?.cost.push(postgresEventCost);
   scenarios.prototype = await attempt("prototype", () => scenarioPrototype(context));
   if (only.has("ids")) {
+    const started = performance.now();
     log("scenario 5: ID generation");
     const before = cpuSnapshot();
     scenarios.ids = benchIds({ idsPerRound: settings.idsPerRound, rounds: settings.idRounds, biasIds: settings.biasIds });
     const cpu = foreignBetween(before, cpuSnapshot());
     idsOtherCpu = cpu && cpu.wallTicks > 0 ? Number((cpu.foreignTicks / cpu.wallTicks).toFixed(2)) : null;
     log(`  ours ${scenarios.ids.ours.idsPerS} IDs/s, reference ${scenarios.ids.reference.idsPerS} IDs/s, ratio ${scenarios.ids.ratio}`);
+    scenarioSeconds.ids = Math.round((performance.now() - started) / 1000);
   }
   if (scenarios.create || scenarios.growth) scenarios.memory = memorySummary(scenarios.create, scenarios.growth);
 
@@ -789,6 +799,7 @@ async function main(): Promise<void> {
     mode,
     date: new Date().toISOString(),
     elapsedS: Math.round((performance.now() - t0) / 1000),
+    scenarioSeconds,
     machine,
     settings,
     scenarios,

@@ -129,6 +129,11 @@ export function markdown(results: Results, level = 2): string {
       .join(", ")}. ` +
       `Each load: ${results.settings.warmupS} s warm-up (${results.settings.rewarmS} s before a second load of the same kind), then ${results.settings.durationS} s measured in ${results.settings.rounds} rounds alternating between the servers compared.`,
   );
+  out.push(
+    `Time per scenario: ${Object.entries(results.scenarioSeconds ?? {})
+      .map(([scenario, seconds]) => `${scenario} ${seconds} s`)
+      .join(", ")}.`,
+  );
   const noise = results.noise;
   if (noise.maxOtherCpuCores !== null) {
     out.push(

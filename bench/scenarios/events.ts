@@ -55,11 +55,16 @@ export interface EventsScenario {
 
 const { create, createdId } = REQUESTS.sessiond;
 
+/** The fan-out and the cost on SQLite; the cost on PostgreSQL is its own step (eventCostPostgres). */
 export async function scenarioEvents(context: ScenarioContext): Promise<EventsScenario> {
   context.log(`scenario 11: live events, fan-out to ${context.settings.fanoutSubscribers} subscribers and what events cost a create`);
   const fanOut = await scenarioFanOut(context);
-  const cost = [await eventCost(context, "sqlite"), await eventCost(context, "postgres")];
-  return { fanOut, cost };
+  return { fanOut, cost: [await eventCost(context, "sqlite")] };
+}
+
+/** Apart, so that a machine without PostgreSQL still gets the SQLite figures (and reports this as failed). */
+export function eventCostPostgres(context: ScenarioContext): Promise<EventCost> {
+  return eventCost(context, "postgres");
 }
 
 /** Opens GET /event; each frame's text goes to `onFrame` when `parse`, else only a count to `onCount`. */
