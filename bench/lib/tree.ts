@@ -77,5 +77,5 @@ export function treeRss(pid: number): number {
       // gone meanwhile
     }
   }
-  return pages * 4096;
+  return pages * 4096; // statm counts pages; 4 KiB on the x86-64 and arm64 Linux this runs on
 }
