@@ -40,6 +40,9 @@ export interface SqliteStoreOptions {
 /** PRAGMA synchronous answers with a number: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
 const SYNCHRONOUS_LEVELS: Record<SqliteSync, number> = { normal: 1, full: 2 };
 
+/** The longest a create waits for others to share its commit, with synchronous = FULL. */
+const GROUP_WAIT_MS = 1;
+
 interface PendingInsert {
   session: NewSession;
   resolve(session: Session): void;
@@ -208,13 +211,31 @@ export class SqliteSessionStore implements SessionStore {
    */
   insert(session: NewSession): Promise<Session> {
     return new Promise((resolve, reject) => {
-      if (this.#pendingInserts.push({ session, resolve, reject }) === 1) setImmediate(this.#flushInserts);
+      if (this.#pendingInserts.push({ session, resolve, reject }) === 1) {
+        this.#groupOpened = performance.now();
+        setImmediate(this.#flushInserts);
+      }
     });
   }
 
   readonly #pendingInserts: PendingInsert[] = [];
+  #groupOpened = 0;
+  #groupSeen = 0;
 
   readonly #flushInserts = (): void => {
+    // With synchronous = FULL each commit waits for an fsync, so a bigger group is worth a short
+    // wait: while the last turn of the event loop brought more inserts, take one more turn (it
+    // polls without blocking), for at most GROUP_WAIT_MS.
+    if (
+      this.sqliteSync === "full" &&
+      this.#pendingInserts.length > this.#groupSeen &&
+      performance.now() - this.#groupOpened < GROUP_WAIT_MS
+    ) {
+      this.#groupSeen = this.#pendingInserts.length;
+      setImmediate(this.#flushInserts);
+      return;
+    }
+    this.#groupSeen = 0;
     const group = this.#pendingInserts.splice(0);
     let outcomes: (Session | Error)[];
     try {
