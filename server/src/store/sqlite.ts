@@ -92,6 +92,7 @@ export class SqliteSessionStore implements SessionStore {
   readonly #children: StatementSync;
   readonly #deleteIds: StatementSync;
   readonly #recordEvent: StatementSync;
+  readonly #recordCreated: StatementSync;
   readonly #recordDeletes: StatementSync;
   readonly #readEvents: StatementSync;
   readonly #eventLog: StatementSync;
@@ -128,6 +129,10 @@ export class SqliteSessionStore implements SessionStore {
     // Foreign keys are checked at the end of the statement, so the order of deletion is free.
     this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE id IN (SELECT value FROM json_each(?))");
     // The event copies the row as stored, inside the change's transaction (before a delete).
+    // A create's event from the values just inserted (no look-up of the row).
+    this.#recordCreated = this.#db.prepare(
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) VALUES ('session.created', ?, ?, ?, ?, ?, 1, ?, ?, NULL)`,
+    );
     this.#recordEvent = this.#db.prepare(
       `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) SELECT ?, ?, ${COLUMNS} FROM session WHERE id = ?`,
     );
@@ -256,23 +261,16 @@ export class SqliteSessionStore implements SessionStore {
   /** One insert: the session, or the domain error its constraints gave; other errors are thrown. */
   #insertOne(session: NewSession): Session | Error {
     const createdAt = session.createdAt.getTime();
+    const metadata = JSON.stringify(session.metadata);
     try {
-      this.#insert.run(
-        session.id,
-        session.parentId,
-        session.title,
-        JSON.stringify(session.metadata),
-        createdAt,
-        createdAt,
-        session.createKey,
-      );
+      this.#insert.run(session.id, session.parentId, session.title, metadata, createdAt, createdAt, session.createKey);
     } catch (error) {
       const code = (error as { errcode?: unknown }).errcode;
       if (code === SQLITE_CONSTRAINT_PRIMARYKEY) return new SessionConflictError(session.id);
       if (code === SQLITE_CONSTRAINT_FOREIGNKEY && session.parentId) return new SessionNotFoundError(session.parentId, "parent");
       throw error;
     }
-    this.#recordEvent.run("session.created" satisfies SessionEventType, createdAt, session.id);
+    this.#recordCreated.run(createdAt, session.id, session.parentId, session.title, metadata, createdAt, createdAt);
     return insertedSession(session);
   }
 
