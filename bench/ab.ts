@@ -10,7 +10,8 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { compareLoads, type LoadSpec } from "./lib/load.ts";
+import { readFileSync } from "node:fs";
+import { compareLoads, runLoad, type LoadSpec } from "./lib/load.ts";
 import { REQUESTS } from "./lib/requests.ts";
 import { seed } from "./lib/seed.ts";
 
@@ -21,19 +22,29 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "6" },
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "10" },
+    // Also the server's own CPU time per request (from /proc), which a busy machine disturbs less.
+    cpu: { type: "boolean", default: false },
   },
 });
 const here = new URL("..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "sessiond-ab-"));
 const children: ReturnType<typeof spawn>[] = [];
+const pids: Record<string, number> = {};
 
-function start(tree: string, kind: string, db: string): Promise<string> {
+/** User + system CPU seconds the process has used. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function start(name: string, tree: string, kind: string, db: string): Promise<string> {
   const child = spawn(process.execPath, ["--conditions=@sessiond/source", join(tree, "bench/servers", `${kind}.ts`), "--db", db], {
     cwd: tree,
     stdio: ["ignore", "pipe", "inherit", "ipc"],
     env: { ...process.env, NODE_ENV: "production" },
   });
   children.push(child);
+  pids[name] = child.pid!;
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${kind} in ${tree} exited ${code}`)));
     child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString().split("\n")[0]!) as { url: string }).url));
@@ -53,7 +64,7 @@ try {
   for (const [name, { tree, kind }] of Object.entries(servers)) {
     const db = join(dir, `${name}.db`);
     copyFileSync(seedDb, db);
-    urls[name] = await start(tree, kind, db);
+    urls[name] = await start(name, tree, kind, db);
   }
   for (const load of values.loads.split(",")) {
     const specs = Object.fromEntries(
@@ -76,6 +87,21 @@ try {
     const line = Object.entries(results)
       .map(([name, r]) => `${name} ${Math.round(r.rps)} (${(r.rps / reference.rps).toFixed(2)})${r.non2xx ? ` NON2XX ${r.non2xx}` : ""}`)
       .join("  ");
+    if (values.cpu) {
+      // Each server alone for a few short rounds: its CPU time over the responses it sent.
+      const used: Record<string, { cpu: number; responses: number }> = {};
+      for (let round = 0; round < Number(values.rounds); round++) {
+        for (const [name, spec] of Object.entries(specs)) {
+          const before = cpuSeconds(pids[name]!);
+          const result = await runLoad({ ...spec, warmupS: 0, durationS: 2 });
+          const entry = (used[name] ??= { cpu: 0, responses: 0 });
+          entry.cpu += cpuSeconds(pids[name]!) - before;
+          entry.responses += result.responses;
+        }
+      }
+      const cpu = Object.entries(used).map(([name, { cpu, responses }]) => `${name} ${((cpu * 1e6) / responses).toFixed(1)}`);
+      console.log(`${load} CPU µs per request: ${cpu.join("  ")}`);
+    }
     console.log(
       `${load}: ${line}  new/raw ${(results.new!.rps / results.raw!.rps).toFixed(2)} new/hono ${(results.new!.rps / results.hono!.rps).toFixed(2)}`,
     );

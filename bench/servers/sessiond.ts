@@ -7,5 +7,8 @@ import { createLogger, resolveConfig, startSessiond } from "@sessiond/server";
 import { announce, dbArg } from "./common.ts";
 
 const db = dbArg();
-const sessiond = await startSessiond(resolveConfig({ host: "127.0.0.1", port: 0, db, logLevel: "silent", sqliteSync: "normal" }, {}), createLogger("silent"));
+const sessiond = await startSessiond(
+  resolveConfig({ host: "127.0.0.1", port: 0, db, logLevel: "silent", sqliteSync: "normal" }, {}),
+  createLogger("silent"),
+);
 announce(sessiond.url, () => sessiond.close());
