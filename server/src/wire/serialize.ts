@@ -87,7 +87,8 @@ const isSendableNumber = (value: unknown): value is number => typeof value === "
 function sessionText(value: unknown, prefix: string, meta: string[], walk: Walk): string | undefined {
   if (!isPlainObject(value) || walk.seen.has(value)) return undefined;
   const keys = Object.keys(value);
-  if (keys.length !== SESSION_KEYS.length || keys.some((key, index) => key !== SESSION_KEYS[index])) return undefined;
+  if (keys.length !== SESSION_KEYS.length) return undefined;
+  for (let index = 0; index < keys.length; index++) if (keys[index] !== SESSION_KEYS[index]) return undefined;
   const { id, title, parentId, metadata, revision, createdAt, updatedAt, archivedAt } = value;
   if (typeof id !== "string" || typeof title !== "string" || (parentId !== null && typeof parentId !== "string")) return undefined;
   if (!isSendableNumber(revision) || !isValidDate(createdAt) || !isValidDate(updatedAt)) return undefined;
