@@ -17,7 +17,7 @@ import {
   type AnyTRPCRouter,
 } from "@trpc/server";
 import { getParseFn } from "@trpc/server/unstable-core-do-not-import";
-import { writeTRPCResponse, type TRPCResponseBody } from "./trpc-response.ts";
+import { writeTRPCResponse, writeTRPCResult, type TRPCResponseBody } from "./trpc-response.ts";
 
 type CallType = "query" | "mutation";
 
@@ -53,7 +53,7 @@ type Invoke = (opts: {
   rawInput: () => unknown;
   signal: AbortSignal;
   batchIndex: number;
-}) => Promise<unknown>;
+}) => unknown;
 
 /**
  * A procedure built as `procedure.input(schema).query|mutation(resolver)` runs two middlewares:
@@ -71,19 +71,24 @@ function directCall(procedure: AnyTRPCProcedure): Invoke | undefined {
   if (middlewares.at(-1)!.name !== "resolveMiddleware") return undefined;
   const parse = inputs.length === 1 ? getParseFn(inputs[0] as never) : undefined;
   const meta = (def as { meta?: unknown }).meta;
-  return async ({ ctx, path, type, rawInput, signal, batchIndex }) => {
-    let input: unknown;
-    if (parse) {
-      const raw = rawInput();
-      try {
-        // tRPC awaits the parse; a schema without async checks answers at once (one hop saved).
-        const parsed = parse(raw);
-        input = parsed instanceof Promise ? await parsed : parsed;
-      } catch (cause) {
-        throw new TRPCError({ code: "BAD_REQUEST", cause });
-      }
+  const invalid = (cause: unknown) => new TRPCError({ code: "BAD_REQUEST", cause });
+  // Not an async function: a schema without async checks parses at once and the resolver's own
+  // promise is the answer (each async layer costs a promise and a hop). The caller awaits it, so
+  // a synchronous throw is caught as a rejection would be.
+  return ({ ctx, path, type, rawInput, signal, batchIndex }) => {
+    const resolve = (input: unknown) => resolver({ ctx, path, type, input, signal, batchIndex, meta, getRawInput: async () => rawInput() });
+    if (!parse) return resolve(undefined);
+    const raw = rawInput();
+    let parsed: unknown;
+    try {
+      parsed = parse(raw);
+    } catch (cause) {
+      throw invalid(cause);
     }
-    return resolver({ ctx, path, type, input, signal, batchIndex, meta, getRawInput: async () => rawInput() });
+    if (!(parsed instanceof Promise)) return resolve(parsed);
+    return parsed.then(resolve, (cause: unknown) => {
+      throw invalid(cause);
+    });
   };
 }
 
@@ -147,16 +152,22 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
             message: "Cannot use stream-like response in non-streaming request - use httpBatchStreamLink",
           });
         }
-        return { result: { data } };
+        return { result: { data }, error: undefined };
       } catch (cause) {
         const error = getTRPCErrorFromUnknown(cause);
         const input = inputs.result(index);
         options.onError({ error, path, req, input, ctx, type });
-        return { error: getTRPCErrorShape({ config, ctx, error, input, path, type }) };
+        return { result: undefined, error: getTRPCErrorShape({ config, ctx, error, input, path, type }) };
       }
     };
-    const results = call.isBatch ? await Promise.all(call.paths.map(callOne)) : [await callOne(call.paths[0]!, 0)];
-    writeTRPCResponse(res, router, (call.isBatch ? results : results[0]!) as TRPCResponseBody);
+    if (call.isBatch) {
+      const answers = await Promise.all(call.paths.map(callOne));
+      writeTRPCResponse(res, router, answers.map(({ result, error }) => (result ? { result } : { error })) as TRPCResponseBody);
+      return;
+    }
+    const answer = await callOne(call.paths[0]!, 0);
+    if (answer.result) writeTRPCResult(res, answer.result.data);
+    else writeTRPCResponse(res, router, { error: answer.error } as TRPCResponseBody);
   }
 
   /** Handles the call if it is a plain one this path serves; returns false to leave it to the stock handler. */

@@ -26,7 +26,16 @@ export function writeTRPCResponse(res: ServerResponse, router: AnyTRPCRouter, un
   const payload = Array.isArray(untransformed)
     ? `[${untransformed.map((item) => itemText(router, item)).join(",")}]`
     : itemText(router, untransformed as TRPCResponseItem);
-  res.writeHead(getHTTPStatusCode(untransformed), {
+  writeJson(res, getHTTPStatusCode(untransformed), payload);
+}
+
+/** The answer to one call that succeeded: `{"result":{"data":…}}` with status 200, as tRPC writes it. */
+export function writeTRPCResult(res: ServerResponse, data: unknown): void {
+  writeJson(res, 200, `{"result":{"data":${serializeText(data)}}}`);
+}
+
+function writeJson(res: ServerResponse, status: number, payload: string): void {
+  res.writeHead(status, {
     vary: "trpc-accept, accept",
     "content-type": "application/json",
     "content-length": Buffer.byteLength(payload),
