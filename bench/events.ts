@@ -10,12 +10,22 @@
  *    rounds alternate between them, and the figures are the ratios (target at least 0.8).
  *
  * Both servers write events (they always do); the baseline is "no one listening".
- * Run: `node bench/events.ts` with the project's Node 24 (npm run bench:events).
+ *
+ * 3. With `--postgres` (instead of 1 and 2, about 40 s): creates on PostgreSQL (a throwaway cluster with the test
+ *    settings, fsync off), two sessiond processes on two databases, alternating rounds: one as
+ *    built (event IDs drawn without a lock, readers hold back; migration 3), one with migration
+ *    2's next_event_id() put back (an advisory lock held until commit: writers commit one at a
+ *    time). No subscribers. bench/prototypes/pg-event-ids.ts has the same below the server, with
+ *    a baseline that writes no event at all.
+ *
+ * Run: `node bench/events.ts [--postgres]` with the project's Node 24 (npm run bench:events).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { request, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
+import { createDatabase, startPostgres } from "../test/support/postgres.ts";
 import { compareLoads } from "./lib/load.ts";
 import { killAll, startServer } from "./lib/proc.ts";
 
@@ -163,11 +173,60 @@ async function createCost(): Promise<Record<string, number>> {
   }
 }
 
+/** Migration 2's next_event_id(), as it was before migration 3 replaced it. */
+const LOCKING_NEXT_EVENT_ID = `CREATE OR REPLACE FUNCTION next_event_id() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
+  SELECT pg_advisory_xact_lock(47112028);
+  SELECT nextval('session_event_id_seq');
+$$`;
+
+async function createCostPostgres(): Promise<Record<string, number>> {
+  const cluster = await startPostgres();
+  try {
+    const now = await startServer("sessiond", await createDatabase(cluster.url));
+    const lockedDb = await createDatabase(cluster.url);
+    const locked = await startServer("sessiond", lockedDb);
+    try {
+      // The server has applied every migration; put the lock back on this database only.
+      const admin = new pg.Client({ connectionString: lockedDb });
+      await admin.connect();
+      await admin.query(LOCKING_NEXT_EVENT_ID);
+      await admin.end();
+      const spec = (url: string) => ({
+        url,
+        method: "POST" as const,
+        paths: ["/trpc/session.create"],
+        body: '{"json":{}}',
+        connections: 64,
+        durationS: 12,
+        warmupS: 3,
+      });
+      const results = await compareLoads({ now: spec(now.url), locked: spec(locked.url) }, 4);
+      return {
+        lockFreeCreatesPerS: Math.round(results.now.rps),
+        eventLockCreatesPerS: Math.round(results.locked.rps),
+        ratio: Number((results.now.rps / results.locked.rps).toFixed(3)),
+        p99Ms: results.now.latencyMs.p99,
+        p99MsEventLock: results.locked.latencyMs.p99,
+        non2xx: results.now.non2xx + results.locked.non2xx,
+      };
+    } finally {
+      await Promise.all([now.stop(), locked.stop()]);
+    }
+  } finally {
+    await cluster.destroy();
+  }
+}
+
 try {
-  log("fan-out: 1 writer, 1,000 subscribers on GET /event ...");
-  log(JSON.stringify(await fanOut()));
+  if (process.argv.includes("--postgres")) {
+    log("create cost on PostgreSQL: event IDs without a lock (as built) vs with migration 2's event lock, 64 connections ...");
+    log(JSON.stringify(await createCostPostgres()));
+  } else {
+    log("fan-out: 1 writer, 1,000 subscribers on GET /event ...");
+    log(JSON.stringify(await fanOut()));
+  }
   // SESSIOND_BENCH_FANOUT_ONLY=1 stops here (with SESSIOND_BENCH_PROFILE, to profile the fan-out alone).
-  if (!process.env.SESSIOND_BENCH_FANOUT_ONLY) {
+  if (!process.env.SESSIOND_BENCH_FANOUT_ONLY && !process.argv.includes("--postgres")) {
     log(`create cost: no subscriber vs 1 vs ${COST_SUBSCRIBERS} subscribers, 64 connections ...`);
     log(JSON.stringify(await createCost()));
   }

@@ -3,10 +3,12 @@
  * instance's own writes, by the store's change check, and by a bounded poll) and keeps the most
  * recent events in memory, so a thousand subscribers cost one query per change, not a thousand.
  * A subscriber further behind than the memory reads the store itself. The table stays the truth:
- * the hub never invents an order, it only caches what the store returned.
+ * the hub never invents an order, it only caches what the store returned. It reads through the
+ * store's follower, which returns an event only once it is settled (every event with a smaller ID
+ * that will ever commit has), so `head` is a point no later commit can land before.
  */
 import type { Logger } from "../log.ts";
-import type { SessionStore, StoredEvent } from "../store/types.ts";
+import type { EventFollower, SessionStore, StoredEvent } from "../store/types.ts";
 import { SubscriberLimitError } from "./errors.ts";
 
 export interface EventHubOptions {
@@ -25,6 +27,7 @@ const PRUNE_BATCH = 500;
 
 export class EventHub {
   readonly #store: SessionStore;
+  readonly #follower: EventFollower;
   readonly #options: EventHubOptions;
   readonly #bufferSize: number;
   /** Every event with `bufferStart < id <= head` is in #buffer, oldest first. */
@@ -35,22 +38,27 @@ export class EventHub {
   #subscribers = 0;
   #reading: Promise<void> | null = null;
   #readAgain = false;
+  /** Read rounds started and finished, so that a caller can wait for a round that began after it asked. */
+  #roundsStarted = 0;
+  #roundsDone = 0;
+  #roundWaiters = new Set<() => void>();
   #stopWatching: () => Promise<void> = async () => undefined;
   #pruneTimer: NodeJS.Timeout | undefined;
   #pruning = false;
   #closed = false;
   #announce = false;
 
-  private constructor(store: SessionStore, options: EventHubOptions, head: number) {
+  private constructor(store: SessionStore, options: EventHubOptions, follower: EventFollower) {
     this.#store = store;
+    this.#follower = follower;
     this.#options = options;
     this.#bufferSize = options.bufferSize ?? 1024;
-    this.#head = head;
-    this.#bufferStart = head;
+    this.#head = follower.head;
+    this.#bufferStart = follower.head;
   }
 
   static async start(store: SessionStore, options: EventHubOptions): Promise<EventHub> {
-    const hub = new EventHub(store, options, (await store.eventLog()).lastId);
+    const hub = new EventHub(store, options, await store.followEvents());
     hub.#stopWatching = store.watchEvents(() => hub.poke(), options.pollMs);
     // Pruning in small batches, each its own short transaction, so writers never wait long.
     const pruneEvery = Math.max(100, Math.min(60_000, Math.floor(options.retentionMs / 4)));
@@ -59,7 +67,7 @@ export class EventHub {
     return hub;
   }
 
-  /** The last event this instance has read. */
+  /** The last event this instance has read: every event up to it is settled. */
   get head(): number {
     return this.#head;
   }
@@ -85,8 +93,13 @@ export class EventHub {
       this.#readAgain = true;
       return;
     }
+    this.#roundsStarted++;
     this.#reading = this.#readNew().finally(() => {
       this.#reading = null;
+      this.#roundsDone++;
+      const waiters = this.#roundWaiters;
+      this.#roundWaiters = new Set();
+      for (const wake of waiters) wake();
       if (this.#readAgain) {
         this.#readAgain = false;
         this.poke();
@@ -102,16 +115,19 @@ export class EventHub {
         await this.#store.announceEvents?.().catch((error: unknown) => this.#options.log.warn({ err: error }, "announcing events failed"));
       }
       for (;;) {
-        const events = await this.#store.readEvents(this.#head, READ_BATCH);
-        if (events.length === 0) break;
-        this.#buffer.push(...events);
-        this.#head = events.at(-1)!.id;
-        if (this.#buffer.length > this.#bufferSize) {
-          const dropped = this.#buffer.splice(0, this.#buffer.length - this.#bufferSize);
-          this.#bufferStart = dropped.at(-1)!.id;
+        const wasSettled = this.#follower.settled;
+        const { events, more } = await this.#follower.read(READ_BATCH);
+        if (!wasSettled && this.#follower.settled) this.#wake();
+        if (events.length > 0) {
+          this.#buffer.push(...events);
+          this.#head = events.at(-1)!.id;
+          if (this.#buffer.length > this.#bufferSize) {
+            const dropped = this.#buffer.splice(0, this.#buffer.length - this.#bufferSize);
+            this.#bufferStart = dropped.at(-1)!.id;
+          }
+          this.#wake();
         }
-        this.#wake();
-        if (events.length < READ_BATCH) break;
+        if (!more) break;
       }
     } catch (error) {
       // The store is unavailable: the next poll tries again; subscribers just wait.
@@ -125,9 +141,21 @@ export class EventHub {
     for (const wake of waiters) wake();
   }
 
-  /** Up to `limit` events after `afterId`, oldest first: from memory when it covers them, else from the store. */
-  async eventsAfter(afterId: number, limit: number): Promise<StoredEvent[]> {
-    if (afterId < this.#bufferStart) return this.#store.readEvents(afterId, limit);
+  /**
+   * Up to `limit` settled events after `afterId`, oldest first: from memory when it covers them,
+   * else from the store. `through`: the ID a reader has covered with them (past IDs that never
+   * committed); `afterId` itself when there is nothing new yet.
+   */
+  async eventsAfter(afterId: number, limit: number): Promise<{ events: StoredEvent[]; through: number }> {
+    const head = this.#head;
+    // Until the start point is settled, an event below it may still commit: nothing is certain.
+    if (!this.#follower.settled) return { events: [], through: afterId };
+    if (afterId < this.#bufferStart) {
+      const read = await this.#store.readEvents(afterId, limit);
+      // The table may already hold events past the head whose predecessors are still in flight.
+      const events = read.filter((event) => event.id <= head);
+      return { events, through: events.length === limit ? events.at(-1)!.id : Math.max(afterId, head) };
+    }
     // Binary search for the first buffered event after afterId.
     let low = 0;
     let high = this.#buffer.length;
@@ -136,12 +164,41 @@ export class EventHub {
       if (this.#buffer[middle]!.id <= afterId) low = middle + 1;
       else high = middle;
     }
-    return this.#buffer.slice(low, low + limit);
+    const events = this.#buffer.slice(low, low + limit);
+    return { events, through: low + limit < this.#buffer.length ? events.at(-1)!.id : Math.max(afterId, head) };
   }
 
-  /** Resolves once an event after `afterId` has been read, or when `signal` aborts. */
+  /**
+   * "Now" for a new subscriber: the head after a read that began after this call, once the start
+   * point is settled. Every event committed after this resolves has a later ID.
+   */
+  async now(signal: AbortSignal): Promise<number> {
+    let round = this.#roundsStarted + 1;
+    this.poke();
+    for (;;) {
+      await this.#roundDone(round, signal);
+      if (this.#follower.settled || signal.aborted || this.#closed) return this.#head;
+      round = this.#roundsDone + 1; // the next poll's round
+    }
+  }
+
+  #roundDone(round: number, signal: AbortSignal): Promise<void> {
+    if (this.#roundsDone >= round || signal.aborted || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.#roundsDone < round && !signal.aborted && !this.#closed) return void this.#roundWaiters.add(check);
+        signal.removeEventListener("abort", check);
+        this.#roundWaiters.delete(check);
+        resolve();
+      };
+      this.#roundWaiters.add(check);
+      signal.addEventListener("abort", check, { once: true });
+    });
+  }
+
+  /** Resolves once an event after `afterId` has been read (and the start is settled), or when `signal` aborts. */
   waitForEventsAfter(afterId: number, signal: AbortSignal): Promise<void> {
-    if (this.#head > afterId || signal.aborted || this.#closed) return Promise.resolve();
+    if ((this.#head > afterId && this.#follower.settled) || signal.aborted || this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         this.#waiters.delete(done);
@@ -187,5 +244,6 @@ export class EventHub {
     await this.#stopWatching();
     await this.#reading;
     this.#wake();
+    for (const wake of [...this.#roundWaiters]) wake();
   }
 }
