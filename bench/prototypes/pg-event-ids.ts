@@ -8,8 +8,11 @@
  * - `none`: the session row only (no event).
  * - `lock`: migration 2's next_event_id(): an advisory lock held until commit, then nextval.
  * - `seq`: the event row with a bare nextval (no lock): what the event insert costs by itself.
- * - `xid`: migration 3's next_event_id(): the transaction's ID assigned first, then nextval, and
- *   the writer's xid stored with the event (no lock; the reader holds back instead).
+ * - `xid`: a first try at migration 3: a two-statement SQL function (pg_current_xact_id(), then
+ *   nextval; not inlined), and the writer's xid stored in an extra column.
+ * - `plpgsql`: the same in PL/pgSQL, no extra column.
+ * - `case`: migration 3 as shipped: one inlinable SQL expression, the xid first (CASE), then nextval.
+ * - `inline`: an inlinable SQL function around nextval alone (what the function call costs).
  *
  *   node bench/prototypes/pg-event-ids.ts [--seconds 3] [--rounds 3] [--callers 64] [--pool 10] [--durable]
  */
@@ -67,6 +70,12 @@ const variants: Record<string, { schema: string; insert: string }> = {
     schema: `${SESSION}${EVENTS("")}
       CREATE FUNCTION next_event_id() RETURNS BIGINT LANGUAGE plpgsql VOLATILE AS $$
         BEGIN PERFORM pg_current_xact_id(); RETURN nextval('session_event_id_seq'); END $$;`,
+    insert: withEvent("next_event_id()"),
+  },
+  case: {
+    schema: `${SESSION}${EVENTS("")}
+      CREATE FUNCTION next_event_id() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
+        SELECT CASE WHEN pg_current_xact_id() IS NOT NULL THEN nextval('session_event_id_seq') END $$;`,
     insert: withEvent("next_event_id()"),
   },
   inline: {
