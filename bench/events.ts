@@ -26,6 +26,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { createDatabase, startPostgres } from "../test/support/postgres.ts";
+import { DatabaseSync } from "node:sqlite";
+import { processTicks } from "./lib/cpu.ts";
 import { compareLoads } from "./lib/load.ts";
 import { killAll, startServer } from "./lib/proc.ts";
 
@@ -140,9 +142,19 @@ async function createCost(): Promise<Record<string, number>> {
   const streams: IncomingMessage[] = [];
   let delivered = 0;
   const count = (n: number) => (delivered += n);
+  // Chunks the 100 subscribers received (about one per socket write) and the frames in them.
+  let hundredChunks = 0;
+  let hundredFrames = 0;
+  const countHundred = (n: number) => {
+    hundredChunks++;
+    hundredFrames += n;
+    count(n);
+  };
   try {
     streams.push(await subscribe(servers.one.url, false, () => undefined, count));
-    for (let i = 0; i < COST_SUBSCRIBERS; i++) streams.push(await subscribe(servers.hundred.url, false, () => undefined, count));
+    for (let i = 0; i < COST_SUBSCRIBERS; i++) streams.push(await subscribe(servers.hundred.url, false, () => undefined, countHundred));
+    // Each server's own CPU per create (the subscribers' reading is this process's, not the server's).
+    const ticksBefore = Object.fromEntries(Object.entries(servers).map(([name, server]) => [name, processTicks(server.pid)]));
     const spec = (url: string) => ({
       url,
       method: "POST" as const,
@@ -156,6 +168,12 @@ async function createCost(): Promise<Record<string, number>> {
       { quiet: spec(servers.quiet.url), one: spec(servers.one.url), hundred: spec(servers.hundred.url) },
       3,
     );
+    const serverMsPerCreate = (name: keyof typeof servers): number => {
+      const db = new DatabaseSync(join(dir, `${name}.db`), { readOnly: true });
+      const { creates } = db.prepare("SELECT count(*) AS creates FROM session").get() as { creates: number };
+      db.close();
+      return Number((((processTicks(servers[name].pid) - ticksBefore[name]!) * 10) / creates).toFixed(4));
+    };
     return {
       noSubscriberCreatesPerS: Math.round(results.quiet.rps),
       oneSubscriberCreatesPerS: Math.round(results.one.rps),
@@ -166,6 +184,10 @@ async function createCost(): Promise<Record<string, number>> {
       p99MsOne: results.one.latencyMs.p99,
       p99MsHundred: results.hundred.latencyMs.p99,
       eventsDelivered: delivered,
+      framesPerChunkHundred: Number((hundredFrames / Math.max(1, hundredChunks)).toFixed(1)),
+      serverCpuMsPerCreate: serverMsPerCreate("quiet"),
+      serverCpuMsPerCreateOne: serverMsPerCreate("one"),
+      serverCpuMsPerCreateHundred: serverMsPerCreate("hundred"),
     };
   } finally {
     for (const stream of streams) stream.destroy();

@@ -23,7 +23,8 @@ function machineTicks(): { busy: number; total: number } {
   return { busy, total: busy + idle + iowait };
 }
 
-function processTicks(pid: number | "self"): number {
+/** A process's CPU time so far (user + system) in clock ticks (1/100 s on Linux); 0 where unknown. */
+export function processTicks(pid: number | "self"): number {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name (which may hold spaces) start at state; utime and stime are 14 and 15.

@@ -37,6 +37,7 @@ export class EventHub {
   #waiters = new Set<() => void>();
   #subscribers = 0;
   #reading: Promise<void> | null = null;
+  #scheduled: NodeJS.Immediate | undefined;
   #readAgain = false;
   /** Read rounds started and finished, so that a caller can wait for a round that began after it asked. */
   #roundsStarted = 0;
@@ -87,12 +88,25 @@ export class EventHub {
     this.poke();
   }
 
-  /** New events may exist: read them (calls while a read runs are coalesced into one more read). */
+  /**
+   * New events may exist: read them at the end of this event-loop turn, so that every write
+   * committed in the turn is read (and sent to each subscriber) together. Calls while a read runs
+   * are coalesced into one more read.
+   */
   poke(): void {
     if (this.#reading) {
       this.#readAgain = true;
       return;
     }
+    if (this.#scheduled) return;
+    this.#scheduled = setImmediate(() => {
+      this.#scheduled = undefined;
+      this.#startRound();
+    });
+  }
+
+  #startRound(): void {
+    if (this.#closed) return;
     this.#roundsStarted++;
     this.#reading = this.#readNew().finally(() => {
       this.#reading = null;
@@ -241,6 +255,7 @@ export class EventHub {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#pruneTimer);
+    clearImmediate(this.#scheduled);
     await this.#stopWatching();
     await this.#reading;
     this.#wake();
