@@ -362,6 +362,27 @@ describe.each(engineTargets)("live events, bounds [$name]", (target) => {
     idle.kill();
     expect(idle.comments.filter((comment) => comment === "ping").length).toBeGreaterThanOrEqual(2);
   });
+
+  it("keeps tRPC subscriptions alive at the same heartbeat setting", async () => {
+    const server = await start({ eventHeartbeatMs: 100 });
+    const path = `/trpc/session.events?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`;
+    const idle = await openSse(`${server.url}${path}`);
+    try {
+      expect(idle.status).toBe(200);
+      // tRPC tells its client when to give up on a silent stream: three heartbeats.
+      const [connected] = await idle.waitFor(1);
+      expect(connected).toMatchObject({ event: "connected" });
+      expect(JSON.parse(connected!.data)).toEqual({ reconnectAfterInactivityMs: 300 });
+      // Pings as `event: ping` frames; at the 15 s default, three would take 45 s.
+      const deadline = Date.now() + 10_000;
+      while (idle.frames.filter((frame) => frame.event === "ping").length < 3 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(idle.frames.filter((frame) => frame.event === "ping").length).toBeGreaterThanOrEqual(3);
+    } finally {
+      idle.kill();
+    }
+  });
 });
 
 describe.each(engineTargets)("live events, a subscriber that stops reading [$name]", (target) => {

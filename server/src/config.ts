@@ -192,7 +192,7 @@ const SETTINGS = {
   eventHeartbeatMs: {
     schema: int(100, 600_000).default(15_000),
     env: ["SESSIOND_EVENT_HEARTBEAT_MS"],
-    help: "heartbeat comment interval on GET /event",
+    help: "heartbeat interval on idle event streams (GET /event and session.events)",
   },
   corsOrigin: {
     schema: z
