@@ -3,7 +3,8 @@
  * reader (GET /event) — order, resume without a gap, filters, expiry, bounds, and the invariant
  * that replaying every event rebuilds exactly the stored sessions.
  */
-import { connect } from "node:net";
+import diagnostics from "node:diagnostics_channel";
+import { connect, type Socket } from "node:net";
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -437,6 +438,55 @@ describe.each(engineTargets)("live events, a subscriber that stops reading [$nam
       expect(closed).toBe(true);
     } finally {
       socket.destroy();
+    }
+  });
+});
+
+describe("live events, a subscriber that stops reading while nothing happens", () => {
+  it("is cut when a heartbeat is not taken within the slow-subscriber timeout, with no event waiting (GET /event)", async () => {
+    // The write timeout is far away, so only the heartbeat rule can cut this stream in time.
+    const server = await startTestServer({
+      settings: { maxSubscribers: 1, slowSubscriberTimeoutMs: 500, eventHeartbeatMs: 100, writeTimeoutMs: 600_000 },
+    });
+    // The server runs in this process: its side of the connection, to see when the kernel stops taking bytes.
+    const accepted: Socket[] = [];
+    const onSocket = (message: unknown) => accepted.push((message as { socket: Socket }).socket);
+    diagnostics.subscribe("net.server.socket", onSocket);
+    const socket = connect({ host: "127.0.0.1", port: Number(new URL(server.url).port) });
+    try {
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      const started = new Promise<void>((resolve) => socket.once("data", () => resolve()));
+      socket.write("GET /event HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: text/event-stream\r\n\r\n");
+      await started;
+      socket.pause();
+      socket.on("error", () => undefined);
+      const served = accepted.find((candidate) => candidate.remotePort === socket.localPort);
+      if (!served) throw new Error("the server's side of the stream was not seen");
+      let closed = false;
+      served.once("close", () => (closed = true));
+      // Events of 4 KiB, one at a time, until the kernel takes no more: the last one then waits in
+      // the stream's own buffer, far below its 16 KiB mark, so the event writer is not waiting and
+      // no event is pending. Only heartbeats follow.
+      const metadata = { blob: "x".repeat(4000) };
+      for (let i = 0; i < 5000 && served.writableLength === 0 && !closed; i++) {
+        const before = served.bytesWritten;
+        await server.client.session.create.mutate({ metadata });
+        const deadline = Date.now() + 10_000;
+        while (served.bytesWritten === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(served.writableLength).toBeGreaterThan(0);
+      expect(served.writableLength).toBeLessThan(16_384);
+      const deadline = Date.now() + 20_000;
+      while (!closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(closed).toBe(true);
+      // Its slot is free again.
+      const again = await openSse(`${server.url}/event`);
+      expect(again.status).toBe(200);
+      again.kill();
+    } finally {
+      diagnostics.unsubscribe("net.server.socket", onSocket);
+      socket.destroy();
+      await server.close();
     }
   });
 });

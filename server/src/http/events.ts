@@ -112,9 +112,21 @@ export function createEventRoute(events: EventService, log: Logger) {
         res.on("close", done);
       });
     };
+    // A heartbeat meets the same rule as an event: one the socket has not taken within the
+    // slow-subscriber timeout (the client stopped reading, its buffers are full) cuts the stream,
+    // even when no event is waiting. One at a time, so a stalled client never piles them up.
+    let pingTimer: NodeJS.Timeout | undefined;
     const heartbeat = setInterval(() => {
-      if (res.writableNeedDrain) return; // a stalled client gets no more; the event writer cuts it
-      res.write(": ping\n\n");
+      if (pingTimer || res.destroyed) return;
+      pingTimer = setTimeout(() => {
+        log.info({ timeoutMs: slowSubscriberTimeoutMs }, "event subscriber not reading heartbeats: disconnected");
+        res.destroy();
+      }, slowSubscriberTimeoutMs);
+      // Called once the ping (and everything before it) is handed to the socket, or on an error.
+      res.write(": ping\n\n", () => {
+        clearTimeout(pingTimer);
+        pingTimer = undefined;
+      });
     }, heartbeatMs);
     try {
       for await (const batch of stream.batches()) {
@@ -128,6 +140,7 @@ export function createEventRoute(events: EventService, log: Logger) {
       res.write(`event: expired\ndata: ${JSON.stringify({ ...data, httpStatus: 410, message })}\n\n`);
     } finally {
       clearInterval(heartbeat);
+      clearTimeout(pingTimer);
       res.end();
     }
   }
