@@ -1,15 +1,19 @@
 /**
- * sessiond's benchmark suite. `npm run bench` (full) or `npm run bench:quick` (about two minutes).
+ * sessiond's benchmark suite, every figure of issues 13 and 12 in one run: `npm run bench` (full,
+ * about ten minutes by its settings) or `npm run bench:quick` (about five and a half).
  *
  * Every scenario measures its own baselines in the same run, and the figure that counts is the
  * ratio. Servers run in child processes on loopback; the load generator (autocannon) runs here.
  * Results: bench/results/latest.{json,md,svg}; the figures section of bench/README.md is rewritten.
  *
- * Flags: --quick; --only=create,batch,read,growth,ids,rest (a partial run writes results/tmp/ instead);
+ * Flags: --quick; --only=create,batch,read,growth,ids,rest,sync,workers,postgres,events (a partial run
+ * writes results/tmp/ instead; `prototype`, the group-commit designs of bench/prototypes/, runs only
+ * when named here);
  * --smoke (a one-second look at every load, to check the harness; writes results/tmp/ only);
  * --profile (CPU-profile sessiond, and the bare handler for list and get, and print where the time
  * goes), --profile-loads=list,get to pick;
  * --wait-quiet=S (first wait up to S seconds for other processes to use less than 0.3 cores).
+ * SESSIOND_BENCH_PROFILE=<dir> CPU-profiles the events scenario's fan-out server into that folder.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,15 +25,24 @@ import { cpuSnapshot, foreignBetween } from "./lib/cpu.ts";
 import { benchIds, type IdResult } from "./lib/ids.ts";
 import { compareLoads, type LoadResult, type LoadSpec } from "./lib/load.ts";
 import { describeMachine, type Machine } from "./lib/machine.ts";
+import { destroyCluster } from "./lib/postgres.ts";
 import { killAll, startServer, type Memory, type ServerKind, type ServerProcess } from "./lib/proc.ts";
 import { profileSessiond } from "./lib/profile.ts";
 import { writeReports } from "./lib/report.ts";
 import { REQUESTS } from "./lib/requests.ts";
+import { describeLoad, postJson, ratio, smoke, type ScenarioContext } from "./lib/scenario.ts";
 import { migrate, seed, type SeedResult } from "./lib/seed.ts";
+import { eventCostPostgres, scenarioEvents, type EventsScenario } from "./scenarios/events.ts";
+import { scenarioPostgres, type PostgresScenario } from "./scenarios/postgres.ts";
+import { scenarioPrototype, type PrototypeScenario } from "./scenarios/prototype.ts";
+import { scenarioSync, type SyncScenario } from "./scenarios/sync.ts";
+import { scenarioWorkers, type WorkersScenario } from "./scenarios/workers.ts";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ["create", "batch", "read", "growth", "ids", "rest"] as const;
-type Scenario = (typeof SCENARIOS)[number];
+const SCENARIOS = ["create", "batch", "read", "growth", "ids", "rest", "sync", "workers", "postgres", "events"] as const;
+/** Run only when named in --only (an experiment, not a figure of the issues). */
+const OPT_IN = ["prototype"] as const;
+type Scenario = (typeof SCENARIOS)[number] | (typeof OPT_IN)[number];
 
 const { values: flags } = parseArgs({
   options: {
@@ -51,9 +64,14 @@ if ((major ?? 0) < 24) {
 const smokeRun = flags.smoke === true;
 const quick = flags.quick === true || smokeRun;
 const mode = quick ? "quick" : "full";
-const only = new Set<Scenario>(
-  flags.only ? (flags.only.split(",").map((s) => s.trim()) as Scenario[]).filter((s) => SCENARIOS.includes(s)) : SCENARIOS,
-);
+const KNOWN: readonly Scenario[] = [...SCENARIOS, ...OPT_IN];
+const asked = flags.only?.split(",").map((s) => s.trim()) ?? [];
+const unknown = asked.filter((s) => !KNOWN.includes(s as Scenario));
+if (unknown.length > 0) {
+  console.error(`bench: unknown scenario ${unknown.join(", ")}; known: ${KNOWN.join(", ")}`);
+  process.exit(2);
+}
+const only = new Set<Scenario>(flags.only ? (asked as Scenario[]) : SCENARIOS);
 
 /** Every knob of the full run, recorded in the JSON; quick mode shortens the loads. */
 const fullSettings = {
@@ -76,6 +94,16 @@ const fullSettings = {
   idsPerRound: 500_000,
   idRounds: 10,
   biasIds: 200_000,
+  /** The loads of sync, workers, postgres and events (many, so each is shorter than the above). */
+  shortDurationS: 6,
+  workerSeedRows: 10_000,
+  workerReadIds: 1000,
+  eventsConnections: 64,
+  fanoutSubscribers: 1000,
+  /** Of those, how many parse every frame for the latency (the others only count frames). */
+  fanoutParsingSubscribers: 50,
+  fanoutS: 8,
+  costSubscribers: 100,
 };
 const quickSettings = {
   ...fullSettings,
@@ -86,6 +114,8 @@ const quickSettings = {
   growthSeedBudgetS: 20,
   idsPerRound: 200_000,
   idRounds: 5,
+  shortDurationS: 3,
+  fanoutS: 4,
 };
 /** --smoke: every load for a moment only, to check the harness itself; its figures mean nothing. */
 const smokeSettings = {
@@ -100,8 +130,16 @@ const smokeSettings = {
   idsPerRound: 10_000,
   idRounds: 2,
   biasIds: 10_000,
+  shortDurationS: 1,
+  workerSeedRows: 1000,
+  workerReadIds: 100,
+  fanoutSubscribers: 100,
+  fanoutParsingSubscribers: 10,
+  fanoutS: 1,
+  costSubscribers: 10,
 };
 const settings = smokeRun ? smokeSettings : quick ? quickSettings : fullSettings;
+export type Settings = typeof fullSettings;
 
 const CREATE_PATH = "/trpc/session.create";
 const CREATE_BODY = '{"json":{}}';
@@ -118,54 +156,27 @@ function removeDb(path: string): void {
   for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
 }
 
-function cleanup(): void {
+async function cleanup(): Promise<void> {
   killAll();
+  await destroyCluster();
   rmSync(tmp, { recursive: true, force: true });
 }
 process.once("SIGINT", () => {
-  cleanup();
-  process.exit(130);
+  void cleanup().finally(() => process.exit(130));
 });
 
 const log = (message: string): void => {
   process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${message}\n`);
 };
 const t0 = performance.now();
-const ratio = (a: number, b: number): number => Number((a / b).toFixed(3));
 const mib = (bytes: number): number => Number((bytes / 2 ** 20).toFixed(1));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** One request before the load, so a broken endpoint fails loudly instead of as a wall of non-2xx. */
-async function smoke(
-  server: ServerProcess,
-  path: string,
-  init: RequestInit,
-  check: (body: unknown) => boolean,
-): Promise<{ text: string; body: unknown }> {
-  const response = await fetch(server.url + path, { ...init, signal: AbortSignal.timeout(10_000) });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = text;
-  }
-  if (!response.ok || !check(body)) {
-    throw new Error(`${server.kind} ${init.method ?? "GET"} ${path.slice(0, 80)}: HTTP ${response.status} ${text.slice(0, 300)}`);
-  }
-  return { text, body };
-}
 
 /** sessiond's figure over each baseline's. */
 const ratiosOver = (rps: (kind: ServerKind) => number): RatiosOver =>
   Object.fromEntries(BASELINES.map((baseline) => [baseline, ratio(rps("sessiond"), rps(baseline))])) as RatiosOver;
-const postJson = (body: string): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body });
 /** A create's answer: tRPC's envelope, or a REST answer (the session itself). */
 const createdOk = (body: unknown): boolean => typeof (REQUESTS.sessiond.createdId(body) ?? (body as { id?: unknown }).id) === "string";
-
-function describeLoad(label: string, r: LoadResult): string {
-  return `${label}: ${r.rps.toFixed(0)} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
-}
 
 /** Reads the server's memory every `sampleMs` during a load; keeps the maximum. */
 function memoryTracker(server: ServerProcess): { onSample: () => void; max: () => Memory | null } {
@@ -565,6 +576,8 @@ export interface Results {
   mode: "quick" | "full";
   date: string;
   elapsedS: number;
+  /** Wall time of each scenario that ran (the run's budget: quick about 6 minutes, full about 12). */
+  scenarioSeconds: Partial<Record<string, number>>;
   machine: Machine;
   settings: typeof settings;
   scenarios: {
@@ -574,6 +587,11 @@ export interface Results {
     growth?: GrowthScenario;
     ids?: IdResult;
     rest?: RestScenario;
+    sync?: SyncScenario;
+    workers?: WorkersScenario;
+    postgres?: PostgresScenario;
+    events?: EventsScenario;
+    prototype?: PrototypeScenario;
     memory?: {
       idleMiB: number | null;
       underCreateLoadMiB: number | null;
@@ -621,15 +639,21 @@ function allLoads(scenarios: Results["scenarios"]): [string, LoadResult][] {
       [`growth ${s.rows} list`, s.list],
       [`growth ${s.rows} create`, s.create],
     ]),
+    ...(scenarios.sync?.runs ?? []).map((r): [string, LoadResult] => [`create sync ${r.sync} c${r.connections}`, r]),
+    ...(scenarios.workers?.runs ?? []).map((r): [string, LoadResult] => [`${r.load} ${r.workers} workers`, r]),
+    ...(scenarios.postgres?.runs ?? []).map((r): [string, LoadResult] => [`postgres ${r.load} ${r.instances} instances`, r]),
+    ...(scenarios.events?.cost ?? []).flatMap((c) => c.runs.map((r): [string, LoadResult] => [`create ${c.engine} ${r.server}`, r])),
+    ...(scenarios.prototype?.runs ?? []).map((r): [string, LoadResult] => [`prototype ${r.design} c${r.connections}`, r]),
   ];
 }
 
 /** How much CPU other processes took while we measured: a disturbed run's ratios are less sure. */
 function noiseOf(scenarios: Results["scenarios"], idsOtherCpu: number | null): Results["noise"] {
-  const values = allLoads(scenarios)
-    .map(([, r]) => r.otherCpuCores)
-    .filter((v): v is number => v !== null);
-  if (idsOtherCpu !== null) values.push(idsOtherCpu);
+  const values = [
+    ...allLoads(scenarios).map(([, r]) => r.otherCpuCores),
+    idsOtherCpu,
+    scenarios.events?.fanOut.otherCpuCores ?? null,
+  ].filter((v): v is number => v !== null);
   if (values.length === 0) return { meanOtherCpuCores: null, maxOtherCpuCores: null, disturbed: null };
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const max = Math.max(...values);
@@ -670,6 +694,27 @@ function checksOf(scenarios: Results["scenarios"]): Check[] {
       checks.push({ name: `create c${r.connections}: REST/tRPC`, value: r.restOverTrpc, target: "≥ 0.9", pass: r.restOverTrpc >= 0.9 });
     }
   }
+  for (const r of scenarios.sync?.ratios ?? []) {
+    checks.push({
+      name: `create c${r.connections}: sync full/normal`,
+      value: r.fullOverNormal,
+      target: "≥ 0.8",
+      pass: r.fullOverNormal >= 0.8,
+    });
+  }
+  for (const cost of scenarios.events?.cost ?? []) {
+    const written = cost.overWithout.find((r) => r.server === "with events")!.ratio;
+    checks.push({ name: `create ${cost.engine}: with events/without`, value: written, target: "≥ 0.8", pass: written >= 0.8 });
+  }
+  if (scenarios.events) {
+    const f = scenarios.events.fanOut;
+    checks.push({
+      name: "fan-out: events delivered/expected",
+      value: ratio(f.delivered, f.expected),
+      target: "= 1",
+      pass: f.delivered === f.expected,
+    });
+  }
   if (scenarios.ids) {
     checks.push({ name: "ID generation ours/reference", value: scenarios.ids.ratio, target: "≥ 5", pass: scenarios.ids.ratio >= 5 });
     const p = scenarios.ids.bias.ours.pValue;
@@ -705,11 +750,14 @@ async function main(): Promise<void> {
     return;
   }
   const scenarios: Results["scenarios"] = {};
+  const context: ScenarioContext = { settings, log, freshDb };
   let idsOtherCpu: number | null = null;
   const failed: { scenario: Scenario; error: string }[] = [];
+  const scenarioSeconds: Results["scenarioSeconds"] = {};
   /** A scenario that fails (e.g. a server that no longer starts) is reported, and the others still run. */
   async function attempt<T>(scenario: Scenario, run: () => Promise<T>): Promise<T | undefined> {
     if (!only.has(scenario)) return undefined;
+    const started = performance.now();
     try {
       return await run();
     } catch (error) {
@@ -718,6 +766,8 @@ async function main(): Promise<void> {
       failed.push({ scenario, error: message.split("\n").slice(0, 12).join("\n") });
       killAll();
       return undefined;
+    } finally {
+      scenarioSeconds[scenario] = (scenarioSeconds[scenario] ?? 0) + Math.round((performance.now() - started) / 1000);
     }
   }
   scenarios.create = await attempt("create", scenarioCreate);
@@ -725,13 +775,22 @@ async function main(): Promise<void> {
   scenarios.read = await attempt("read", scenarioRead);
   scenarios.growth = await attempt("growth", scenarioGrowth);
   scenarios.rest = await attempt("rest", scenarioRest);
+  scenarios.sync = await attempt("sync", () => scenarioSync(context));
+  scenarios.workers = await attempt("workers", () => scenarioWorkers(context));
+  scenarios.postgres = await attempt("postgres", () => scenarioPostgres(context));
+  scenarios.events = await attempt("events", () => scenarioEvents(context));
+  const postgresEventCost = await attempt("events", () => eventCostPostgres(context));
+  if (postgresEventCost) scenarios.events?.cost.push(postgresEventCost);
+  scenarios.prototype = await attempt("prototype", () => scenarioPrototype(context));
   if (only.has("ids")) {
+    const started = performance.now();
     log("scenario 5: ID generation");
     const before = cpuSnapshot();
     scenarios.ids = benchIds({ idsPerRound: settings.idsPerRound, rounds: settings.idRounds, biasIds: settings.biasIds });
     const cpu = foreignBetween(before, cpuSnapshot());
     idsOtherCpu = cpu && cpu.wallTicks > 0 ? Number((cpu.foreignTicks / cpu.wallTicks).toFixed(2)) : null;
     log(`  ours ${scenarios.ids.ours.idsPerS} IDs/s, reference ${scenarios.ids.reference.idsPerS} IDs/s, ratio ${scenarios.ids.ratio}`);
+    scenarioSeconds.ids = Math.round((performance.now() - started) / 1000);
   }
   if (scenarios.create || scenarios.growth) scenarios.memory = memorySummary(scenarios.create, scenarios.growth);
 
@@ -740,6 +799,7 @@ async function main(): Promise<void> {
     mode,
     date: new Date().toISOString(),
     elapsedS: Math.round((performance.now() - t0) / 1000),
+    scenarioSeconds,
     machine,
     settings,
     scenarios,
@@ -747,7 +807,7 @@ async function main(): Promise<void> {
     failed,
     checks: checksOf(scenarios),
   };
-  const partial = only.size !== SCENARIOS.length || smokeRun;
+  const partial = !SCENARIOS.every((scenario) => only.has(scenario)) || smokeRun;
   const outDir = join(BENCH_DIR, "results", partial ? "tmp" : "");
   mkdirSync(outDir, { recursive: true });
   const written = await writeReports(results, outDir, partial ? null : join(BENCH_DIR, "README.md"));
@@ -758,12 +818,13 @@ async function main(): Promise<void> {
     );
   }
   for (const check of results.checks) log(`${check.pass ? "PASS" : "FAIL"} ${check.name}: ${check.value} (target ${check.target})`);
-  const broken = results.checks.find((c) => c.name.startsWith("non-2xx"));
-  if ((broken && !broken.pass) || failed.length > 0) process.exitCode = 1;
+  // Lost answers or lost events are failures of the run, not figures.
+  const broken = results.checks.filter((c) => (c.name.startsWith("non-2xx") || c.name.startsWith("fan-out:")) && !c.pass);
+  if (broken.length > 0 || failed.length > 0) process.exitCode = 1;
 }
 
 try {
   await main();
 } finally {
-  cleanup();
+  await cleanup();
 }

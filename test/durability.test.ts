@@ -28,8 +28,8 @@ describe("--sqlite-sync", () => {
   it.each([
     { mode: "full", args: ["--sqlite-sync", "full"], env: {} },
     { mode: "normal", args: ["--sqlite-sync", "normal"], env: {} },
-    { mode: "full", args: [], env: { SESSIOND_SQLITE_SYNC: "full" } },
-    { mode: "normal", args: ["--sqlite-sync", "normal"], env: { SESSIOND_SQLITE_SYNC: "full" } },
+    { mode: "normal", args: [], env: { SESSIOND_SQLITE_SYNC: "normal" } },
+    { mode: "full", args: ["--sqlite-sync", "full"], env: { SESSIOND_SQLITE_SYNC: "normal" } },
   ])("runs SQLite with synchronous = $mode (args $args, env $env), and says so", async ({ mode, args, env }) => {
     const db = join(scratch, `${freshId()}.db`);
     const server = await startServerProcess(["--db", db, ...args], env);
@@ -47,11 +47,11 @@ describe("--sqlite-sync", () => {
     }
   });
 
-  it("defaults to normal", async () => {
+  it("defaults to full", async () => {
     const server = await startServerProcess(["--db", join(scratch, `${freshId()}.db`)]);
     try {
-      expect(listeningLine(server)).toMatchObject({ sqliteSync: "normal" });
-      expect(await metricsText(server)).toContain('sessiond_sqlite_synchronous{mode="normal"} 1');
+      expect(listeningLine(server)).toMatchObject({ sqliteSync: "full" });
+      expect(await metricsText(server)).toContain('sessiond_sqlite_synchronous{mode="full"} 1');
     } finally {
       await server.stop();
     }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import superjson from "superjson";
-import { serialize } from "../server/src/wire/serialize.ts";
+import { serialize, serializeText } from "../server/src/wire/serialize.ts";
 
 /** Same output as superjson, or the same refusal (superjson throws on keys like "constructor"). */
 function sameAsSuperjson(value: unknown): void {
@@ -14,9 +14,12 @@ function sameAsSuperjson(value: unknown): void {
     expected = JSON.stringify(superjson.serialize(value));
   } catch (error) {
     expect(() => serialize(value)).toThrow((error as Error).message);
+    expect(() => serializeText(value)).toThrow((error as Error).message);
     return;
   }
   expect(JSON.stringify(serialize(value))).toBe(expected);
+  // The text the fast path writes: sessions and pages are written field by field.
+  expect(serializeText(value)).toBe(expected);
 }
 
 const date = fc.date({ min: new Date(0), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true });
@@ -72,6 +75,71 @@ describe("the output serializer", () => {
     ["an error shape with undefined data", { message: "x", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400, path: undefined } }],
   ])("matches superjson on %s", (_, value) => {
     sameAsSuperjson(value);
+  });
+
+  const stored = () => ({
+    id: "ses_1",
+    title: "t",
+    parentId: null as string | null,
+    metadata: { a: [1, "x", null, { b: true }] } as Record<string, unknown>,
+    revision: 1,
+    createdAt: new Date(1),
+    updatedAt: new Date(2),
+    archivedAt: null as Date | null,
+  });
+  it.each([
+    [
+      "a new session (one Date object in two fields)",
+      (() => {
+        const at = new Date(3);
+        return { ...stored(), createdAt: at, updatedAt: at };
+      })(),
+    ],
+    ["an archived child", { ...stored(), parentId: "ses_0", archivedAt: new Date(4) }],
+    [
+      "keys in another order",
+      (() => {
+        const { id, ...rest } = stored();
+        return { ...rest, id };
+      })(),
+    ],
+    ["an extra key", { ...stored(), extra: 1 }],
+    ["a Date in metadata", { ...stored(), metadata: { when: new Date(5) } }],
+    ["-0 in metadata", { ...stored(), metadata: { n: -0 } }],
+    ["a revision of -0", { ...stored(), revision: -0 }],
+    ["an invalid Date", { ...stored(), updatedAt: new Date(Number.NaN) }],
+    [
+      "a page with one session twice",
+      (() => {
+        const one = stored();
+        return { items: [one, one], nextCursor: "c" };
+      })(),
+    ],
+    [
+      "a page whose sessions share metadata",
+      (() => {
+        const metadata = { k: 1 };
+        return {
+          items: [
+            { ...stored(), metadata },
+            { ...stored(), metadata },
+          ],
+          nextCursor: null,
+        };
+      })(),
+    ],
+    [
+      "a sparse page",
+      (() => {
+        const items = [stored()];
+        items[2] = stored();
+        return { items, nextCursor: null };
+      })(),
+    ],
+    ["an empty page", { items: [], nextCursor: null }],
+    ["a page with an extra key", { items: [stored()], nextCursor: null, more: true }],
+  ])("writes the same text as the generic walk for %s", (_, value) => {
+    expect(serializeText(value)).toBe(JSON.stringify(serialize(value)));
   });
 
   it("writes one Date object in two fields as two Dates, which superjson decodes to equal values", () => {

@@ -61,7 +61,7 @@ describe("--workers", () => {
       for (let i = 0; i < 4; i++) {
         const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: "close" } })).text();
         expect(text).toContain('sessiond_http_requests_total{route="session.create",status="200"} 16');
-        expect(text).toContain('sessiond_sqlite_synchronous{mode="normal"} 1');
+        expect(text).toContain('sessiond_sqlite_synchronous{mode="full"} 1');
       }
       const page = await client.session.list.query({ limit: 20 });
       expect(page.items.map((session) => session.id).sort()).toEqual(sessions.map((session) => session.id).sort());

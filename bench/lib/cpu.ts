@@ -1,12 +1,13 @@
 /**
  * How much CPU other processes took during a load: the machine's busy time (/proc/stat) minus
- * this process's and its servers' own (/proc/<pid>/stat). On a small machine that someone else is
+ * this process's and everything it started (/proc/<pid>/stat over its process tree: the servers,
+ * `sessiond serve`'s workers, PostgreSQL and its backends). On a small machine that someone else is
  * using, a figure above a few tenths of a core means the run was disturbed. Linux only; elsewhere
  * the figures are null.
  */
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { livePids } from "./proc.ts";
+import { ownTreeTicks } from "./tree.ts";
 
 export interface CpuSnapshot {
   busy: number;
@@ -23,24 +24,11 @@ function machineTicks(): { busy: number; total: number } {
   return { busy, total: busy + idle + iowait };
 }
 
-/** A process's CPU time so far (user + system) in clock ticks (1/100 s on Linux); 0 where unknown. */
-export function processTicks(pid: number | "self"): number {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces) start at state; utime and stime are 14 and 15.
-    const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return Number(rest[11]) + Number(rest[12]);
-  } catch {
-    return 0;
-  }
-}
-
 export function cpuSnapshot(): CpuSnapshot | null {
   try {
     const { busy, total } = machineTicks();
-    let own = processTicks("self");
-    for (const pid of livePids()) own += processTicks(pid);
-    return { busy, total, own };
+    const own = ownTreeTicks();
+    return own === null ? null : { busy, total, own };
   } catch {
     return null;
   }

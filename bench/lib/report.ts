@@ -9,21 +9,26 @@ import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { RatiosOver, Results } from "../run.ts";
 import { BASELINE_MEANING, BASELINES, targetOf, type Operation } from "./baselines.ts";
+import { durableRatioRows, durableSections } from "./report-durable.ts";
 
 const SERVER_ORDER = [...BASELINES, "sessiond"];
 const START = "<!-- bench:latest:start -->";
 const END = "<!-- bench:latest:end -->";
 
-const fmt = (value: number | null | undefined, digits = 0): string =>
+export const fmt = (value: number | null | undefined, digits = 0): string =>
   value === null || value === undefined || Number.isNaN(value)
     ? "–"
     : value.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const table = (header: string[], rows: (string | number)[][]): string =>
+export const table = (header: string[], rows: (string | number)[][]): string =>
   [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 
-interface RatioRow {
+export interface RatioRow {
   name: string;
   value: number;
+  /** Decimals shown (2 unless given). */
+  digits?: number;
+  /** A figure (events/s, ms), not a ratio: listed with the ratios, left out of the ratio chart. */
+  figure?: true;
   target: string;
   meaning: string;
   /** For a ratio between two alternating loads: the lowest and highest ratio of one round's req/s. */
@@ -107,6 +112,7 @@ export function ratioRows(results: Results): RatioRow[] {
       meaning: "server RSS after the same load",
     });
   }
+  rows.push(...durableRatioRows(results));
   return rows;
 }
 
@@ -123,6 +129,11 @@ export function markdown(results: Results, level = 2): string {
       .join(", ")}. ` +
       `Each load: ${results.settings.warmupS} s warm-up (${results.settings.rewarmS} s before a second load of the same kind), then ${results.settings.durationS} s measured in ${results.settings.rounds} rounds alternating between the servers compared.`,
   );
+  out.push(
+    `Time per scenario: ${Object.entries(results.scenarioSeconds ?? {})
+      .map(([scenario, seconds]) => `${scenario} ${seconds} s`)
+      .join(", ")}.`,
+  );
   const noise = results.noise;
   if (noise.maxOtherCpuCores !== null) {
     out.push(
@@ -138,7 +149,7 @@ export function markdown(results: Results, level = 2): string {
       ["ratio", "value", "target", "per round", "of"],
       ratioRows(results).map((r) => [
         r.name,
-        `**${fmt(r.value, 2)}**${r.pass === undefined ? "" : r.pass ? " ✓" : " ✗"}`,
+        `**${fmt(r.value, r.digits ?? 2)}**${r.pass === undefined ? "" : r.pass ? " ✓" : " ✗"}`,
         r.target,
         r.rounds ? `${fmt(r.rounds[0], 2)}–${fmt(r.rounds[1], 2)}` : "–",
         r.meaning,
@@ -274,6 +285,7 @@ export function markdown(results: Results, level = 2): string {
       )}\n\nRSS grows with stored sessions: ${grows}.`,
     );
   }
+  out.push(...durableSections(results, h));
   out.push(
     `${h} Checks\n\n${table(
       ["check", "value", "target", ""],
@@ -291,11 +303,13 @@ export async function chartSvg(results: Results): Promise<string> {
   for (const r of s.batch?.runs ?? [])
     throughput.push({ case: `batch ${r.batchSize} (creates/s)`, server: r.server, value: r.createsPerS });
   for (const r of s.read?.runs ?? []) throughput.push({ case: `${r.endpoint} (req/s)`, server: r.server, value: Math.round(r.rps) });
-  const ratios = ratioRows(results).map((r) => ({
-    name: r.name,
-    value: r.value,
-    target: r.target === "–" ? null : Number(r.target.replace(/[^\d.]/g, "")),
-  }));
+  const ratios = ratioRows(results)
+    .filter((r) => !r.figure)
+    .map((r) => ({
+      name: r.name,
+      value: r.value,
+      target: r.target === "–" ? null : Number(r.target.replace(/[^\d.]/g, "")),
+    }));
   const growth = (s.growth?.sizes ?? []).flatMap((g) => [
     { rows: g.rows, operation: "create", p50: g.create.latencyMs.p50, p99: g.create.latencyMs.p99 },
     { rows: g.rows, operation: "list page", p50: g.list.latencyMs.p50, p99: g.list.latencyMs.p99 },

@@ -1,7 +1,8 @@
 /**
  * Creates on PostgreSQL through the server, with events (this tree) against main before issue 12
  * (no events at all), in one run: the figure issue 12 sets a target for (at least 0.8x), which
- * bench/events.ts cannot measure because it cannot build the old server. One throwaway cluster
+ * main's bench (`npm run bench`, scenario events) approximates with a trigger that drops the
+ * event rows on the same server; this compares with the real old server. One throwaway cluster
  * (fsync off, or `--durable`), a database per server, 64 connections, 3 s warm-up, 12 s in 4
  * alternating rounds.
  *

@@ -14,7 +14,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { dbArg, listenAndAnnounce } from "./common.ts";
 
-const store = await openStore(dbArg());
+const store = await openStore(dbArg(), { sqliteSync: "normal" });
 const sessions = createSessionService(store);
 const inputs = createInputSchemas();
 

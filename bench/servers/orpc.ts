@@ -12,7 +12,7 @@ import { os } from "@orpc/server";
 import { RPCHandler } from "@orpc/server/node";
 import { dbArg, listenAndAnnounce } from "./common.ts";
 
-const store = await openStore(dbArg());
+const store = await openStore(dbArg(), { sqliteSync: "normal" });
 const sessions = createSessionService(store);
 const inputs = createInputSchemas();
 

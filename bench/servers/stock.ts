@@ -7,7 +7,7 @@ import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import { dbArg, listenAndAnnounce } from "./common.ts";
 
 const db = dbArg();
-const store = await openStore(db);
+const store = await openStore(db, { sqliteSync: "normal" });
 const sessions = createSessionService(store);
 const server = createHTTPServer({
   router: createAppRouter(),

@@ -97,9 +97,9 @@ const SETTINGS = {
     help: "how long a SQLite write waits for a lock",
   },
   sqliteSync: {
-    schema: z.enum(["full", "normal"]).default("normal"),
+    schema: z.enum(["full", "normal"]).default("full"),
     env: ["SESSIOND_SQLITE_SYNC"],
-    help: "SQLite's synchronous: normal (an acknowledged write survives a crash of the process, a power loss may drop the last ones) or full (it survives a power loss too; each commit waits for its fsync)",
+    help: "SQLite's synchronous: full (an acknowledged write survives a power loss; each commit waits for its fsync) or normal (faster at low concurrency; it survives a crash of the process, but a power loss may drop the last acknowledged writes)",
   },
   pgPoolSize: { schema: int(1, 1000).default(10), env: ["SESSIOND_PG_POOL_SIZE"], help: "PostgreSQL connections per instance" },
   pgStatementTimeoutMs: {

@@ -57,7 +57,8 @@ export function createContextInner(options: {
 }
 
 /**
- * The request being served, for the error formatter: tRPC formats errors raised before it has a
- * context (an unsupported method or media type, say) without one, but they still carry the ID.
+ * The request tRPC's stock adapter is serving, for the error formatter: the adapter may format an
+ * error before it has a context, and the error still carries the request's ID. (The fast path and
+ * the front door always hand the formatter a context; they need no scope.)
  */
 export const requestScope = new AsyncLocalStorage<{ requestId: string }>();

@@ -27,7 +27,7 @@ const PRUNE_BATCH = 500;
 
 export class EventHub {
   readonly #store: SessionStore;
-  readonly #follower: EventFollower;
+  #follower: EventFollower;
   readonly #options: EventHubOptions;
   readonly #bufferSize: number;
   /** Every event with `bufferStart < id <= head` is in #buffer, oldest first. */
@@ -48,6 +48,8 @@ export class EventHub {
   #pruning = false;
   #closed = false;
   #announce = false;
+  /** Set while nobody subscribes: the hub stopped reading, so #head and #buffer are behind. */
+  #stale = false;
 
   private constructor(store: SessionStore, options: EventHubOptions, follower: EventFollower) {
     this.#store = store;
@@ -127,6 +129,22 @@ export class EventHub {
       if (this.#announce) {
         this.#announce = false;
         await this.#store.announceEvents?.().catch((error: unknown) => this.#options.log.warn({ err: error }, "announcing events failed"));
+      }
+      // Nobody to deliver to: reading and decoding the new events would be wasted work on every write.
+      if (this.#subscribers === 0) {
+        this.#stale = true;
+        return;
+      }
+      if (this.#stale) {
+        // Catch up by following the table afresh from its end with nothing buffered: a subscriber
+        // behind that point reads the store itself (eventsAfter). The new start is settled as at
+        // startup (PostgreSQL: once the writes in flight below it have ended).
+        const follower = await this.#store.followEvents();
+        this.#follower = follower;
+        this.#stale = false;
+        this.#buffer = [];
+        this.#head = this.#bufferStart = follower.head;
+        this.#wake();
       }
       for (;;) {
         const wasSettled = this.#follower.settled;
@@ -228,6 +246,8 @@ export class EventHub {
   acquire(): () => void {
     if (this.#subscribers >= this.#options.maxSubscribers) throw new SubscriberLimitError(this.#options.maxSubscribers);
     this.#subscribers++;
+    // Catch up now, not at the next write or poll (also when a read that saw no subscriber runs).
+    if (this.#stale || this.#reading) this.poke();
     let released = false;
     return () => {
       if (released) return;

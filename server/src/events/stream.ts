@@ -45,21 +45,28 @@ export async function openEventStream(
   input: SessionEventsInput,
   signal: AbortSignal,
 ): Promise<EventStream> {
-  let startId: number;
-  if (input?.lastEventId != null) {
-    const log = await store.eventLog();
-    startId = Number(input.lastEventId);
-    if (startId < log.prunedThrough || startId > log.lastId) throw new EventsExpiredError(startId, log.prunedThrough, log.lastId);
-  } else {
-    // Not the table's last ID: on PostgreSQL an event still in flight may yet commit below it.
-    startId = await hub.now(signal);
-  }
-  const filter: Filter = input?.sessionId
-    ? await subtreeFilter(store, input.sessionId)
-    : input?.roots
-      ? (event) => event.session.parentId === null
-      : () => true;
+  // The slot first: a hub with no subscriber reads nothing, and "now" needs it reading.
   const release = hub.acquire();
+  let startId: number;
+  let filter: Filter;
+  try {
+    if (input?.lastEventId != null) {
+      const log = await store.eventLog();
+      startId = Number(input.lastEventId);
+      if (startId < log.prunedThrough || startId > log.lastId) throw new EventsExpiredError(startId, log.prunedThrough, log.lastId);
+    } else {
+      // Not the table's last ID: on PostgreSQL an event still in flight may yet commit below it.
+      startId = await hub.now(signal);
+    }
+    filter = input?.sessionId
+      ? await subtreeFilter(store, input.sessionId)
+      : input?.roots
+        ? (event) => event.session.parentId === null
+        : () => true;
+  } catch (error) {
+    release();
+    throw error;
+  }
   if (signal.aborted) release();
   else signal.addEventListener("abort", release, { once: true });
   let started = false;

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { TRPC_PATH } from "@sessiond/shared";
 import type { TRPCError } from "@trpc/server";
 import type { HttpHandler } from "../config.ts";
-import { createContextInner, requestScope } from "../context.ts";
+import { createContextInner } from "../context.ts";
 import type { EventService } from "../events/types.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
@@ -78,8 +78,8 @@ export function createRequestListener(options: HttpServerOptions) {
   const cors = createCors(options.corsOrigin ?? []);
   const consolePage = createConsole(options.console ?? true);
 
-  const onError = ({ error, path }: { error: TRPCError; path: string | undefined; req: IncomingMessage }) => {
-    const requestId = requestScope.getStore()?.requestId;
+  const onError = ({ error, path, req }: { error: TRPCError; path: string | undefined; req: IncomingMessage }) => {
+    const requestId = req.headers["x-request-id"];
     if (error.code === "INTERNAL_SERVER_ERROR") log.error({ requestId, path, err: error.cause ?? error }, "internal error");
     else log.debug({ requestId, path, code: error.code, message: error.message }, "request failed");
   };
@@ -144,9 +144,11 @@ export function createRequestListener(options: HttpServerOptions) {
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     const requestId = requestIdOf(req);
+    // Where the request's ID is looked up later (the error log): the caller's, or the one made here.
+    req.headers["x-request-id"] = requestId;
     res.setHeader("x-request-id", requestId);
     observe(req, res, requestId);
-    serveInOrder(req, res, () => requestScope.run({ requestId }, route, req, res, requestId));
+    serveInOrder(req, res, () => route(req, res, requestId));
   };
 }
 

@@ -11,7 +11,7 @@ import { TRPC_PATH } from "@sessiond/shared";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { HttpHandler } from "../config.ts";
-import { createContextInner, type Context } from "../context.ts";
+import { createContextInner, requestScope, type Context } from "../context.ts";
 import type { EventService } from "../events/types.ts";
 import type { Logger } from "../log.ts";
 import type { AppRouter } from "../router.ts";
@@ -70,7 +70,7 @@ export function createTRPCFront(options: TRPCFrontOptions, onError: ErrorHook) {
     const refuse = (error: TRPCError, headers: Record<string, string> = {}) => {
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
       onError({ error, path: paths.join(","), req });
-      writeTRPCError(res, router, { paths, isBatch }, error);
+      writeTRPCError(res, router, { paths, isBatch, requestId }, error);
     };
     // A refused POST leaves its body unread: the connection cannot carry another request.
     const unread: Record<string, string> = req.method === "POST" ? { connection: "close" } : {};
@@ -116,7 +116,9 @@ export function createTRPCFront(options: TRPCFrontOptions, onError: ErrorHook) {
     contexts.set(req, ctx);
     // The stock adapter reads a body that is already read from `req.body`.
     if (req.method === "POST") (req as IncomingMessage & { body?: string }).body = text;
-    await stock(req, res);
+    // The stock adapter may format an error before it asks for the context: the formatter then
+    // finds the request's ID in this scope.
+    await requestScope.run({ requestId }, stock, req, res);
   }
 
   return serveTRPC;

@@ -40,6 +40,9 @@ export interface SqliteStoreOptions {
 /** PRAGMA synchronous answers with a number: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
 const SYNCHRONOUS_LEVELS: Record<SqliteSync, number> = { normal: 1, full: 2 };
 
+/** The longest a create waits for others to share its commit, with synchronous = FULL. */
+const GROUP_WAIT_MS = 1;
+
 interface PendingInsert {
   session: NewSession;
   resolve(session: Session): void;
@@ -89,6 +92,7 @@ export class SqliteSessionStore implements SessionStore {
   readonly #children: StatementSync;
   readonly #deleteIds: StatementSync;
   readonly #recordEvent: StatementSync;
+  readonly #recordCreated: StatementSync;
   readonly #recordDeletes: StatementSync;
   readonly #readEvents: StatementSync;
   readonly #eventLog: StatementSync;
@@ -125,6 +129,10 @@ export class SqliteSessionStore implements SessionStore {
     // Foreign keys are checked at the end of the statement, so the order of deletion is free.
     this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE id IN (SELECT value FROM json_each(?))");
     // The event copies the row as stored, inside the change's transaction (before a delete).
+    // A create's event from the values just inserted (no look-up of the row).
+    this.#recordCreated = this.#db.prepare(
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) VALUES ('session.created', ?, ?, ?, ?, ?, 1, ?, ?, NULL)`,
+    );
     this.#recordEvent = this.#db.prepare(
       `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) SELECT ?, ?, ${COLUMNS} FROM session WHERE id = ?`,
     );
@@ -208,13 +216,31 @@ export class SqliteSessionStore implements SessionStore {
    */
   insert(session: NewSession): Promise<Session> {
     return new Promise((resolve, reject) => {
-      if (this.#pendingInserts.push({ session, resolve, reject }) === 1) setImmediate(this.#flushInserts);
+      if (this.#pendingInserts.push({ session, resolve, reject }) === 1) {
+        this.#groupOpened = performance.now();
+        setImmediate(this.#flushInserts);
+      }
     });
   }
 
   readonly #pendingInserts: PendingInsert[] = [];
+  #groupOpened = 0;
+  #groupSeen = 0;
 
   readonly #flushInserts = (): void => {
+    // With synchronous = FULL each commit waits for an fsync, so a bigger group is worth a short
+    // wait: while the last turn of the event loop brought more inserts, take one more turn (it
+    // polls without blocking), for at most GROUP_WAIT_MS.
+    if (
+      this.sqliteSync === "full" &&
+      this.#pendingInserts.length > this.#groupSeen &&
+      performance.now() - this.#groupOpened < GROUP_WAIT_MS
+    ) {
+      this.#groupSeen = this.#pendingInserts.length;
+      setImmediate(this.#flushInserts);
+      return;
+    }
+    this.#groupSeen = 0;
     const group = this.#pendingInserts.splice(0);
     let outcomes: (Session | Error)[];
     try {
@@ -235,23 +261,16 @@ export class SqliteSessionStore implements SessionStore {
   /** One insert: the session, or the domain error its constraints gave; other errors are thrown. */
   #insertOne(session: NewSession): Session | Error {
     const createdAt = session.createdAt.getTime();
+    const metadata = JSON.stringify(session.metadata);
     try {
-      this.#insert.run(
-        session.id,
-        session.parentId,
-        session.title,
-        JSON.stringify(session.metadata),
-        createdAt,
-        createdAt,
-        session.createKey,
-      );
+      this.#insert.run(session.id, session.parentId, session.title, metadata, createdAt, createdAt, session.createKey);
     } catch (error) {
       const code = (error as { errcode?: unknown }).errcode;
       if (code === SQLITE_CONSTRAINT_PRIMARYKEY) return new SessionConflictError(session.id);
       if (code === SQLITE_CONSTRAINT_FOREIGNKEY && session.parentId) return new SessionNotFoundError(session.parentId, "parent");
       throw error;
     }
-    this.#recordEvent.run("session.created" satisfies SessionEventType, createdAt, session.id);
+    this.#recordCreated.run(createdAt, session.id, session.parentId, session.title, metadata, createdAt, createdAt);
     return insertedSession(session);
   }
 

@@ -71,6 +71,73 @@ function plain(value: unknown, path: string, walk: Walk): unknown {
   return copy ?? value;
 }
 
+/** The keys of a session as the stores and the service build it, in their order. */
+const SESSION_KEYS = ["id", "title", "parentId", "metadata", "revision", "createdAt", "updatedAt", "archivedAt"];
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+const isValidDate = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime());
+const isSendableNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && !Object.is(value, -0);
+
+/**
+ * A session's `json` text, its Dates' paths appended to `meta` (as `"path":["Date"]`), or undefined
+ * when the value is not exactly a session (then the generic walk decides). The same text as the
+ * generic walk plus JSON.stringify, written without building the copy.
+ */
+function sessionText(value: unknown, prefix: string, meta: string[], walk: Walk): string | undefined {
+  if (!isPlainObject(value) || walk.seen.has(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== SESSION_KEYS.length) return undefined;
+  for (let index = 0; index < keys.length; index++) if (keys[index] !== SESSION_KEYS[index]) return undefined;
+  const { id, title, parentId, metadata, revision, createdAt, updatedAt, archivedAt } = value;
+  if (typeof id !== "string" || typeof title !== "string" || (parentId !== null && typeof parentId !== "string")) return undefined;
+  if (!isSendableNumber(revision) || !isValidDate(createdAt) || !isValidDate(updatedAt)) return undefined;
+  if (archivedAt !== null && !isValidDate(archivedAt)) return undefined;
+  walk.seen.add(value);
+  // Metadata is JSON (the stores parse it from text), but the generic walk checks it all the same.
+  const metadataJson = plain(metadata, `${prefix}metadata`, walk);
+  if (metadataJson === GIVE_UP || walk.values) return undefined;
+  meta.push(`"${prefix}createdAt":["Date"]`, `"${prefix}updatedAt":["Date"]`);
+  if (archivedAt !== null) meta.push(`"${prefix}archivedAt":["Date"]`);
+  return `{"id":${JSON.stringify(id)},"title":${JSON.stringify(title)},"parentId":${parentId === null ? "null" : JSON.stringify(parentId)},"metadata":${JSON.stringify(metadataJson)},"revision":${revision},"createdAt":"${createdAt.toISOString()}","updatedAt":"${updatedAt.toISOString()}","archivedAt":${archivedAt === null ? "null" : `"${archivedAt.toISOString()}"`}}`;
+}
+
+/** A page of sessions' `json` text (see sessionText), or undefined. */
+function pageText(value: unknown, meta: string[], walk: Walk): string | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== 2 || keys[0] !== "items" || keys[1] !== "nextCursor") return undefined;
+  const { items, nextCursor } = value;
+  if (
+    !Array.isArray(items) ||
+    Object.getPrototypeOf(items) !== Array.prototype ||
+    (nextCursor !== null && typeof nextCursor !== "string")
+  ) {
+    return undefined;
+  }
+  walk.seen.add(value).add(items);
+  const texts: string[] = [];
+  for (let index = 0; index < items.length; index++) {
+    if (!(index in items)) return undefined;
+    const text = sessionText(items[index], `items.${index}.`, meta, walk);
+    if (text === undefined) return undefined;
+    texts.push(text);
+  }
+  return `{"items":[${texts.join(",")}],"nextCursor":${nextCursor === null ? "null" : JSON.stringify(nextCursor)}}`;
+}
+
+/**
+ * `JSON.stringify(serialize(value))`: for a session or a page of sessions, the text is written
+ * straight from the fields (no copy of the value, no second walk by JSON.stringify).
+ */
+export function serializeText(value: unknown): string {
+  const meta: string[] = [];
+  const walk: Walk = { values: undefined, seen: new Set() };
+  const json = sessionText(value, "", meta, walk) ?? pageText(value, meta, walk);
+  if (json === undefined) return JSON.stringify(serialize(value));
+  return meta.length === 0 ? `{"json":${json}}` : `{"json":${json},"meta":{"values":{${meta.join(",")}},"v":1}}`;
+}
+
 export function serialize(value: unknown): SuperJSONResult {
   const walk: Walk = { values: undefined, seen: new Set() };
   const json = plain(value, "", walk);
