@@ -592,6 +592,37 @@ describe.skipIf(!postgresUrl)("live events on PostgreSQL: writers in flight", ()
     }
   });
 
+  it("an instance whose subscribers all left catches up without skipping a writer in flight", async () => {
+    const db = await freshPostgresDatabase();
+    const server = await startTestServer({ db, settings: { eventPollMs: 50 } });
+    // A subscriber sees the first event, then leaves: the instance stops reading.
+    const first = await openSse(`${server.url}/event`);
+    const before = await server.client.session.create.mutate({ title: "before" });
+    expect(decodeFrames(await first.waitFor(1))[0]!.info.id).toBe(before.id);
+    first.kill();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // a few polls with nobody subscribed
+    const slow = await slowWriter(db);
+    try {
+      const after = await server.client.session.create.mutate({ title: "after" });
+      // The table's last ID is 3 (after) with 2 (slow) in flight; a stream resumes after 1. The
+      // instance catches up (polls every 50 ms) but must deliver nothing while 2 may still come.
+      const stream = await openSse(`${server.url}/event`, { "last-event-id": "1" });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(stream.frames).toHaveLength(0);
+      await slow.query("COMMIT");
+      const events = decodeFrames(await stream.waitFor(2));
+      stream.kill();
+      expect(events.map(({ id, info }) => [id, info.id])).toEqual([
+        [2, SLOW_ID],
+        [3, after.id],
+      ]);
+    } finally {
+      await slow.query("ROLLBACK").catch(() => undefined);
+      await slow.end();
+      await server.close();
+    }
+  });
+
   it("an instance that starts while a writer is in flight delivers that event to a stream resuming before it", async () => {
     const db = await freshPostgresDatabase();
     const first = await startTestServer({ db, settings: { eventPollMs: 50 } });
