@@ -1,6 +1,6 @@
 /**
  * The limit: a plain node:http handler doing what sessiond's store does for create, get and list
- * (same file settings, same SQL, same group commit) and answering the same superjson envelope
+ * (same file settings, same SQL, same group commit, a create's event row in the same transaction) and answering the same superjson envelope
  * (Dates as ISO strings with their `meta.values` entries), and nothing else: no tRPC, no
  * validation beyond reading the one field each call needs, no generic serializer.
  */
@@ -18,6 +18,10 @@ const db = new DatabaseSync(path, { timeout: 5000, enableForeignKeyConstraints: 
 db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
 const COLUMNS = "id, parent_id, title, metadata, revision, created_at, updated_at, archived_at";
 const insert = db.prepare(`INSERT INTO session (${COLUMNS}, create_key) VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?)`);
+// Every change is an event, in the change's transaction (issue 12): the store writes this row too.
+const recordCreated = db.prepare(
+  "INSERT INTO session_event (type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at) VALUES ('session.created', ?, ?, ?, ?, ?, 1, ?, ?, NULL)",
+);
 const selectOne = db.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ?`);
 const selectPage = db.prepare(`SELECT ${COLUMNS} FROM session ORDER BY created_at DESC, id DESC LIMIT ?`);
 
@@ -67,19 +71,20 @@ function queryInput(req: IncomingMessage): Record<string, unknown> {
 const pending: { row: Row; res: ServerResponse }[] = [];
 function flushInserts(): void {
   const group = pending.splice(0);
-  const run = ({ row }: { row: Row }) => insert.run(row.id, row.parent_id, row.title, row.metadata, row.created_at, row.updated_at, null);
-  if (group.length === 1) run(group[0]!);
-  else {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      group.forEach(run);
-      db.exec("COMMIT");
-    } catch (error) {
-      if (db.isTransaction) db.exec("ROLLBACK");
-      for (const { res } of group) answer(res, 500, '{"error":"insert failed"}');
-      process.stderr.write(`raw insert failed: ${String(error)}\n`);
-      return;
-    }
+  const run = ({ row }: { row: Row }) => {
+    insert.run(row.id, row.parent_id, row.title, row.metadata, row.created_at, row.updated_at, null);
+    recordCreated.run(row.created_at, row.id, row.parent_id, row.title, row.metadata, row.created_at, row.updated_at);
+  };
+  // A transaction even for a group of one: the row and its event commit together.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    group.forEach(run);
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    for (const { res } of group) answer(res, 500, '{"error":"insert failed"}');
+    process.stderr.write(`raw insert failed: ${String(error)}\n`);
+    return;
   }
   for (const { row, res } of group) {
     const meta: DateMeta = {};
