@@ -3,7 +3,8 @@
  * reader (GET /event) — order, resume without a gap, filters, expiry, bounds, and the invariant
  * that replaying every event rebuilds exactly the stored sessions.
  */
-import { connect } from "node:net";
+import diagnostics from "node:diagnostics_channel";
+import { connect, type Socket } from "node:net";
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -362,6 +363,27 @@ describe.each(engineTargets)("live events, bounds [$name]", (target) => {
     idle.kill();
     expect(idle.comments.filter((comment) => comment === "ping").length).toBeGreaterThanOrEqual(2);
   });
+
+  it("keeps tRPC subscriptions alive at the same heartbeat setting", async () => {
+    const server = await start({ eventHeartbeatMs: 100 });
+    const path = `/trpc/session.events?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`;
+    const idle = await openSse(`${server.url}${path}`);
+    try {
+      expect(idle.status).toBe(200);
+      // tRPC tells its client when to give up on a silent stream: three heartbeats.
+      const [connected] = await idle.waitFor(1);
+      expect(connected).toMatchObject({ event: "connected" });
+      expect(JSON.parse(connected!.data)).toEqual({ reconnectAfterInactivityMs: 300 });
+      // Pings as `event: ping` frames; at the 15 s default, three would take 45 s.
+      const deadline = Date.now() + 10_000;
+      while (idle.frames.filter((frame) => frame.event === "ping").length < 3 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(idle.frames.filter((frame) => frame.event === "ping").length).toBeGreaterThanOrEqual(3);
+    } finally {
+      idle.kill();
+    }
+  });
 });
 
 describe.each(engineTargets)("live events, a subscriber that stops reading [$name]", (target) => {
@@ -420,34 +442,104 @@ describe.each(engineTargets)("live events, a subscriber that stops reading [$nam
   });
 });
 
-describe.skipIf(!postgresUrl)("live events on PostgreSQL: commit order", () => {
-  it("makes a later writer wait for an earlier one's commit, so event IDs follow commit order with no gap", async () => {
-    const db = await freshPostgresDatabase();
-    const server = await startTestServer({ db, settings: { eventPollMs: 50 } });
+describe("live events, a subscriber that stops reading while nothing happens", () => {
+  it("is cut when a heartbeat is not taken within the slow-subscriber timeout, with no event waiting (GET /event)", async () => {
+    // The write timeout is far away, so only the heartbeat rule can cut this stream in time.
+    const server = await startTestServer({
+      settings: { maxSubscribers: 1, slowSubscriberTimeoutMs: 500, eventHeartbeatMs: 100, writeTimeoutMs: 600_000 },
+    });
+    // The server runs in this process: its side of the connection, to see when the kernel stops taking bytes.
+    const accepted: Socket[] = [];
+    const onSocket = (message: unknown) => accepted.push((message as { socket: Socket }).socket);
+    diagnostics.subscribe("net.server.socket", onSocket);
+    const socket = connect({ host: "127.0.0.1", port: Number(new URL(server.url).port) });
+    try {
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      const started = new Promise<void>((resolve) => socket.once("data", () => resolve()));
+      socket.write("GET /event HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: text/event-stream\r\n\r\n");
+      await started;
+      socket.pause();
+      socket.on("error", () => undefined);
+      const served = accepted.find((candidate) => candidate.remotePort === socket.localPort);
+      if (!served) throw new Error("the server's side of the stream was not seen");
+      let closed = false;
+      served.once("close", () => (closed = true));
+      // Events of 4 KiB, one at a time, until the kernel takes no more: the last one then waits in
+      // the stream's own buffer, far below its 16 KiB mark, so the event writer is not waiting and
+      // no event is pending. Only heartbeats follow.
+      const metadata = { blob: "x".repeat(4000) };
+      for (let i = 0; i < 5000 && served.writableLength === 0 && !closed; i++) {
+        const before = served.bytesWritten;
+        await server.client.session.create.mutate({ metadata });
+        const deadline = Date.now() + 10_000;
+        while (served.bytesWritten === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(served.writableLength).toBeGreaterThan(0);
+      expect(served.writableLength).toBeLessThan(16_384);
+      const deadline = Date.now() + 20_000;
+      while (!closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(closed).toBe(true);
+      // Its slot is free again.
+      const again = await openSse(`${server.url}/event`);
+      expect(again.status).toBe(200);
+      again.kill();
+    } finally {
+      diagnostics.unsubscribe("net.server.socket", onSocket);
+      socket.destroy();
+      await server.close();
+    }
+  });
+});
+
+describe.skipIf(!postgresUrl)("live events on PostgreSQL: writers in flight", () => {
+  const SLOW_ID = "ses_0123456789abSLOWWRITER0001";
+  /** A connection that creates a session and draws its event ID, then holds its transaction open. */
+  async function slowWriter(db: string): Promise<pg.Client> {
     const slow = new pg.Client({ connectionString: db });
     await slow.connect();
-    const stream = await openSse(`${server.url}/event`);
+    await slow.query("BEGIN");
+    await slow.query(
+      `INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key)
+       VALUES ('${SLOW_ID}', NULL, 'slow', '{}', 1, 1, 1, NULL, NULL)`,
+    );
+    await slow.query(
+      `INSERT INTO session_event (id, type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at)
+       SELECT next_event_id(), 'session.created', 1, id, parent_id, title, metadata, revision, created_at, updated_at, archived_at
+       FROM session WHERE id = '${SLOW_ID}'`,
+    );
+    return slow;
+  }
+
+  /** Where a new stream "from now" starts: the point after which every later commit is delivered. */
+  async function startPoint(server: TestServer): Promise<number> {
+    const probe = await openSse(`${server.url}/event`);
     try {
-      // A writer that takes its event ID and then takes its time to commit, as a slow request would.
-      await slow.query("BEGIN");
-      await slow.query(
-        `INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key)
-         VALUES ('ses_0123456789abSLOWWRITER0001', NULL, 'slow', '{}', 1, 1, 1, NULL, NULL)`,
-      );
-      await slow.query(
-        `INSERT INTO session_event (id, type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at)
-         SELECT next_event_id(), 'session.created', 1, id, parent_id, title, metadata, revision, created_at, updated_at, archived_at
-         FROM session WHERE id = 'ses_0123456789abSLOWWRITER0001'`,
-      );
-      let done = 0;
-      const fast = Array.from({ length: 3 }, (_, i) => server.client.session.create.mutate({ title: `fast ${i}` }).then(() => done++));
-      // With a plain sequence these would commit now, with IDs after the open one's: a reader
-      // that took them could never go back for it. Here they wait, and nothing is delivered.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(done).toBe(0);
+      const deadline = Date.now() + 20_000;
+      while (!probe.comments.some((comment) => comment.startsWith("sessiond events after ")) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const line = probe.comments.find((comment) => comment.startsWith("sessiond events after "));
+      if (!line) throw new Error("no start line");
+      return Number(line.slice("sessiond events after ".length));
+    } finally {
+      probe.kill();
+    }
+  }
+
+  it("holds back later events behind a writer still in flight, without making the other writers wait", async () => {
+    const db = await freshPostgresDatabase();
+    const server = await startTestServer({ db, settings: { eventPollMs: 50 } });
+    const stream = await openSse(`${server.url}/event`);
+    const slow = await slowWriter(db);
+    try {
+      // The other writers commit at once (no lock to queue on), with IDs after the open one's.
+      const fast = await Promise.all(Array.from({ length: 3 }, (_, i) => server.client.session.create.mutate({ title: `fast ${i}` })));
+      expect(fast).toHaveLength(3);
+      // The instance has read past them (a new stream's start waits for a fresh read) and still
+      // stands before the open writer's event: nothing after it may be delivered yet.
+      expect(await startPoint(server)).toBe(0);
       expect(stream.frames).toHaveLength(0);
       await slow.query("COMMIT");
-      await Promise.all(fast);
       const events = decodeFrames(await stream.waitFor(4));
       expect(events[0]!.info.title).toBe("slow");
       expect(
@@ -456,12 +548,105 @@ describe.skipIf(!postgresUrl)("live events on PostgreSQL: commit order", () => {
           .map(({ info }) => info.title)
           .sort(),
       ).toEqual(["fast 0", "fast 1", "fast 2"]);
-      expect(events.map(({ id }) => id)).toEqual([events[0]!.id, events[0]!.id + 1, events[0]!.id + 2, events[0]!.id + 3]);
+      expect(events.map(({ id }) => id)).toEqual([1, 2, 3, 4]);
     } finally {
       stream.kill();
       await slow.query("ROLLBACK").catch(() => undefined);
       await slow.end();
       await server.close();
+    }
+  });
+
+  it("steps over the ID of a writer that rolled back, once no transaction that old still runs", async () => {
+    const db = await freshPostgresDatabase();
+    const server = await startTestServer({ db, settings: { eventPollMs: 50 } });
+    const stream = await openSse(`${server.url}/event`);
+    const slow = await slowWriter(db);
+    // Any other transaction holding an xid while the hole waits holds it back too (the cost of
+    // the fence, docs/scaling.md).
+    const bystander = new pg.Client({ connectionString: db });
+    await bystander.connect();
+    try {
+      await bystander.query("BEGIN");
+      await bystander.query("SELECT pg_current_xact_id()");
+      const fast = await Promise.all(Array.from({ length: 3 }, (_, i) => server.client.session.create.mutate({ title: `fast ${i}` })));
+      await slow.query("ROLLBACK");
+      // Polls every 50 ms come and go; the bystander still runs, so the hole at 1 stays unsettled.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await startPoint(server)).toBe(0);
+      expect(stream.frames).toHaveLength(0);
+      await bystander.query("COMMIT");
+      const events = decodeFrames(await stream.waitFor(3));
+      expect(events.map(({ id }) => id)).toEqual([2, 3, 4]);
+      expect(events.map(({ info }) => info.id).sort()).toEqual(fast.map(({ id }) => id).sort());
+      expect(events.some(({ info }) => info.id === SLOW_ID)).toBe(false);
+      // A resume from before the hole gets the same events, and nothing for the rolled-back write.
+      const resumed = await openSse(`${server.url}/event`, { "last-event-id": "0" });
+      expect(decodeFrames(await resumed.waitFor(3)).map(({ id }) => id)).toEqual([2, 3, 4]);
+      resumed.kill();
+    } finally {
+      stream.kill();
+      await bystander.end();
+      await slow.end();
+      await server.close();
+    }
+  });
+
+  it("an instance whose subscribers all left catches up without skipping a writer in flight", async () => {
+    const db = await freshPostgresDatabase();
+    const server = await startTestServer({ db, settings: { eventPollMs: 50 } });
+    // A subscriber sees the first event, then leaves: the instance stops reading.
+    const first = await openSse(`${server.url}/event`);
+    const before = await server.client.session.create.mutate({ title: "before" });
+    expect(decodeFrames(await first.waitFor(1))[0]!.info.id).toBe(before.id);
+    first.kill();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // a few polls with nobody subscribed
+    const slow = await slowWriter(db);
+    try {
+      const after = await server.client.session.create.mutate({ title: "after" });
+      // The table's last ID is 3 (after) with 2 (slow) in flight; a stream resumes after 1. The
+      // instance catches up (polls every 50 ms) but must deliver nothing while 2 may still come.
+      const stream = await openSse(`${server.url}/event`, { "last-event-id": "1" });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(stream.frames).toHaveLength(0);
+      await slow.query("COMMIT");
+      const events = decodeFrames(await stream.waitFor(2));
+      stream.kill();
+      expect(events.map(({ id, info }) => [id, info.id])).toEqual([
+        [2, SLOW_ID],
+        [3, after.id],
+      ]);
+    } finally {
+      await slow.query("ROLLBACK").catch(() => undefined);
+      await slow.end();
+      await server.close();
+    }
+  });
+
+  it("an instance that starts while a writer is in flight delivers that event to a stream resuming before it", async () => {
+    const db = await freshPostgresDatabase();
+    const first = await startTestServer({ db, settings: { eventPollMs: 50 } });
+    const before = await first.client.session.create.mutate({ title: "before" });
+    const slow = await slowWriter(db);
+    let second: TestServer | undefined;
+    try {
+      const after = await first.client.session.create.mutate({ title: "after" });
+      // The table's last ID is now 3 (after), with 2 (slow) still in flight.
+      second = await startTestServer({ db, settings: { eventPollMs: 50 } });
+      const stream = await openSse(`${second.url}/event`, { "last-event-id": "1" });
+      await slow.query("COMMIT");
+      const events = decodeFrames(await stream.waitFor(2));
+      stream.kill();
+      expect(events.map(({ id, info }) => [id, info.id])).toEqual([
+        [2, SLOW_ID],
+        [3, after.id],
+      ]);
+      expect(before.id).not.toBe(after.id);
+    } finally {
+      await slow.query("ROLLBACK").catch(() => undefined);
+      await slow.end();
+      await second?.close();
+      await first.close();
     }
   });
 });

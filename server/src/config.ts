@@ -187,12 +187,12 @@ const SETTINGS = {
   slowSubscriberTimeoutMs: {
     schema: int(100, 600_000).default(10_000),
     env: ["SESSIOND_SLOW_SUBSCRIBER_TIMEOUT_MS"],
-    help: "a subscriber that reads nothing for this long while events wait is disconnected",
+    help: "a subscriber that reads nothing for this long while events (or GET /event's heartbeats) wait is disconnected",
   },
   eventHeartbeatMs: {
     schema: int(100, 600_000).default(15_000),
     env: ["SESSIOND_EVENT_HEARTBEAT_MS"],
-    help: "heartbeat comment interval on GET /event",
+    help: "heartbeat interval on idle event streams (GET /event and session.events)",
   },
   corsOrigin: {
     schema: z

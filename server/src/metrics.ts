@@ -166,6 +166,7 @@ export class Metrics {
       update: timed("update", store.update.bind(store)),
       deleteTree: timed("deleteTree", store.deleteTree.bind(store)),
       readEvents: timed("readEvents", store.readEvents.bind(store)),
+      followEvents: store.followEvents.bind(store),
       eventLog: timed("eventLog", store.eventLog.bind(store)),
       pruneEvents: timed("pruneEvents", store.pruneEvents.bind(store)),
       subtreeIds: timed("subtreeIds", store.subtreeIds.bind(store)),

@@ -34,7 +34,15 @@ export async function startSessiond(config: ServerConfig, log: Logger, overrides
     events = await startEventService(store, { ...config, heartbeatMs: config.eventHeartbeatMs }, log);
     const onWrite = events.poke;
     const sessions = createSessionService(store, { ...overrides, version: VERSION, limits, onWrite });
-    const http = await listen({ ...config, router: createAppRouter(limits), sessions, events, log, metrics, version: VERSION });
+    const http = await listen({
+      ...config,
+      router: createAppRouter(limits, { eventHeartbeatMs: config.eventHeartbeatMs }),
+      sessions,
+      events,
+      log,
+      metrics,
+      version: VERSION,
+    });
     return {
       url: http.url,
       sessions,

@@ -58,6 +58,7 @@ describe("the OpenAPI document", () => {
     );
     expect(operations.sort()).toEqual([
       "DELETE /session/{id}",
+      "GET /event",
       "GET /session",
       "GET /session/{id}",
       "GET /session/{id}/children",

@@ -43,6 +43,26 @@ export interface paths {
         patch: operations["updateSession"];
         trace?: never;
     };
+    "/event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live events as server-sent events, resuming after Last-Event-ID
+         * @description A text/event-stream that stays open. Each event is a frame `id: <event ID>` and `data: <SessionEvent as JSON>`, in ID order, each once. The stream opens with a comment naming its start point (`: sessiond events after <ID>`) and `retry: 1000`; an idle stream carries `: ping` comments every --event-heartbeat-ms. If pruning overtakes a slow stream, it ends with an `event: expired` frame whose data is the 410 body. A client that does not read for --slow-subscriber-timeout-ms is disconnected.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/session/{id}/children": {
         parameters: {
             query?: never;
@@ -100,6 +120,15 @@ export interface components {
         DeleteResult: {
             deleted: string[];
         };
+        /** @description the data of one GET /event frame (opencode's shape); the frame's id is the event ID */
+        SessionEvent: {
+            /** @enum {unknown} */
+            type: "session.created" | "session.updated" | "session.deleted";
+            properties: {
+                /** @description the session as stored by this change; for a delete, its last state */
+                info: components["schemas"]["Session"];
+            };
+        };
         /** @description any JSON value */
         JsonValue: unknown;
         BadRequestError: {
@@ -128,6 +157,12 @@ export interface components {
                 expectedRevision: number;
                 actualRevision: number;
             };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
+            };
         };
         UnauthorizedError: {
             /** @constant */
@@ -154,6 +189,12 @@ export interface components {
                 id: string;
                 expectedRevision: number;
                 actualRevision: number;
+            };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
             };
         };
         NotFoundError: {
@@ -182,6 +223,12 @@ export interface components {
                 expectedRevision: number;
                 actualRevision: number;
             };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
+            };
         };
         MethodNotAllowedError: {
             /** @constant */
@@ -208,6 +255,12 @@ export interface components {
                 id: string;
                 expectedRevision: number;
                 actualRevision: number;
+            };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
             };
         };
         ConflictError: {
@@ -236,6 +289,45 @@ export interface components {
                 expectedRevision: number;
                 actualRevision: number;
             };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
+            };
+        };
+        GoneError: {
+            /** @constant */
+            code: "UNPROCESSABLE_CONTENT";
+            message: string;
+            httpStatus: number;
+            /** @description the x-request-id the server logged this error under */
+            requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
+            /** @description each bad input field mapped to its messages */
+            fieldErrors?: {
+                [key: string]: string[];
+            };
+            /** @description problems that belong to no single field */
+            formErrors?: string[];
+            conflict?: {
+                id: string;
+            };
+            notFound?: {
+                id: string;
+            };
+            precondition?: {
+                id: string;
+                expectedRevision: number;
+                actualRevision: number;
+            };
+            eventsExpired: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
+            };
         };
         PreconditionFailedError: {
             /** @constant */
@@ -262,6 +354,12 @@ export interface components {
                 id: string;
                 expectedRevision: number;
                 actualRevision: number;
+            };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
             };
         };
         PayloadTooLargeError: {
@@ -290,6 +388,12 @@ export interface components {
                 expectedRevision: number;
                 actualRevision: number;
             };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
+            };
         };
         UnsupportedMediaTypeError: {
             /** @constant */
@@ -316,6 +420,12 @@ export interface components {
                 id: string;
                 expectedRevision: number;
                 actualRevision: number;
+            };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
             };
         };
         InternalServerErrorError: {
@@ -344,6 +454,12 @@ export interface components {
                 expectedRevision: number;
                 actualRevision: number;
             };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
+            };
         };
         ServiceUnavailableError: {
             /** @constant */
@@ -370,6 +486,12 @@ export interface components {
                 id: string;
                 expectedRevision: number;
                 actualRevision: number;
+            };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
             };
         };
     };
@@ -834,6 +956,89 @@ export interface operations {
             /** @description the database is locked, read-only, full or unreachable; retry later */
             503: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                lastEventId?: string;
+                sessionId?: string;
+                roots?: boolean;
+            };
+            header?: {
+                /** @description deliver the events after this one (what a reconnecting EventSource sends); wins over lastEventId */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the stream of events (see SessionEvent for each frame's data) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description invalid input: a bad ID, wrong type, unknown key, a limit, malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"];
+                };
+            };
+            /** @description missing or wrong bearer token (when the server has one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the route does not take this method (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MethodNotAllowedError"];
+                };
+            };
+            /** @description the resume point is older than the retention window (its events were pruned), or not an event of this database: re-list the sessions, then subscribe from now */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoneError"];
+                };
+            };
+            /** @description a bug; logged in full under the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalServerErrorError"];
+                };
+            };
+            /** @description this instance has --max-subscribers streams open (retry later, or another instance), or the database is unavailable */
+            503: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {

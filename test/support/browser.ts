@@ -45,7 +45,8 @@ export async function bundleBrowserClient(): Promise<string> {
   const result = await build({
     stdin: {
       contents: `export { createSessionClient, isConflict, isSessionClientError } from "@sessiond/client";
-export { generateSessionId } from "@sessiond/shared/id";`,
+export { generateSessionId } from "@sessiond/shared/id";
+export { EventSource } from "eventsource";`,
       resolveDir: ROOT,
       loader: "js",
     },

@@ -3,10 +3,12 @@
  * instance's own writes, by the store's change check, and by a bounded poll) and keeps the most
  * recent events in memory, so a thousand subscribers cost one query per change, not a thousand.
  * A subscriber further behind than the memory reads the store itself. The table stays the truth:
- * the hub never invents an order, it only caches what the store returned.
+ * the hub never invents an order, it only caches what the store returned. It reads through the
+ * store's follower, which returns an event only once it is settled (every event with a smaller ID
+ * that will ever commit has), so `head` is a point no later commit can land before.
  */
 import type { Logger } from "../log.ts";
-import type { SessionStore, StoredEvent } from "../store/types.ts";
+import type { EventFollower, SessionStore, StoredEvent } from "../store/types.ts";
 import { SubscriberLimitError } from "./errors.ts";
 
 export interface EventHubOptions {
@@ -25,6 +27,7 @@ const PRUNE_BATCH = 500;
 
 export class EventHub {
   readonly #store: SessionStore;
+  #follower: EventFollower;
   readonly #options: EventHubOptions;
   readonly #bufferSize: number;
   /** Every event with `bufferStart < id <= head` is in #buffer, oldest first. */
@@ -34,7 +37,12 @@ export class EventHub {
   #waiters = new Set<() => void>();
   #subscribers = 0;
   #reading: Promise<void> | null = null;
+  #scheduled: NodeJS.Immediate | undefined;
   #readAgain = false;
+  /** Read rounds started and finished, so that a caller can wait for a round that began after it asked. */
+  #roundsStarted = 0;
+  #roundsDone = 0;
+  #roundWaiters = new Set<() => void>();
   #stopWatching: () => Promise<void> = async () => undefined;
   #pruneTimer: NodeJS.Timeout | undefined;
   #pruning = false;
@@ -43,16 +51,17 @@ export class EventHub {
   /** Set while nobody subscribes: the hub stopped reading, so #head and #buffer are behind. */
   #stale = false;
 
-  private constructor(store: SessionStore, options: EventHubOptions, head: number) {
+  private constructor(store: SessionStore, options: EventHubOptions, follower: EventFollower) {
     this.#store = store;
+    this.#follower = follower;
     this.#options = options;
     this.#bufferSize = options.bufferSize ?? 1024;
-    this.#head = head;
-    this.#bufferStart = head;
+    this.#head = follower.head;
+    this.#bufferStart = follower.head;
   }
 
   static async start(store: SessionStore, options: EventHubOptions): Promise<EventHub> {
-    const hub = new EventHub(store, options, (await store.eventLog()).lastId);
+    const hub = new EventHub(store, options, await store.followEvents());
     hub.#stopWatching = store.watchEvents(() => hub.poke(), options.pollMs);
     // Pruning in small batches, each its own short transaction, so writers never wait long.
     const pruneEvery = Math.max(100, Math.min(60_000, Math.floor(options.retentionMs / 4)));
@@ -61,7 +70,7 @@ export class EventHub {
     return hub;
   }
 
-  /** The last event this instance has read. */
+  /** The last event this instance has read: every event up to it is settled. */
   get head(): number {
     return this.#head;
   }
@@ -81,14 +90,32 @@ export class EventHub {
     this.poke();
   }
 
-  /** New events may exist: read them (calls while a read runs are coalesced into one more read). */
+  /**
+   * New events may exist: read them at the end of this event-loop turn, so that every write
+   * committed in the turn is read (and sent to each subscriber) together. Calls while a read runs
+   * are coalesced into one more read.
+   */
   poke(): void {
     if (this.#reading) {
       this.#readAgain = true;
       return;
     }
+    if (this.#scheduled) return;
+    this.#scheduled = setImmediate(() => {
+      this.#scheduled = undefined;
+      this.#startRound();
+    });
+  }
+
+  #startRound(): void {
+    if (this.#closed) return;
+    this.#roundsStarted++;
     this.#reading = this.#readNew().finally(() => {
       this.#reading = null;
+      this.#roundsDone++;
+      const waiters = this.#roundWaiters;
+      this.#roundWaiters = new Set();
+      for (const wake of waiters) wake();
       if (this.#readAgain) {
         this.#readAgain = false;
         this.poke();
@@ -109,25 +136,30 @@ export class EventHub {
         return;
       }
       if (this.#stale) {
-        // Catch up by jumping to the last committed event with nothing buffered: a subscriber
-        // behind that point reads the store itself (eventsAfter).
-        const { lastId } = await this.#store.eventLog();
+        // Catch up by following the table afresh from its end with nothing buffered: a subscriber
+        // behind that point reads the store itself (eventsAfter). The new start is settled as at
+        // startup (PostgreSQL: once the writes in flight below it have ended).
+        const follower = await this.#store.followEvents();
+        this.#follower = follower;
         this.#stale = false;
         this.#buffer = [];
-        this.#head = this.#bufferStart = Math.max(this.#head, lastId);
+        this.#head = this.#bufferStart = follower.head;
         this.#wake();
       }
       for (;;) {
-        const events = await this.#store.readEvents(this.#head, READ_BATCH);
-        if (events.length === 0) break;
-        this.#buffer.push(...events);
-        this.#head = events.at(-1)!.id;
-        if (this.#buffer.length > this.#bufferSize) {
-          const dropped = this.#buffer.splice(0, this.#buffer.length - this.#bufferSize);
-          this.#bufferStart = dropped.at(-1)!.id;
+        const wasSettled = this.#follower.settled;
+        const { events, more } = await this.#follower.read(READ_BATCH);
+        if (!wasSettled && this.#follower.settled) this.#wake();
+        if (events.length > 0) {
+          this.#buffer.push(...events);
+          this.#head = events.at(-1)!.id;
+          if (this.#buffer.length > this.#bufferSize) {
+            const dropped = this.#buffer.splice(0, this.#buffer.length - this.#bufferSize);
+            this.#bufferStart = dropped.at(-1)!.id;
+          }
+          this.#wake();
         }
-        this.#wake();
-        if (events.length < READ_BATCH) break;
+        if (!more) break;
       }
     } catch (error) {
       // The store is unavailable: the next poll tries again; subscribers just wait.
@@ -141,9 +173,21 @@ export class EventHub {
     for (const wake of waiters) wake();
   }
 
-  /** Up to `limit` events after `afterId`, oldest first: from memory when it covers them, else from the store. */
-  async eventsAfter(afterId: number, limit: number): Promise<StoredEvent[]> {
-    if (afterId < this.#bufferStart) return this.#store.readEvents(afterId, limit);
+  /**
+   * Up to `limit` settled events after `afterId`, oldest first: from memory when it covers them,
+   * else from the store. `through`: the ID a reader has covered with them (past IDs that never
+   * committed); `afterId` itself when there is nothing new yet.
+   */
+  async eventsAfter(afterId: number, limit: number): Promise<{ events: StoredEvent[]; through: number }> {
+    const head = this.#head;
+    // Until the start point is settled, an event below it may still commit: nothing is certain.
+    if (!this.#follower.settled) return { events: [], through: afterId };
+    if (afterId < this.#bufferStart) {
+      const read = await this.#store.readEvents(afterId, limit);
+      // The table may already hold events past the head whose predecessors are still in flight.
+      const events = read.filter((event) => event.id <= head);
+      return { events, through: events.length === limit ? events.at(-1)!.id : Math.max(afterId, head) };
+    }
     // Binary search for the first buffered event after afterId.
     let low = 0;
     let high = this.#buffer.length;
@@ -152,12 +196,41 @@ export class EventHub {
       if (this.#buffer[middle]!.id <= afterId) low = middle + 1;
       else high = middle;
     }
-    return this.#buffer.slice(low, low + limit);
+    const events = this.#buffer.slice(low, low + limit);
+    return { events, through: low + limit < this.#buffer.length ? events.at(-1)!.id : Math.max(afterId, head) };
   }
 
-  /** Resolves once an event after `afterId` has been read, or when `signal` aborts. */
+  /**
+   * "Now" for a new subscriber: the head after a read that began after this call, once the start
+   * point is settled. Every event committed after this resolves has a later ID.
+   */
+  async now(signal: AbortSignal): Promise<number> {
+    let round = this.#roundsStarted + 1;
+    this.poke();
+    for (;;) {
+      await this.#roundDone(round, signal);
+      if (this.#follower.settled || signal.aborted || this.#closed) return this.#head;
+      round = this.#roundsDone + 1; // the next poll's round
+    }
+  }
+
+  #roundDone(round: number, signal: AbortSignal): Promise<void> {
+    if (this.#roundsDone >= round || signal.aborted || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.#roundsDone < round && !signal.aborted && !this.#closed) return void this.#roundWaiters.add(check);
+        signal.removeEventListener("abort", check);
+        this.#roundWaiters.delete(check);
+        resolve();
+      };
+      this.#roundWaiters.add(check);
+      signal.addEventListener("abort", check, { once: true });
+    });
+  }
+
+  /** Resolves once an event after `afterId` has been read (and the start is settled), or when `signal` aborts. */
   waitForEventsAfter(afterId: number, signal: AbortSignal): Promise<void> {
-    if (this.#head > afterId || signal.aborted || this.#closed) return Promise.resolve();
+    if ((this.#head > afterId && this.#follower.settled) || signal.aborted || this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         this.#waiters.delete(done);
@@ -202,8 +275,10 @@ export class EventHub {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#pruneTimer);
+    clearImmediate(this.#scheduled);
     await this.#stopWatching();
     await this.#reading;
     this.#wake();
+    for (const wake of [...this.#roundWaiters]) wake();
   }
 }

@@ -45,18 +45,28 @@ export async function openEventStream(
   input: SessionEventsInput,
   signal: AbortSignal,
 ): Promise<EventStream> {
-  const log = await store.eventLog();
-  let startId = log.lastId;
-  if (input?.lastEventId != null) {
-    startId = Number(input.lastEventId);
-    if (startId < log.prunedThrough || startId > log.lastId) throw new EventsExpiredError(startId, log.prunedThrough, log.lastId);
-  }
-  const filter: Filter = input?.sessionId
-    ? await subtreeFilter(store, input.sessionId)
-    : input?.roots
-      ? (event) => event.session.parentId === null
-      : () => true;
+  // The slot first: a hub with no subscriber reads nothing, and "now" needs it reading.
   const release = hub.acquire();
+  let startId: number;
+  let filter: Filter;
+  try {
+    if (input?.lastEventId != null) {
+      const log = await store.eventLog();
+      startId = Number(input.lastEventId);
+      if (startId < log.prunedThrough || startId > log.lastId) throw new EventsExpiredError(startId, log.prunedThrough, log.lastId);
+    } else {
+      // Not the table's last ID: on PostgreSQL an event still in flight may yet commit below it.
+      startId = await hub.now(signal);
+    }
+    filter = input?.sessionId
+      ? await subtreeFilter(store, input.sessionId)
+      : input?.roots
+        ? (event) => event.session.parentId === null
+        : () => true;
+  } catch (error) {
+    release();
+    throw error;
+  }
   if (signal.aborted) release();
   else signal.addEventListener("abort", release, { once: true });
   let started = false;
@@ -65,18 +75,18 @@ export async function openEventStream(
     let last = startId;
     try {
       while (!signal.aborted && !hub.closed) {
-        const batch = await hub.eventsAfter(last, PAGE);
-        if (batch.length === 0) {
+        const { events: batch, through } = await hub.eventsAfter(last, PAGE);
+        if (through === last) {
           await hub.waitForEventsAfter(last, signal);
           continue;
         }
-        // IDs have no holes except pruned ones: a hole right after `last` means pruning overtook
-        // this subscriber, which must not silently skip events.
-        if (batch[0]!.id !== last + 1) {
+        // A hole right after `last` is an ID that never committed (PostgreSQL) or a pruned one:
+        // pruning that overtook this subscriber must not make it silently skip events.
+        if ((batch[0]?.id ?? through + 1) !== last + 1) {
           const now = await store.eventLog();
           if (last < now.prunedThrough) throw new EventsExpiredError(last, now.prunedThrough, now.lastId);
         }
-        last = batch.at(-1)!.id;
+        last = through;
         const wanted = batch.filter(filter);
         if (wanted.length > 0) yield wanted;
       }

@@ -25,16 +25,31 @@ function sendError(res: ServerResponse, error: TRPCError, requestId: string, hea
   res.writeHead(httpStatus, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
 }
 
-/** Each event's SSE frame, serialised once however many subscribers receive it. */
-const frames = new WeakMap<StoredEvent, string>();
-function frameOf(event: StoredEvent): string {
+/** Each event's SSE frame, serialised and encoded once however many subscribers receive it. */
+const frames = new WeakMap<StoredEvent, Buffer>();
+function frameOf(event: StoredEvent): Buffer {
   let frame = frames.get(event);
   if (frame === undefined) {
     // JSON.stringify writes the session's dates as ISO strings.
-    frame = `id: ${event.id}\ndata: ${JSON.stringify(toSessionEvent(event))}\n\n`;
+    frame = Buffer.from(`id: ${event.id}\ndata: ${JSON.stringify(toSessionEvent(event))}\n\n`);
     frames.set(event, frame);
   }
   return frame;
+}
+
+/**
+ * A group of events as one chunk (one socket write). Subscribers at the head of the log receive
+ * the same group from one hub read: the last one joined is kept, so it is joined once, not once
+ * per subscriber.
+ */
+let lastGroup: { events: StoredEvent[]; chunk: Buffer } | undefined;
+function chunkOf(events: StoredEvent[]): Buffer {
+  if (events.length === 1) return frameOf(events[0]!);
+  const last = lastGroup;
+  if (last && last.events.length === events.length && last.events.every((event, i) => event === events[i])) return last.chunk;
+  const chunk = Buffer.concat(events.map(frameOf));
+  lastGroup = { events, chunk };
+  return chunk;
 }
 
 function queryInput(req: IncomingMessage): unknown {
@@ -79,8 +94,8 @@ export function createEventRoute(events: EventService, log: Logger) {
     res.write(`: sessiond events after ${stream.startId}\nretry: 1000\n\n`);
 
     /** Writes, and when the socket's buffer is full waits for it to drain, cutting a client that never reads. */
-    const write = async (text: string): Promise<void> => {
-      if (res.write(text) || res.destroyed) return;
+    const write = async (chunk: Buffer): Promise<void> => {
+      if (res.write(chunk) || res.destroyed) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           log.info({ timeoutMs: slowSubscriberTimeoutMs }, "event subscriber too slow: disconnected");
@@ -97,13 +112,25 @@ export function createEventRoute(events: EventService, log: Logger) {
         res.on("close", done);
       });
     };
+    // A heartbeat meets the same rule as an event: one the socket has not taken within the
+    // slow-subscriber timeout (the client stopped reading, its buffers are full) cuts the stream,
+    // even when no event is waiting. One at a time, so a stalled client never piles them up.
+    let pingTimer: NodeJS.Timeout | undefined;
     const heartbeat = setInterval(() => {
-      if (res.writableNeedDrain) return; // a stalled client gets no more; the event writer cuts it
-      res.write(": ping\n\n");
+      if (pingTimer || res.destroyed) return;
+      pingTimer = setTimeout(() => {
+        log.info({ timeoutMs: slowSubscriberTimeoutMs }, "event subscriber not reading heartbeats: disconnected");
+        res.destroy();
+      }, slowSubscriberTimeoutMs);
+      // Called once the ping (and everything before it) is handed to the socket, or on an error.
+      res.write(": ping\n\n", () => {
+        clearTimeout(pingTimer);
+        pingTimer = undefined;
+      });
     }, heartbeatMs);
     try {
       for await (const batch of stream.batches()) {
-        await write(batch.length === 1 ? frameOf(batch[0]!) : batch.map(frameOf).join(""));
+        await write(chunkOf(batch));
         if (res.destroyed) break;
       }
     } catch (error) {
@@ -113,6 +140,7 @@ export function createEventRoute(events: EventService, log: Logger) {
       res.write(`event: expired\ndata: ${JSON.stringify({ ...data, httpStatus: 410, message })}\n\n`);
     } finally {
       clearInterval(heartbeat);
+      clearTimeout(pingTimer);
       res.end();
     }
   }

@@ -4,7 +4,14 @@
  * and the shared output schemas, by zod's own `z.toJSONSchema` (JSON Schema 2020-12, which is
  * OpenAPI 3.1's dialect). Only the skeleton (routes, parameters, status codes) is written here.
  */
-import { DeleteSessionOutputSchema, SESSION_ID_PATTERN, SessionIdSchema, SessionPageSchema, SessionSchema } from "@sessiond/shared";
+import {
+  DeleteSessionOutputSchema,
+  SESSION_EVENT_TYPES,
+  SESSION_ID_PATTERN,
+  SessionIdSchema,
+  SessionPageSchema,
+  SessionSchema,
+} from "@sessiond/shared";
 import type { AnyTRPCProcedure, AnyTRPCRouter } from "@trpc/server";
 import { z } from "zod";
 
@@ -52,7 +59,7 @@ function hoistDefs(schema: JsonSchema): JsonSchema {
 }
 
 /** The error body of one status: the fields `error.data` has on the tRPC side, plus the message. */
-function errorSchema(code: string, kind?: "fieldErrors" | "conflict" | "notFound" | "precondition"): JsonSchema {
+function errorSchema(code: string, kind?: "fieldErrors" | "conflict" | "notFound" | "precondition" | "eventsExpired"): JsonSchema {
   const idRef = { type: "string", pattern: SESSION_ID_PATTERN.source };
   const kinds: Record<string, JsonSchema> = {
     fieldErrors: {
@@ -67,6 +74,15 @@ function errorSchema(code: string, kind?: "fieldErrors" | "conflict" | "notFound
       type: "object",
       properties: { id: idRef, expectedRevision: { type: "integer" }, actualRevision: { type: "integer" } },
       required: ["id", "expectedRevision", "actualRevision"],
+      additionalProperties: false,
+    },
+    eventsExpired: {
+      type: "object",
+      properties: {
+        lastEventId: { type: "string", description: "the resume point asked for" },
+        prunedThrough: { type: "string", description: "events up to this ID may have been pruned" },
+      },
+      required: ["lastEventId", "prunedThrough"],
       additionalProperties: false,
     },
   };
@@ -98,6 +114,11 @@ const ERRORS = {
   404: ["NotFound", "the session (or the parent named on create) does not exist", errorSchema("NOT_FOUND", "notFound")],
   405: ["MethodNotAllowed", "the route does not take this method (see the Allow header)", errorSchema("METHOD_NOT_SUPPORTED")],
   409: ["Conflict", "a session with this ID already exists", errorSchema("CONFLICT", "conflict")],
+  410: [
+    "Gone",
+    "the resume point is older than the retention window (its events were pruned), or not an event of this database: re-list the sessions, then subscribe from now",
+    errorSchema("UNPROCESSABLE_CONTENT", "eventsExpired"),
+  ],
   412: ["PreconditionFailed", "the session is not at the expected revision", errorSchema("PRECONDITION_FAILED", "precondition")],
   413: ["PayloadTooLarge", "the request body is over the server's limit", errorSchema("PAYLOAD_TOO_LARGE")],
   415: ["UnsupportedMediaType", "a request body that is not application/json", errorSchema("UNSUPPORTED_MEDIA_TYPE")],
@@ -131,6 +152,13 @@ function inputOf(router: AnyTRPCRouter, path: string): z.ZodType {
   return schema;
 }
 
+/** A nullable schema (`anyOf` with null) without the null: a query string or header cannot say null. */
+function withoutNull(schema: JsonSchema): JsonSchema {
+  const { anyOf, ...rest } = schema as JsonSchema & { anyOf?: JsonSchema[] };
+  const options = anyOf?.filter((option) => option.type !== "null");
+  return options?.length === 1 ? { ...rest, ...options[0] } : schema;
+}
+
 /** The properties of an object schema, minus some, as query parameters. */
 function queryParameters(schema: JsonSchema, omit: string[]) {
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
@@ -161,11 +189,31 @@ export function createOpenApiDocument(router: AnyTRPCRouter, version: string) {
   const children = input("session.children");
   const update = JSON.parse(JSON.stringify(withoutProperty(input("session.update"), "id"))) as JsonSchema;
   const idempotencyKey = (create.properties as Record<string, JsonSchema>).idempotencyKey!;
+  const eventParameters = queryParameters(input("session.events"), []).map((parameter) => ({
+    ...parameter,
+    schema: withoutNull(parameter.schema),
+  }));
+  const eventId = withoutNull((input("session.events").properties as Record<string, JsonSchema>).lastEventId!);
 
   const schemas: Record<string, unknown> = {
     Session: hoistDefs(describe(SessionSchema, "output")),
     SessionPage: hoistDefs(describe(SessionPageSchema, "output")),
     DeleteResult: hoistDefs(describe(DeleteSessionOutputSchema, "output")),
+    SessionEvent: {
+      type: "object",
+      description: "the data of one GET /event frame (opencode's shape); the frame's id is the event ID",
+      properties: {
+        type: { enum: [...SESSION_EVENT_TYPES] },
+        properties: {
+          type: "object",
+          properties: { info: { ...ref("Session"), description: "the session as stored by this change; for a delete, its last state" } },
+          required: ["info"],
+          additionalProperties: false,
+        },
+      },
+      required: ["type", "properties"],
+      additionalProperties: false,
+    },
     JsonValue: JSON_VALUE,
   };
   for (const [name, , schema] of Object.values(ERRORS)) schemas[`${name}Error`] = schema;
@@ -240,6 +288,47 @@ export function createOpenApiDocument(router: AnyTRPCRouter, version: string) {
           operationId: "deleteSession",
           summary: "Delete a session and all its descendants",
           responses: responses({ description: "the deleted IDs, the session first", schema: ref("DeleteResult") }, [404]),
+        },
+      },
+      "/event": {
+        get: {
+          operationId: "streamEvents",
+          summary: "Live events as server-sent events, resuming after Last-Event-ID",
+          description: [
+            "A text/event-stream that stays open. Each event is a frame `id: <event ID>` and `data: <SessionEvent as JSON>`, in ID order, each once.",
+            "The stream opens with a comment naming its start point (`: sessiond events after <ID>`) and `retry: 1000`;",
+            "an idle stream carries `: ping` comments every --event-heartbeat-ms.",
+            "If pruning overtakes a slow stream, it ends with an `event: expired` frame whose data is the 410 body.",
+            "A client that does not read for --slow-subscriber-timeout-ms is disconnected.",
+          ].join(" "),
+          parameters: [
+            {
+              name: "Last-Event-ID",
+              in: "header",
+              required: false,
+              description: "deliver the events after this one (what a reconnecting EventSource sends); wins over lastEventId",
+              schema: eventId,
+            },
+            ...eventParameters,
+          ],
+          responses: {
+            200: {
+              description: "the stream of events (see SessionEvent for each frame's data)",
+              content: { "text/event-stream": { schema: { type: "string" } } },
+            },
+            ...Object.fromEntries(
+              ([400, 401, 405, 410, 500] as const).map((status) => [
+                status,
+                { description: ERRORS[status][1], ...json(ref(`${ERRORS[status][0]}Error`)) },
+              ]),
+            ),
+            503: {
+              description:
+                "this instance has --max-subscribers streams open (retry later, or another instance), or the database is unavailable",
+              headers: { "Retry-After": { description: "seconds", schema: { type: "string" } } },
+              ...json(ref("ServiceUnavailableError")),
+            },
+          },
         },
       },
       "/session/{id}/children": {

@@ -22,7 +22,8 @@ import {
 } from "./row.ts";
 import { listQuery, listValue, updateFailure } from "./queries.ts";
 import { TreeWalk } from "./tree.ts";
-import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
+import { PostgresEventFollower } from "./postgres-events.ts";
+import type { EventFollower, EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
 export interface PostgresStoreOptions {
   poolSize: number;
@@ -47,9 +48,9 @@ const EVENTS_CHANNEL = "sessiond_events";
 
 /**
  * Inserts the event rows for the sessions a CTE named `changed` returned. next_event_id()
- * (migration 2) takes the event lock, held until commit, so IDs follow commit order; it runs as
- * the statement's last step, after the row locks, so a writer never waits for a row while
- * holding it. `$at` is the event time.
+ * (migration 3) draws from a sequence, with no lock; it runs as the statement's last step, after
+ * the row locks, so of two writes to one session the later draws after the earlier committed.
+ * Readers hold back at IDs still in flight (postgres-events.ts). `$at` is the event time.
  */
 const recordEvents = (type: string, at: string) =>
   `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS}) SELECT next_event_id(), '${type}', ${at}, ${COLUMNS} FROM changed`;
@@ -289,8 +290,8 @@ export class PostgresSessionStore implements SessionStore {
         });
         walk.addLevel(children.rows);
       }
-      // One event per session, root first, then by depth; last, so the event lock is taken after
-      // every row lock (the volatile ID is evaluated after ORDER BY).
+      // One event per session, root first, then by depth; last, so the IDs are drawn after every
+      // row lock is held (the volatile ID is evaluated after ORDER BY).
       await client.query({
         name: "session_delete_events",
         text: `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS})
@@ -312,6 +313,10 @@ export class PostgresSessionStore implements SessionStore {
       [afterId, limit],
     );
     return rows.map(toStoredEvent);
+  }
+
+  followEvents(): Promise<EventFollower> {
+    return PostgresEventFollower.start((name, text, values) => this.#query(name, text, values));
   }
 
   async eventLog(): Promise<EventLogState> {

@@ -22,7 +22,7 @@ import {
 } from "./row.ts";
 import { listQuery, listValue, updateFailure } from "./queries.ts";
 import { TreeWalk } from "./tree.ts";
-import type { EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
+import type { EventFollower, EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
 /**
  * SQLite's `synchronous` in WAL mode. normal: a commit is written to the WAL but not fsynced, so an
@@ -346,6 +346,23 @@ export class SqliteSessionStore implements SessionStore {
       const row = this.#eventLog.get() as { last_id: number; pruned_through: number };
       return { lastId: row.last_id, prunedThrough: row.pruned_through };
     });
+  }
+
+  async followEvents(): Promise<EventFollower> {
+    // One writer at a time, AUTOINCREMENT IDs: IDs are committed in order, so every committed one is settled.
+    let head = (await this.eventLog()).lastId;
+    const readEvents = (afterId: number, limit: number) => this.readEvents(afterId, limit);
+    return {
+      get head() {
+        return head;
+      },
+      settled: true,
+      async read(limit) {
+        const events = await readEvents(head, limit);
+        if (events.length > 0) head = events.at(-1)!.id;
+        return { events, more: events.length === limit };
+      },
+    };
   }
 
   pruneEvents(before: Date, batch: number): Promise<number> {

@@ -58,6 +58,8 @@ export interface SessionStore {
   readEvents(afterId: number, limit: number): Promise<StoredEvent[]>;
   /** The last event's ID and the last pruned one (0: none). */
   eventLog(): Promise<EventLogState>;
+  /** Follows the events table from its end, one reader per instance (the event hub): see EventFollower. */
+  followEvents(): Promise<EventFollower>;
   /** Deletes up to `batch` of the oldest events written before `before`; returns how many. */
   pruneEvents(before: Date, batch: number): Promise<number>;
   /** A session and its descendants' IDs, at most `cap` (cycle-proof); empty for an unknown session. */
@@ -85,6 +87,21 @@ export interface StoredEvent {
   id: number;
   type: SessionEventType;
   session: Session;
+}
+
+/**
+ * Reads the events table forward, delivering an ID only once it is settled: every event with a
+ * smaller ID that will ever be committed has been. SQLite commits one writer at a time, so every
+ * committed ID is settled; PostgreSQL commits writers in parallel, so an ID drawn by a transaction
+ * still running holds back the IDs after it (store/postgres-events.ts).
+ */
+export interface EventFollower {
+  /** Every event up to here is settled and has been returned by `read` (or came before the start). */
+  readonly head: number;
+  /** False until the start point itself is settled (PostgreSQL: writers running at the start have ended). */
+  readonly settled: boolean;
+  /** The next settled events after `head`, at most `limit`, oldest first; `more` when there may be others right away. */
+  read(limit: number): Promise<{ events: StoredEvent[]; more: boolean }>;
 }
 
 export interface EventLogState {
