@@ -3,23 +3,14 @@
  * answered as JSON with exactly the bytes, status and headers that tRPC's stock adapter sends, but
  * without building a fetch Request and Response for each call. It runs after the front door
  * (server.ts) has checked the method, the token and the content type, read the body and parsed
- * the input, and it calls tRPC's own `callTRPCProcedure`, so middleware, input validation and error
+ * the input, and it calls each procedure as tRPC would (invoke.ts), so input validation and error
  * formatting are tRPC's. Anything else (subscriptions, streaming, unknown procedures, a method that
  * does not match the procedure) it leaves to the stock adapter by returning false.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  TRPCError,
-  callTRPCProcedure,
-  getTRPCErrorFromUnknown,
-  getTRPCErrorShape,
-  type AnyTRPCProcedure,
-  type AnyTRPCRouter,
-} from "@trpc/server";
-import { getParseFn } from "@trpc/server/unstable-core-do-not-import";
+import { TRPCError, getTRPCErrorFromUnknown, getTRPCErrorShape, type AnyTRPCProcedure, type AnyTRPCRouter } from "@trpc/server";
+import { createInvokers, hangUpSignal, type CallType } from "./invoke.ts";
 import { writeTRPCResponse, writeTRPCResult, type TRPCResponseBody } from "./trpc-response.ts";
-
-type CallType = "query" | "mutation";
 
 /** A tRPC request as the front door parsed it. */
 export interface TRPCCall {
@@ -38,59 +29,6 @@ export interface FastPathOptions<TRouter extends AnyTRPCRouter> {
 
 const METHOD_OF: Record<CallType, string> = { query: "GET", mutation: "POST" };
 const SIMPLE_PATH = /^[A-Za-z0-9_.-]+$/;
-
-interface ProcedureDef {
-  middlewares: ((...args: never[]) => unknown)[] & { _type?: string }[];
-  inputs: unknown[];
-  resolver?: (opts: Record<string, unknown>) => unknown;
-}
-
-/** What calling a procedure takes: tRPC's middleware chain, or the direct call below. */
-type Invoke = (opts: {
-  ctx: unknown;
-  path: string;
-  type: CallType;
-  rawInput: () => unknown;
-  signal: AbortSignal;
-  batchIndex: number;
-}) => unknown;
-
-/**
- * A procedure built as `procedure.input(schema).query|mutation(resolver)` runs two middlewares:
- * tRPC's input validator and the resolver's. Each step of tRPC's chain copies its options object
- * (measured: 10 % of a `session.get`); this does what those two do, in the same order with the
- * same errors: parse the raw input with tRPC's own parse function (a failure is BAD_REQUEST with
- * the parser's error as cause), then call the resolver. Anything else (other middlewares, several
- * inputs, an output parser) goes through tRPC's `callTRPCProcedure`.
- */
-function directCall(procedure: AnyTRPCProcedure): Invoke | undefined {
-  const def = procedure._def as unknown as ProcedureDef;
-  const { middlewares, inputs, resolver } = def;
-  if (!resolver || inputs.length > 1 || middlewares.length !== inputs.length + 1) return undefined;
-  if (inputs.length === 1 && middlewares[0]!._type !== "input") return undefined;
-  if (middlewares.at(-1)!.name !== "resolveMiddleware") return undefined;
-  const parse = inputs.length === 1 ? getParseFn(inputs[0] as never) : undefined;
-  const meta = (def as { meta?: unknown }).meta;
-  const invalid = (cause: unknown) => new TRPCError({ code: "BAD_REQUEST", cause });
-  // Not an async function: a schema without async checks parses at once and the resolver's own
-  // promise is the answer (each async layer costs a promise and a hop). The caller awaits it, so
-  // a synchronous throw is caught as a rejection would be.
-  return ({ ctx, path, type, rawInput, signal, batchIndex }) => {
-    const resolve = (input: unknown) => resolver({ ctx, path, type, input, signal, batchIndex, meta, getRawInput: async () => rawInput() });
-    if (!parse) return resolve(undefined);
-    const raw = rawInput();
-    let parsed: unknown;
-    try {
-      parsed = parse(raw);
-    } catch (cause) {
-      throw invalid(cause);
-    }
-    if (!(parsed instanceof Promise)) return resolve(parsed);
-    return parsed.then(resolve, (cause: unknown) => {
-      throw invalid(cause);
-    });
-  };
-}
 
 /** The stock handler's "decode the inputs once, lazily" step, with the same errors. */
 function inputReader(router: AnyTRPCRouter, call: TRPCCall) {
@@ -123,29 +61,16 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
   const { router } = options;
   const config = router._def._config;
   const procedures = router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
-  const invokers = new Map<string, Invoke>();
-  for (const [path, procedure] of Object.entries(procedures)) {
-    const direct = procedure && directCall(procedure);
-    invokers.set(
-      path,
-      direct ??
-        (({ ctx, type, rawInput, signal, batchIndex }) =>
-          callTRPCProcedure({ router, path, type, ctx, getRawInput: async () => rawInput(), signal, batchIndex })),
-    );
-  }
+  const invokers = createInvokers(router);
 
   async function respond(req: IncomingMessage, res: ServerResponse, call: TRPCCall, type: CallType): Promise<void> {
     const inputs = inputReader(router, call);
     const { ctx } = call;
-    // As the stock adapter does: the calls' signal aborts when the client goes away before its answer.
-    const abort = new AbortController();
-    res.once("close", () => {
-      if (!res.writableEnded) abort.abort();
-    });
+    const signal = hangUpSignal(res);
     const callOne = async (path: string, index: number) => {
       try {
         const invoke = invokers.get(path)!;
-        const data = await invoke({ ctx, path, type, rawInput: () => inputs.read()[index], signal: abort.signal, batchIndex: index });
+        const data = await invoke({ ctx, path, type, rawInput: () => inputs.read()[index], signal, batchIndex: index });
         if (data !== null && typeof data === "object" && (Symbol.asyncIterator in data || data instanceof ReadableStream)) {
           throw new TRPCError({
             code: "UNSUPPORTED_MEDIA_TYPE",

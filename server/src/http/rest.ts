@@ -9,7 +9,7 @@
  *   DELETE /session/{id}       session.delete
  *   GET  /openapi.json, /doc   the document (openapi.ts) and a page that shows it
  *
- * Each route calls the tRPC procedure itself (`callTRPCProcedure`, as the fast path does), so the
+ * Each route calls the tRPC procedure itself (invoke.ts, as the fast path does), so the
  * same zod schemas validate, the same service runs, and errors are the same TRPCErrors; an error's
  * body is what `describeError` (errors.ts) makes of it for tRPC's `error.data`, plus the message.
  * Only the wire differs: plain JSON in and out, no superjson envelope. Requests pass the same
@@ -19,14 +19,13 @@
  * `tryHandle` takes only these paths and returns false for anything else.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { TRPCError, callTRPCProcedure, getTRPCErrorFromUnknown, type AnyTRPCRouter } from "@trpc/server";
+import { TRPCError, getTRPCErrorFromUnknown, type AnyTRPCRouter } from "@trpc/server";
 import { describeError, InvalidInputError } from "../errors.ts";
 import { measureJson, parseJson } from "../wire/decode.ts";
 import { isJsonContentType, readBody } from "./body.ts";
 import { renderDocPage } from "./doc-page.ts";
+import { createInvokers, hangUpSignal, type CallType } from "./invoke.ts";
 import { createOpenApiDocument } from "./openapi.ts";
-
-type CallType = "query" | "mutation";
 
 export interface RestOptions<TRouter extends AnyTRPCRouter> {
   router: TRouter;
@@ -148,6 +147,7 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
 
 export function createRestHandler<TRouter extends AnyTRPCRouter>(options: RestOptions<TRouter>) {
   const { router, maxBodyBytes } = options;
+  const invokers = createInvokers(router);
   let documentText: string | undefined;
   let docPage: string | undefined;
   const document = () => (documentText ??= JSON.stringify(createOpenApiDocument(router, options.version)));
@@ -206,13 +206,13 @@ export function createRestHandler<TRouter extends AnyTRPCRouter>(options: RestOp
     try {
       const input = call.input({ id, query, body, req });
       const ctx = options.createContext(where.requestId);
-      const data = await callTRPCProcedure({
-        router,
+      const invoke = invokers.get(call.procedure)!;
+      const data = await invoke({
+        ctx,
         path: call.procedure,
         type: call.type,
-        ctx,
-        getRawInput: async () => input,
-        signal: undefined,
+        rawInput: () => input,
+        signal: hangUpSignal(res),
         batchIndex: 0,
       });
       const revision = (data as { revision?: unknown }).revision;
