@@ -1,6 +1,7 @@
 /** Which calls the fast path takes (the rest go to tRPC's stock adapter), and what it answers. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createContextInner } from "../context.ts";
 import { createAppRouter } from "../router.ts";
 import { createSessionService } from "../session/service.ts";
@@ -104,5 +105,36 @@ describe("the fast path's abort signal", () => {
     res.hangUp();
     await ended;
     expect(seen?.aborted).toBe(true);
+  });
+});
+
+describe("the fast path's calls", () => {
+  it("runs a procedure's other middlewares and output parser through tRPC (only plain procedures are called directly)", async () => {
+    const seen: string[] = [];
+    const custom = makeRouter({
+      plain: publicProcedure.input(z.object({ n: z.number() })).query(({ input }) => input.n + 1),
+      wrapped: publicProcedure
+        .use(({ next }) => {
+          seen.push("middleware");
+          return next({ ctx: { extra: 41 } });
+        })
+        .input(z.object({ n: z.number() }))
+        .output(z.object({ value: z.number() }).transform((output) => ({ value: output.value * 2 })))
+        .query(({ ctx, input }) => ({ value: (ctx as { extra: number }).extra + input.n })),
+    });
+    const path = createFastPath({ router: custom, onError: () => undefined });
+    const answer = async (name: string, input: unknown) => {
+      const { res, written, ended } = response();
+      expect(path(request("GET"), res, { ...call([name]), input: { json: input } })).toBe(true);
+      await ended;
+      return { status: written.status, body: JSON.parse(written.body!) as unknown };
+    };
+    expect(await answer("plain", { n: 1 })).toEqual({ status: 200, body: { result: { data: { json: 2 } } } });
+    expect(await answer("wrapped", { n: 1 })).toEqual({ status: 200, body: { result: { data: { json: { value: 84 } } } } });
+    expect(seen).toEqual(["middleware"]);
+    // The direct call refuses bad input as tRPC's input middleware does.
+    const refused = await answer("plain", { n: "x" });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { json: { code: -32600, data: { code: "BAD_REQUEST" } } } });
   });
 });
