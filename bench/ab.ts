@@ -10,10 +10,10 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { readFileSync } from "node:fs";
 import { compareLoads, runLoad, type LoadSpec } from "./lib/load.ts";
 import { REQUESTS } from "./lib/requests.ts";
 import { seed } from "./lib/seed.ts";
+import { treeCpuSeconds } from "./lib/tree.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,12 +30,6 @@ const here = new URL("..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "sessiond-ab-"));
 const children: ReturnType<typeof spawn>[] = [];
 const pids: Record<string, number> = {};
-
-/** User + system CPU seconds the process has used. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 function start(name: string, tree: string, kind: string, db: string): Promise<string> {
   const child = spawn(process.execPath, ["--conditions=@sessiond/source", join(tree, "bench/servers", `${kind}.ts`), "--db", db], {
@@ -92,10 +86,10 @@ try {
       const used: Record<string, { cpu: number; responses: number }> = {};
       for (let round = 0; round < Number(values.rounds); round++) {
         for (const [name, spec] of Object.entries(specs)) {
-          const before = cpuSeconds(pids[name]!);
+          const before = treeCpuSeconds(pids[name]!) ?? 0;
           const result = await runLoad({ ...spec, warmupS: 0, durationS: 2 });
           const entry = (used[name] ??= { cpu: 0, responses: 0 });
-          entry.cpu += cpuSeconds(pids[name]!) - before;
+          entry.cpu += (treeCpuSeconds(pids[name]!) ?? 0) - before;
           entry.responses += result.responses;
         }
       }

@@ -145,7 +145,7 @@ export function durableSections(results: Results, h: string): string[] {
           ],
         ],
       )}\n\nWhat events cost a create (${each}; "without events" is the same server on a database that drops its event rows, bench/lib/no-events.ts; PostgreSQL is the durable cluster of section 10). Target: with events ≥ 0.8× without, on both engines.\n\n${table(
-        ["engine", "server", "connections", ...loadHeader, "/ without events"],
+        ["engine", "server", "connections", ...loadHeader, "/ without events", "server CPU µs per create"],
         s.events.cost.flatMap((c) =>
           c.runs.map((r) => [
             c.engine,
@@ -153,6 +153,7 @@ export function durableSections(results: Results, h: string): string[] {
             r.connections,
             ...loadCells(r),
             r.server === "without events" ? "baseline" : fmt(c.overWithout.find((o) => o.server === r.server)?.ratio, 2),
+            fmt(r.serverCpuUsPerCreate, 1),
           ]),
         ),
       )}`,

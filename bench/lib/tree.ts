@@ -67,6 +67,15 @@ export function ownTreeTicks(): number | null {
   return total;
 }
 
+/** CPU seconds (user + system) used so far by `pid` and its descendants; null where unknown. */
+export function treeCpuSeconds(pid: number): number | null {
+  const stats = allStats();
+  if (!stats.has(pid)) return null;
+  let ticks = 0;
+  for (const member of withDescendants([pid], stats)) ticks += stats.get(member)?.ticks ?? 0;
+  return ticks / 100; // USER_HZ: 100 on the Linux this runs on
+}
+
 /** Resident memory of `pid` and its descendants, in bytes (0 where unknown). */
 export function treeRss(pid: number): number {
   let pages = 0;

@@ -16,13 +16,14 @@
  */
 import { request, type IncomingMessage } from "node:http";
 import { cpuSnapshot, foreignBetween } from "../lib/cpu.ts";
-import { compareLoads, type LoadResult, type LoadSpec } from "../lib/load.ts";
+import { compareLoads, runLoad, type LoadResult, type LoadSpec } from "../lib/load.ts";
 import { dropEvents, eventCount } from "../lib/no-events.ts";
 import { durableDatabase } from "../lib/postgres.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
 import { REQUESTS } from "../lib/requests.ts";
 import { describeLoad, postJson, ratio, smoke, type ScenarioContext } from "../lib/scenario.ts";
 import { migrate } from "../lib/seed.ts";
+import { treeCpuSeconds } from "../lib/tree.ts";
 
 export interface FanOut {
   subscribers: number;
@@ -43,7 +44,7 @@ export type CostServer = "without events" | "with events" | "1 subscriber" | `${
 
 export interface EventCost {
   engine: "sqlite" | "postgres";
-  runs: (LoadResult & { server: CostServer })[];
+  runs: (LoadResult & { server: CostServer; serverCpuUsPerCreate: number | null })[];
   /** Each server's creates/s over the one without events. */
   overWithout: { server: CostServer; ratio: number }[];
 }
@@ -214,8 +215,25 @@ async function eventCost({ settings, log, freshDb }: ScenarioContext, engine: Ev
       Object.fromEntries(names.map((name) => [name, spec(name)])) as Record<CostServer, LoadSpec>,
       settings.rounds,
     );
-    const runs = names.map((name) => ({ server: name, ...results[name]! }));
-    for (const run of runs) log(describeLoad(`  ${engine} ${run.server} c${run.connections}`, run));
+    // The server's own CPU per create, each server alone for a short load: the subscribers here
+    // are this process's, on the same cores as the load generator, so req/s also carries their
+    // reading; this is what the server itself spends.
+    const cpuPerCreate = new Map<CostServer, number | null>();
+    for (const name of names) {
+      const pid = servers.get(name)!.server.pid;
+      const before = treeCpuSeconds(pid);
+      const probe = await runLoad({ ...spec(name), warmupS: 0, durationS: Math.min(3, settings.shortDurationS) });
+      const after = treeCpuSeconds(pid);
+      cpuPerCreate.set(
+        name,
+        before === null || after === null || probe.responses === 0 ? null : ((after - before) * 1e6) / probe.responses,
+      );
+    }
+    const runs = names.map((name) => ({ server: name, ...results[name]!, serverCpuUsPerCreate: cpuPerCreate.get(name) ?? null }));
+    for (const run of runs)
+      log(
+        `${describeLoad(`  ${engine} ${run.server} c${run.connections}`, run)}, server CPU ${run.serverCpuUsPerCreate?.toFixed(1)} µs/create`,
+      );
     const rpsOf = (name: CostServer): number => runs.find((run) => run.server === name)!.rps;
     return {
       engine,
