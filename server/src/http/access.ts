@@ -31,25 +31,11 @@ export function routeLabel(method: string | undefined, url: string, procedures: 
 /** Counts, times and (for a `sample` share of requests) logs each request when its answer ends. */
 export function createAccessObserver(options: { metrics: Metrics; log: Logger; sample: number; procedures: Record<string, unknown> }) {
   const { metrics, log, sample, procedures } = options;
-  // The label of a tRPC URL path (before "?"), remembered for the paths seen most: a few hundred
-  // at most in practice, and the cache is emptied when a caller invents too many.
-  const trpcLabels = new Map<string, string>();
-  const labelOf = (method: string | undefined, url: string): string => {
-    if (!url.startsWith(`${TRPC_PATH}/`)) return routeLabel(method, url, procedures);
-    const queryAt = url.indexOf("?");
-    const path = queryAt === -1 ? url : url.slice(0, queryAt);
-    let label = trpcLabels.get(path);
-    if (label === undefined) {
-      if (trpcLabels.size >= 1000) trpcLabels.clear();
-      trpcLabels.set(path, (label = routeLabel(method, path, procedures)));
-    }
-    return label;
-  };
   return function observe(req: IncomingMessage, res: ServerResponse, requestId: string): void {
     const started = performance.now();
     res.once("close", () => {
       const seconds = (performance.now() - started) / 1000;
-      const route = labelOf(req.method, req.url ?? "/");
+      const route = routeLabel(req.method, req.url ?? "/", procedures);
       // An answer cut before it was sent counts as status 0.
       const status = res.writableFinished ? res.statusCode : 0;
       metrics.request(route, status, seconds);

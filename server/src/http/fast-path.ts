@@ -77,22 +77,21 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
             message: "Cannot use stream-like response in non-streaming request - use httpBatchStreamLink",
           });
         }
-        return { result: { data }, error: undefined };
+        return { result: { data } };
       } catch (cause) {
         const error = getTRPCErrorFromUnknown(cause);
         const input = inputs.result(index);
         options.onError({ error, path, req, input, ctx, type });
-        return { result: undefined, error: getTRPCErrorShape({ config, ctx, error, input, path, type }) };
+        return { error: getTRPCErrorShape({ config, ctx, error, input, path, type }) };
       }
     };
     if (call.isBatch) {
-      const answers = await Promise.all(call.paths.map(callOne));
-      writeTRPCResponse(res, router, answers.map(({ result, error }) => (result ? { result } : { error })) as TRPCResponseBody);
+      writeTRPCResponse(res, router, (await Promise.all(call.paths.map(callOne))) as TRPCResponseBody);
       return;
     }
     const answer = await callOne(call.paths[0]!, 0);
     if (answer.result) writeTRPCResult(res, answer.result.data);
-    else writeTRPCResponse(res, router, { error: answer.error } as TRPCResponseBody);
+    else writeTRPCResponse(res, router, answer as TRPCResponseBody);
   }
 
   /** Handles the call if it is a plain one this path serves; returns false to leave it to the stock handler. */
