@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { COLUMNS, toSession, type SessionRow } from "../server/src/store/row.ts";
 import { serialize } from "../server/src/wire/serialize.ts";
+import { bareSessionJson, type DateMeta } from "./lib/bare.ts";
 import { openLikeStore, seed } from "./lib/seed.ts";
 
 const PAGE = 50;
@@ -32,22 +33,8 @@ try {
 
   /** servers/raw.ts's way: one object per row with ISO strings, the meta paths alongside. */
   function bareObjects(): unknown {
-    const values: Record<string, ["Date"]> = {};
-    const items = rows.slice(0, PAGE).map((row, i) => {
-      values[`items.${i}.createdAt`] = ["Date"];
-      values[`items.${i}.updatedAt`] = ["Date"];
-      if (row.archived_at !== null) values[`items.${i}.archivedAt`] = ["Date"];
-      return {
-        id: row.id,
-        title: row.title,
-        parentId: row.parent_id,
-        metadata: JSON.parse(row.metadata) as unknown,
-        revision: row.revision,
-        createdAt: new Date(row.created_at).toISOString(),
-        updatedAt: new Date(row.updated_at).toISOString(),
-        archivedAt: row.archived_at === null ? null : new Date(row.archived_at).toISOString(),
-      };
-    });
+    const values: DateMeta = {};
+    const items = rows.slice(0, PAGE).map((row, i) => bareSessionJson(row, `items.${i}.`, values));
     return { json: { items, nextCursor }, meta: { values, v: 1 } };
   }
 

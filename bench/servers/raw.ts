@@ -8,6 +8,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { DatabaseSync } from "node:sqlite";
 import { openStore } from "@sessiond/server";
 import { encodeCursor, generateSessionId } from "@sessiond/shared";
+import { COLUMNS, type SessionRow as Row } from "../../server/src/store/row.ts";
+import { bareSessionJson as sessionJson, type DateMeta } from "../lib/bare.ts";
 import { dbArg, listenAndAnnounce } from "./common.ts";
 
 const path = dbArg();
@@ -16,7 +18,6 @@ await (await openStore(path)).close();
 
 const db = new DatabaseSync(path, { timeout: 5000, enableForeignKeyConstraints: true });
 db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-const COLUMNS = "id, parent_id, title, metadata, revision, created_at, updated_at, archived_at";
 const insert = db.prepare(`INSERT INTO session (${COLUMNS}, create_key) VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?)`);
 // Every change is an event, in the change's transaction (issue 12): the store writes this row too.
 const recordCreated = db.prepare(
@@ -24,36 +25,6 @@ const recordCreated = db.prepare(
 );
 const selectOne = db.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ?`);
 const selectPage = db.prepare(`SELECT ${COLUMNS} FROM session ORDER BY created_at DESC, id DESC LIMIT ?`);
-
-interface Row {
-  id: string;
-  parent_id: string | null;
-  title: string;
-  metadata: string;
-  revision: number;
-  created_at: number;
-  updated_at: number;
-  archived_at: number | null;
-}
-
-type DateMeta = Record<string, ["Date"]>;
-
-/** A row as the session superjson sends, its Date paths recorded under `prefix`. */
-function sessionJson(row: Row, prefix: string, meta: DateMeta) {
-  meta[`${prefix}createdAt`] = ["Date"];
-  meta[`${prefix}updatedAt`] = ["Date"];
-  if (row.archived_at !== null) meta[`${prefix}archivedAt`] = ["Date"];
-  return {
-    id: row.id,
-    title: row.title,
-    parentId: row.parent_id,
-    metadata: JSON.parse(row.metadata) as unknown,
-    revision: row.revision,
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
-    archivedAt: row.archived_at === null ? null : new Date(row.archived_at).toISOString(),
-  };
-}
 
 function answer(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
