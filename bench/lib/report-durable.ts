@@ -4,7 +4,7 @@
  */
 import type { Results } from "../run.ts";
 import type { LoadResult } from "./load.ts";
-import { fmt, table, type RatioRow } from "./report.ts";
+import { fmt, LOAD_HEADER, loadCells, table, type RatioRow } from "./report.ts";
 
 /** The lowest and highest ratio of one round's req/s between two alternating loads. */
 function perRound(a: LoadResult | undefined, b: LoadResult | undefined): { rounds?: [number, number] } {
@@ -88,21 +88,12 @@ export function durableRatioRows(results: Results): RatioRow[] {
 export function durableSections(results: Results, h: string): string[] {
   const s = results.scenarios;
   const out: string[] = [];
-  const loadCells = (r: LoadResult) => [
-    fmt(r.rps),
-    fmt(r.latencyMs.p50, 2),
-    fmt(r.latencyMs.p99, 2),
-    r.non2xx,
-    r.errors + r.timeouts,
-    fmt(r.otherCpuCores, 2),
-  ];
-  const loadHeader = ["req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"];
   const each = `${fmt(results.settings.shortDurationS)} s measured per load in ${results.settings.rounds} alternating rounds`;
   if (s.sync) {
     const p = s.sync.fsyncProbe;
     out.push(
       `${h} 8. Durability: \`--sqlite-sync normal\` vs \`full\` (session.create, \`sessiond serve\`, fresh SQLite files; ${each})\n\n${table(
-        ["sync", "connections", ...loadHeader],
+        ["sync", "connections", ...LOAD_HEADER],
         s.sync.runs.map((r) => [r.sync, r.connections, ...loadCells(r)]),
       )}\n\nThe disk under the files: one 4 KiB write + \`fdatasync\` takes ${fmt(p.medianMs, 3)} ms (median of ${p.count}, p90 ${fmt(p.p90Ms, 3)} ms); \`full\` pays one per group commit. Target: full ≥ 0.8× normal at every connection count.`,
     );
@@ -111,7 +102,7 @@ export function durableSections(results: Results, h: string): string[] {
     const w = s.workers;
     out.push(
       `${h} 9. Workers on SQLite: \`--workers 1\` vs \`2\` (\`sessiond serve\`, ${w.sqliteSync}, ${fmt(w.seededRows)} sessions stored, get cycles over ${fmt(w.distinctIds)} IDs; ${each})\n\n${table(
-        ["load", "workers", ...loadHeader],
+        ["load", "workers", ...LOAD_HEADER],
         w.runs.map((r) => [r.load, r.workers, ...loadCells(r)]),
       )}`,
     );
@@ -122,7 +113,7 @@ export function durableSections(results: Results, h: string): string[] {
       .join(", ");
     out.push(
       `${h} 10. PostgreSQL, durable: 1 instance vs 2 (\`--workers 2\`), one database each (${settings}; get cycles over the newest page's 50 IDs; ${each})\n\n${table(
-        ["load", "instances", ...loadHeader],
+        ["load", "instances", ...LOAD_HEADER],
         s.postgres.runs.map((r) => [r.load, r.instances, ...loadCells(r)]),
       )}`,
     );
@@ -145,7 +136,7 @@ export function durableSections(results: Results, h: string): string[] {
           ],
         ],
       )}\n\nWhat events cost a create (${each}; "without events" is the same server on a database that drops its event rows, bench/lib/no-events.ts; PostgreSQL is the durable cluster of section 10). Target: with events ≥ 0.8× without, on both engines.\n\n${table(
-        ["engine", "server", "connections", ...loadHeader, "/ without events", "server CPU µs per create"],
+        ["engine", "server", "connections", ...LOAD_HEADER, "/ without events", "server CPU µs per create"],
         s.events.cost.flatMap((c) =>
           c.runs.map((r) => [
             c.engine,
@@ -162,7 +153,7 @@ export function durableSections(results: Results, h: string): string[] {
   if (s.prototype) {
     out.push(
       `${h} Prototype: group-commit designs on a bare create handler (bench/prototypes/group-commit.ts; ${each})\n\n${table(
-        ["design", "connections", ...loadHeader, "/ first"],
+        ["design", "connections", ...LOAD_HEADER, "/ first"],
         s.prototype.runs.map((r) => [
           r.design,
           r.connections,

@@ -9,6 +9,7 @@ import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { RatiosOver, Results } from "../run.ts";
 import { BASELINE_MEANING, BASELINES, targetOf, type Operation } from "./baselines.ts";
+import type { LoadResult } from "./load.ts";
 import { durableRatioRows, durableSections } from "./report-durable.ts";
 
 const SERVER_ORDER = [...BASELINES, "sessiond"];
@@ -21,6 +22,17 @@ export const fmt = (value: number | null | undefined, digits = 0): string =>
     : value.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 export const table = (header: string[], rows: (string | number)[][]): string =>
   [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+
+/** The columns every load's row shows, after the columns that say which load it is. */
+export const LOAD_HEADER = ["req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"];
+export const loadCells = (r: LoadResult): (string | number)[] => [
+  fmt(r.rps),
+  fmt(r.latencyMs.p50, 2),
+  fmt(r.latencyMs.p99, 2),
+  r.non2xx,
+  r.errors + r.timeouts,
+  fmt(r.otherCpuCores, 2),
+];
 
 export interface RatioRow {
   name: string;
@@ -160,17 +172,8 @@ export function markdown(results: Results, level = 2): string {
   if (s.create) {
     out.push(
       `${h} 1. session.create, one call per request\n\n${table(
-        ["server", "connections", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"],
-        s.create.runs.map((r) => [
-          r.server,
-          r.connections,
-          fmt(r.rps),
-          fmt(r.latencyMs.p50, 2),
-          fmt(r.latencyMs.p99, 2),
-          r.non2xx,
-          r.errors + r.timeouts,
-          fmt(r.otherCpuCores, 2),
-        ]),
+        ["server", "connections", ...LOAD_HEADER],
+        s.create.runs.map((r) => [r.server, r.connections, ...loadCells(r)]),
       )}`,
     );
   }
@@ -196,17 +199,8 @@ export function markdown(results: Results, level = 2): string {
   if (s.read) {
     out.push(
       `${h} 3. Reads (${fmt(s.read.seededRows)} sessions stored, the same file copied for each server; get cycles over ${fmt(s.read.distinctIds)} IDs; list is one page of 50)\n\n${table(
-        ["endpoint", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"],
-        s.read.runs.map((r) => [
-          r.endpoint,
-          r.server,
-          fmt(r.rps),
-          fmt(r.latencyMs.p50, 2),
-          fmt(r.latencyMs.p99, 2),
-          r.non2xx,
-          r.errors + r.timeouts,
-          fmt(r.otherCpuCores, 2),
-        ]),
+        ["endpoint", "server", ...LOAD_HEADER],
+        s.read.runs.map((r) => [r.endpoint, r.server, ...loadCells(r)]),
       )}`,
     );
   }
