@@ -30,7 +30,7 @@ import { killAll, startServer, type Memory, type ServerKind, type ServerProcess 
 import { profileSessiond } from "./lib/profile.ts";
 import { writeReports } from "./lib/report.ts";
 import { REQUESTS } from "./lib/requests.ts";
-import { describeLoad, postJson, ratio, smoke, type ScenarioContext } from "./lib/scenario.ts";
+import { createLoad, describeLoad, postJson, ratio, smoke, smokeCreate, type ScenarioContext } from "./lib/scenario.ts";
 import { migrate, seed, type SeedResult } from "./lib/seed.ts";
 import { eventCostPostgres, scenarioEvents, type EventsScenario } from "./scenarios/events.ts";
 import { scenarioPostgres, type PostgresScenario } from "./scenarios/postgres.ts";
@@ -225,8 +225,7 @@ async function scenarioCreate(): Promise<CreateScenario> {
     for (const kind of kinds) {
       const server = await startServer(kind, freshDb(`create-${kind}`));
       servers.set(kind, server);
-      const { create, createdId } = REQUESTS[kind];
-      const { text } = await smoke(server, create.path, postJson(create.body), (body) => typeof createdId(body) === "string");
+      const { text } = await smokeCreate(server, REQUESTS[kind]);
       shapes.set(
         kind,
         text.replace(/ses_[0-9a-f]{12}[0-9A-Za-z]{14}/g, "<id>").replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, "<time>"),
@@ -242,13 +241,11 @@ async function scenarioCreate(): Promise<CreateScenario> {
     const busiest = Math.max(...settings.createConnections);
     for (const [level, connections] of settings.createConnections.entries()) {
       const spec = (kind: ServerKind): LoadSpec => ({
-        url: servers.get(kind)!.url,
-        method: "POST",
-        paths: [REQUESTS[kind].create.path],
-        body: REQUESTS[kind].create.body,
-        connections,
-        durationS: settings.durationS,
-        warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
+        ...createLoad(
+          servers.get(kind)!.url,
+          { connections, durationS: settings.durationS, warmupS: level === 0 ? settings.warmupS : settings.rewarmS },
+          REQUESTS[kind],
+        ),
         ...(kind === "sessiond" && connections === busiest ? { onSample: tracker.onSample, sampleMs: 250 } : {}),
       });
       const results = await compareLoads(

@@ -3,8 +3,9 @@
  * SQLite paths in the run's scratch folder; and the helpers they share.
  */
 import type { Settings } from "../run.ts";
-import type { LoadResult } from "./load.ts";
+import type { LoadResult, LoadSpec } from "./load.ts";
 import type { ServerProcess } from "./proc.ts";
+import { REQUESTS, type Requests } from "./requests.ts";
 
 export interface ScenarioContext {
   settings: Settings;
@@ -40,4 +41,21 @@ export async function smoke(
     throw new Error(`${server.kind} ${init.method ?? "GET"} ${path.slice(0, 80)}: HTTP ${response.status} ${text.slice(0, 300)}`);
   }
   return { text, body };
+}
+
+/** A session.create load (server-generated IDs) in `wire`'s format; sessiond's by default. */
+export function createLoad(
+  url: string,
+  timing: Pick<LoadSpec, "connections" | "durationS" | "warmupS">,
+  wire: Requests = REQUESTS.sessiond,
+): LoadSpec {
+  return { url, method: "POST", paths: [wire.create.path], body: wire.create.body, ...timing };
+}
+
+/** One create before a load: the server must answer with the new session's ID. */
+export function smokeCreate(
+  server: Pick<ServerProcess, "kind" | "url">,
+  wire: Requests = REQUESTS.sessiond,
+): Promise<{ text: string; body: unknown }> {
+  return smoke(server, wire.create.path, postJson(wire.create.body), (body) => typeof wire.createdId(body) === "string");
 }

@@ -21,7 +21,7 @@ import { dropEvents, eventCount } from "../lib/no-events.ts";
 import { durableDatabase } from "../lib/postgres.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
 import { REQUESTS } from "../lib/requests.ts";
-import { describeLoad, postJson, ratio, smoke, type ScenarioContext } from "../lib/scenario.ts";
+import { createLoad, describeLoad, postJson, ratio, smokeCreate, type ScenarioContext } from "../lib/scenario.ts";
 import { migrate } from "../lib/seed.ts";
 import { treeCpuSeconds } from "../lib/tree.ts";
 
@@ -54,7 +54,7 @@ export interface EventsScenario {
   cost: EventCost[];
 }
 
-const { create, createdId } = REQUESTS.sessiond;
+const { create } = REQUESTS.sessiond;
 
 /** The fan-out and the cost on SQLite; the cost on PostgreSQL is its own step (eventCostPostgres). */
 export async function scenarioEvents(context: ScenarioContext): Promise<EventsScenario> {
@@ -188,7 +188,7 @@ async function eventCost({ settings, log, freshDb }: ScenarioContext, engine: Ev
       if (name === "without events") await dropEvents(db);
       const server = await startServer("sessiond", db);
       servers.set(name, { server, db });
-      await smoke(server, create.path, postJson(create.body), (body) => typeof createdId(body) === "string");
+      await smokeCreate(server);
       // The comparison means something only if one server stores no events and the others do.
       const stored = await eventCount(db);
       if ((name === "without events") !== (stored === 0)) throw new Error(`${engine} ${name}: ${stored} events stored after one create`);
@@ -202,15 +202,12 @@ async function eventCost({ settings, log, freshDb }: ScenarioContext, engine: Ev
           ),
         );
     }
-    const spec = (name: CostServer): LoadSpec => ({
-      url: servers.get(name)!.server.url,
-      method: "POST",
-      paths: [create.path],
-      body: create.body,
-      connections: settings.eventsConnections,
-      durationS: settings.shortDurationS,
-      warmupS: settings.warmupS,
-    });
+    const spec = (name: CostServer): LoadSpec =>
+      createLoad(servers.get(name)!.server.url, {
+        connections: settings.eventsConnections,
+        durationS: settings.shortDurationS,
+        warmupS: settings.warmupS,
+      });
     const results = await compareLoads(
       Object.fromEntries(names.map((name) => [name, spec(name)])) as Record<CostServer, LoadSpec>,
       settings.rounds,

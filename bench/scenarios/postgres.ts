@@ -9,7 +9,7 @@ import { compareLoads, type LoadResult, type LoadSpec } from "../lib/load.ts";
 import { durabilitySettings, durableDatabase, type PostgresSettings } from "../lib/postgres.ts";
 import { startServe, type ServerProcess } from "../lib/proc.ts";
 import { REQUESTS } from "../lib/requests.ts";
-import { describeLoad, postJson, ratio, smoke, type ScenarioContext } from "../lib/scenario.ts";
+import { createLoad, describeLoad, ratio, smoke, smokeCreate, type ScenarioContext } from "../lib/scenario.ts";
 
 export type InstanceCount = 1 | 2;
 export type PostgresLoad = "get" | "list" | `create c${number}`;
@@ -31,7 +31,7 @@ export async function scenarioPostgres({ settings, log }: ScenarioContext): Prom
     for (const instances of [1, 2] as const) {
       const server = await startServe(["--db", await durableDatabase(), "--workers", String(instances)]);
       servers.set(instances, server);
-      await smoke(server, wire.create.path, postJson(wire.create.body), (body) => typeof wire.createdId(body) === "string");
+      await smokeCreate(server);
     }
     const runs: PostgresScenario["runs"] = [];
     const measure = async (load: PostgresLoad, spec: (instances: InstanceCount) => LoadSpec): Promise<void> => {
@@ -43,15 +43,13 @@ export async function scenarioPostgres({ settings, log }: ScenarioContext): Prom
       }
     };
     for (const [level, connections] of settings.createConnections.entries()) {
-      await measure(`create c${connections}`, (instances) => ({
-        url: servers.get(instances)!.url,
-        method: "POST",
-        paths: [wire.create.path],
-        body: wire.create.body,
-        connections,
-        durationS: settings.shortDurationS,
-        warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
-      }));
+      await measure(`create c${connections}`, (instances) =>
+        createLoad(servers.get(instances)!.url, {
+          connections,
+          durationS: settings.shortDurationS,
+          warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
+        }),
+      );
     }
     // The creates above stored thousands of sessions: read the newest.
     const ids = new Map<InstanceCount, string[]>();

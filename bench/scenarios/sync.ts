@@ -6,8 +6,7 @@
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { compareLoads, type LoadResult, type LoadSpec } from "../lib/load.ts";
 import { startServe, type ServerProcess } from "../lib/proc.ts";
-import { REQUESTS } from "../lib/requests.ts";
-import { describeLoad, postJson, ratio, smoke, type ScenarioContext } from "../lib/scenario.ts";
+import { createLoad, describeLoad, ratio, smokeCreate, type ScenarioContext } from "../lib/scenario.ts";
 
 export const SYNC_MODES = ["normal", "full"] as const;
 export type SyncMode = (typeof SYNC_MODES)[number];
@@ -24,8 +23,6 @@ export interface SyncScenario {
   ratios: { connections: number; fullOverNormal: number; p99NormalMs: number; p99FullMs: number }[];
 }
 
-const { create, createdId } = REQUESTS.sessiond;
-
 export async function scenarioSync({ settings, log, freshDb }: ScenarioContext): Promise<SyncScenario> {
   log("scenario 8: --sqlite-sync normal vs full, session.create");
   const fsyncProbe = probeFsync(freshDb("fsync-probe"));
@@ -37,19 +34,16 @@ export async function scenarioSync({ settings, log, freshDb }: ScenarioContext):
       servers.set(sync, server);
       if (server.listening.sqliteSync !== sync)
         throw new Error(`--sqlite-sync ${sync}: the server says ${String(server.listening.sqliteSync)}`);
-      await smoke(server, create.path, postJson(create.body), (body) => typeof createdId(body) === "string");
+      await smokeCreate(server);
     }
     const runs: SyncScenario["runs"] = [];
     for (const [level, connections] of settings.createConnections.entries()) {
-      const spec = (sync: SyncMode): LoadSpec => ({
-        url: servers.get(sync)!.url,
-        method: "POST",
-        paths: [create.path],
-        body: create.body,
-        connections,
-        durationS: settings.shortDurationS,
-        warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
-      });
+      const spec = (sync: SyncMode): LoadSpec =>
+        createLoad(servers.get(sync)!.url, {
+          connections,
+          durationS: settings.shortDurationS,
+          warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
+        });
       const results = await compareLoads({ normal: spec("normal"), full: spec("full") }, settings.rounds);
       for (const sync of SYNC_MODES) {
         runs.push({ sync, ...results[sync] });

@@ -6,7 +6,7 @@
 import { compareLoads, type LoadResult, type LoadSpec } from "../lib/load.ts";
 import { startServe, type ServerProcess } from "../lib/proc.ts";
 import { REQUESTS } from "../lib/requests.ts";
-import { describeLoad, postJson, ratio, smoke, type ScenarioContext } from "../lib/scenario.ts";
+import { createLoad, describeLoad, ratio, smoke, smokeCreate, type ScenarioContext } from "../lib/scenario.ts";
 import { seed } from "../lib/seed.ts";
 
 export const WORKER_COUNTS = [1, 2] as const;
@@ -37,7 +37,7 @@ export async function scenarioWorkers({ settings, log, freshDb }: ScenarioContex
       sqliteSync = String(server.listening.sqliteSync);
       await smoke(server, wire.getPath(sampleIds[0]!), {}, (body) => wire.createdId(body) === sampleIds[0]);
       await smoke(server, wire.listPath, {}, (body) => wire.pageIds(body)?.length === 50);
-      await smoke(server, wire.create.path, postJson(wire.create.body), (body) => typeof wire.createdId(body) === "string");
+      await smokeCreate(server);
     }
     const runs: WorkersScenario["runs"] = [];
     const measure = async (load: WorkersLoad, spec: (workers: WorkerCount) => LoadSpec): Promise<void> => {
@@ -59,15 +59,13 @@ export async function scenarioWorkers({ settings, log, freshDb }: ScenarioContex
     await measure("get", (workers) => read(workers, servers.get(workers)!.ids.map(wire.getPath)));
     await measure("list", (workers) => read(workers, [wire.listPath]));
     for (const [level, connections] of settings.createConnections.entries()) {
-      await measure(`create c${connections}`, (workers) => ({
-        url: servers.get(workers)!.server.url,
-        method: "POST",
-        paths: [wire.create.path],
-        body: wire.create.body,
-        connections,
-        durationS: settings.shortDurationS,
-        warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
-      }));
+      await measure(`create c${connections}`, (workers) =>
+        createLoad(servers.get(workers)!.server.url, {
+          connections,
+          durationS: settings.shortDurationS,
+          warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
+        }),
+      );
     }
     const loads = [...new Set(runs.map((r) => r.load))];
     const rpsOf = (workers: WorkerCount, load: WorkersLoad) => runs.find((r) => r.workers === workers && r.load === load)!.rps;
