@@ -34,7 +34,6 @@ function response() {
   const ended = new Promise<void>((resolve) => (done = resolve));
   const listeners: Record<string, (() => void)[]> = {};
   const res = {
-    req: { headers: { "x-request-id": "req-1" } },
     headersSent: false,
     writableEnded: false,
     once(event: string, listener: () => void) {

@@ -106,12 +106,10 @@ export function createRequestListener(options: HttpServerOptions) {
   const eventRoute = options.events && createEventRoute(options.events, log);
 
   function route(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+    if (cors(req, res) || consolePage(req, res)) return;
     const url = req.url ?? "/";
     const path = url.split("?")[0]!;
-    const trpc = path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`);
-    if (!trpc) res.setHeader("x-request-id", requestId);
-    if (cors(req, res) || consolePage(req, res)) return;
-    if (trpc) {
+    if (path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`)) {
       serveTRPC(req, res, requestId).catch((error: unknown) => {
         // Only reading the request can fail here (the client went away); there is nobody to answer.
         if (!res.headersSent) res.destroy(error instanceof Error ? error : undefined);
@@ -146,10 +144,9 @@ export function createRequestListener(options: HttpServerOptions) {
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     const requestId = requestIdOf(req);
-    // Where the request's ID is looked up later (the error log, the answer's header): the
-    // caller's, or the one made here. tRPC's own answers write the header with the others
-    // (trpc-response.ts), which lets Node take writeHead's fast path; route() sets it for the rest.
+    // Where the request's ID is looked up later (the error log): the caller's, or the one made here.
     req.headers["x-request-id"] = requestId;
+    res.setHeader("x-request-id", requestId);
     observe(req, res, requestId);
     serveInOrder(req, res, () => route(req, res, requestId));
   };

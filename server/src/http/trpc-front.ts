@@ -118,7 +118,6 @@ export function createTRPCFront(options: TRPCFrontOptions, onError: ErrorHook) {
     if (req.method === "POST") (req as IncomingMessage & { body?: string }).body = text;
     // The stock adapter may format an error before it asks for the context: the formatter then
     // finds the request's ID in this scope.
-    res.setHeader("x-request-id", requestId);
     await requestScope.run({ requestId }, stock, req, res);
   }
 

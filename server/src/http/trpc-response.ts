@@ -36,7 +36,6 @@ export function writeTRPCResult(res: ServerResponse, data: unknown): void {
 
 function writeJson(res: ServerResponse, status: number, payload: string): void {
   res.writeHead(status, {
-    "x-request-id": res.req.headers["x-request-id"],
     vary: "trpc-accept, accept",
     "content-type": "application/json",
     "content-length": Buffer.byteLength(payload),
