@@ -12,6 +12,8 @@ export interface ServerProcess {
   logs: string[];
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code once the process exits by itself (no signal sent). */
+  exited: Promise<number | null>;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv 
     url,
     child,
     logs,
+    exited,
     stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
