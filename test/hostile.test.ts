@@ -68,7 +68,7 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
       for (const target of [server, guarded]) {
         const answer = await exchange(target.url, method, "/trpc/session.create", { body: "{}", headers: json });
         expect(answer.status).toBe(405);
-        expect(answer.headers.allow).toBe("GET, POST");
+        expect(answer.headers.allow).toBe("GET, HEAD, POST");
         expect(wireError(answer).data.code).toBe("METHOD_NOT_SUPPORTED");
       }
     },

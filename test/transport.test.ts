@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createSessionClient, type SessionClient } from "@sessiond/client";
-import { createLogger, resolveConfig, startSessiond, type Sessiond } from "@sessiond/server";
+import { createLogger, resolveConfig, startSessiond, type RunningSessiond } from "@sessiond/server";
 import { createSessionIdGenerator } from "@sessiond/shared";
 import { hostileRequests, type FuzzRequest } from "./support/requests.ts";
 
@@ -26,13 +26,13 @@ const UNCOMPARED_HEADERS = new Set(["date", "content-length", "transfer-encoding
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 const scratch = mkdtempSync(join(tmpdir(), "sessiond-transport-"));
-let fast: Sessiond;
-let stock: Sessiond;
+let fast: RunningSessiond;
+let stock: RunningSessiond;
 const parentId = "ses_0123456789abABCDEFGHIJKLMN";
 const known: string[] = [parentId];
 
 /** A sessiond with a fixed clock and a generator seeded the same way for both servers. */
-async function start(handler: "fast" | "stock"): Promise<Sessiond> {
+async function start(handler: "fast" | "stock"): Promise<RunningSessiond> {
   const config = resolveConfig(
     { host: "127.0.0.1", port: 0, db: join(scratch, `${handler}.db`), logLevel: "silent", httpHandler: handler },
     {},
@@ -65,7 +65,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function answer(server: Sessiond, request: Omit<FuzzRequest, "accepted">) {
+async function answer(server: RunningSessiond, request: Omit<FuzzRequest, "accepted">) {
   const response = await fetch(`${server.url}${request.path}`, {
     method: request.method,
     headers: { "x-request-id": "same-for-both", ...(request.contentType ? { "content-type": request.contentType } : {}) },
@@ -122,7 +122,7 @@ describe("the fast path and the stock adapter", () => {
   });
 
   it("accept the typed client's batches identically", async () => {
-    const batch = (server: Sessiond) => {
+    const batch = (server: RunningSessiond) => {
       const client = createSessionClient({ url: server.url });
       return Promise.all([client.session.get.query({ id: parentId }), client.session.list.query({ parentId, limit: 2 })]);
     };

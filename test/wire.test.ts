@@ -112,10 +112,16 @@ describe("other routes", () => {
     expect(await response.json()).toMatchObject({ status: "ok", engine: "sqlite" });
   });
 
-  it("answers unknown paths with 404", async () => {
+  it("answers unknown paths with 404 in the error shape of every other route", async () => {
     const response = await fetch(`${server.url}/nope`);
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ error: "not found", path: "/nope", requestId: response.headers.get("x-request-id") });
+    expect(await response.json()).toEqual({
+      code: "NOT_FOUND",
+      httpStatus: 404,
+      message: expect.stringContaining("No route /nope"),
+      path: "/nope",
+      requestId: response.headers.get("x-request-id"),
+    });
   });
 });
 

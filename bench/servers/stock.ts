@@ -10,8 +10,8 @@ const db = dbArg();
 const store = await openStore(db, { sqliteSync: "normal" });
 const sessions = createSessionService(store);
 const server = createHTTPServer({
-  router: createAppRouter(),
+  router: createAppRouter({ sessions }),
   basePath: "/trpc/",
-  createContext: () => createContextInner({ sessions }),
+  createContext: () => createContextInner(),
 });
 await listenAndAnnounce(server, () => store.close());

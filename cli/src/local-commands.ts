@@ -60,8 +60,8 @@ export function addLocalCommands(program: Command, run: Run): void {
     .description("print the OpenAPI 3.1 document of the REST routes (as GET /openapi.json serves it)")
     .action(
       run(async () => {
-        const { createOpenApiDocument, createAppRouter, VERSION } = await import("@sessiond/server");
-        process.stdout.write(`${JSON.stringify(createOpenApiDocument(createAppRouter(), VERSION), null, 2)}\n`);
+        const { createOpenApiDocument, createRouteTable, VERSION } = await import("@sessiond/server");
+        process.stdout.write(`${JSON.stringify(createOpenApiDocument(createRouteTable(), { version: VERSION }), null, 2)}\n`);
       }),
     );
 }

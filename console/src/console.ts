@@ -12,6 +12,9 @@ type Session = Awaited<ReturnType<SessionClient["session"]["get"]["query"]>>;
 const PAGE_SIZE = 20;
 const TOKEN_KEY = "sessiond-token";
 
+/** Where the server's surface is mounted: the page is served at its base path's "/". */
+const BASE_URL = new URL(".", location.href).href.replace(/\/$/, "");
+
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let client = connect();
@@ -21,7 +24,7 @@ let nextCursor: string | null = null;
 
 function connect(): SessionClient {
   const token = sessionStorage.getItem(TOKEN_KEY) ?? undefined;
-  return createSessionClient({ url: location.origin, token });
+  return createSessionClient({ url: BASE_URL, token });
 }
 
 function show(kind: "ok" | "conflict" | "error", text: string): void {
@@ -155,5 +158,5 @@ $("token").addEventListener("submit", (event) => {
   void loadPage();
 });
 
-$("server").textContent = location.origin;
+$("server").textContent = BASE_URL;
 void loadPage();

@@ -1,12 +1,9 @@
 /**
- * What every procedure receives. `createContextInner` needs no HTTP request, so tests and tools can
- * call procedures directly; the HTTP front gives each request its ID and read budget.
+ * What sessiond's own procedures receive per request, and the read budget that bounds one request.
+ * `createContextInner` needs no HTTP request, so tests and tools can call procedures directly.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { InvalidInputError } from "./errors.ts";
-import type { EventService } from "./events/types.ts";
-import type { SessionService } from "./session/service.ts";
 
 /**
  * How many sessions one request may read through list pages (summed over a batch). It bounds the
@@ -31,34 +28,16 @@ export class ReadBudget {
 }
 
 export interface Context {
-  sessions: SessionService;
   requestId: string;
   reads: ReadBudget;
-  /** Live events; absent where a server runs without them (e.g. a bare router in a benchmark). */
-  events?: EventService;
   /** Cuts the caller's connection (a subscriber that stopped reading); absent outside HTTP. */
   disconnect?: () => void;
 }
 
-export function createContextInner(options: {
-  sessions: SessionService;
-  requestId?: string;
-  maxReads?: number;
-  events?: EventService;
-  disconnect?: () => void;
-}): Context {
+export function createContextInner(options: { requestId?: string; maxReads?: number; disconnect?: () => void } = {}): Context {
   return {
-    sessions: options.sessions,
     requestId: options.requestId ?? randomUUID(),
     reads: new ReadBudget(options.maxReads ?? Number.POSITIVE_INFINITY),
-    events: options.events,
     disconnect: options.disconnect,
   };
 }
-
-/**
- * The request tRPC's stock adapter is serving, for the error formatter: the adapter may format an
- * error before it has a context, and the error still carries the request's ID. (The fast path and
- * the front door always hand the formatter a context; they need no scope.)
- */
-export const requestScope = new AsyncLocalStorage<{ requestId: string }>();

@@ -11,7 +11,6 @@
  * - Node's own: event-loop delay and utilisation, heap, GC, CPU, file descriptors.
  * Labels come from fixed sets (known routes, store operations), so a caller cannot grow them.
  */
-import cluster from "node:cluster";
 import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { StoreUnavailableError } from "./errors.ts";
 import { CheapHistogram } from "./metrics-histogram.ts";
@@ -31,31 +30,6 @@ export interface MetricsMessage {
 
 export function isMetricsMessage(message: unknown): message is MetricsMessage {
   return typeof message === "object" && message !== null && (message as { sessiond?: unknown }).sessiond === "metrics";
-}
-
-const awaitingPrimary = new Map<number, (text: string | null) => void>();
-let nextRequestId = 0;
-let listeningToPrimary = false;
-
-/** In a worker: the metrics of every worker, from the primary; null if it does not answer in 5 s. */
-function metricsFromPrimary(): Promise<string | null> {
-  if (!listeningToPrimary) {
-    listeningToPrimary = true;
-    process.on("message", (message: unknown) => {
-      if (isMetricsMessage(message) && message.text !== undefined) awaitingPrimary.get(message.requestId)?.(message.text);
-    });
-  }
-  const requestId = nextRequestId++;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => answered(null), 5000);
-    function answered(text: string | null): void {
-      clearTimeout(timer);
-      awaitingPrimary.delete(requestId);
-      resolve(text);
-    }
-    awaitingPrimary.set(requestId, answered);
-    process.send?.({ sessiond: "metrics", requestId } satisfies MetricsMessage);
-  });
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -89,14 +63,46 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** Under --workers: the answers awaited from the primary, by request number. */
+  readonly #awaitingPrimary = new Map<number, (text: string | null) => void>();
+  #nextRequestId = 0;
+  readonly #onPrimaryMessage = (message: unknown) => {
+    if (isMetricsMessage(message) && message.text !== undefined) this.#awaitingPrimary.get(message.requestId)?.(message.text);
+  };
+
+  readonly #inCluster: boolean;
+
+  /** `inCluster`: this process is a worker of `serve --workers`, whose primary gathers the metrics. */
+  constructor(options: { inCluster?: boolean } = {}) {
+    this.#inCluster = options.inCluster ?? false;
     collectDefaultMetrics({ register: this.registry });
-    if (cluster.isWorker) {
+    if (this.#inCluster) {
       // This worker's side of prom-client's cluster protocol: the primary gathers this registry.
       // Constructing an AggregatorRegistry is what installs the listener.
       AggregatorRegistry.setRegistries([this.registry]);
       new AggregatorRegistry();
+      process.on("message", this.#onPrimaryMessage);
     }
+  }
+
+  /** Stops listening to the primary. */
+  close(): void {
+    process.off("message", this.#onPrimaryMessage);
+  }
+
+  /** In a worker: the metrics of every worker, from the primary; null if it does not answer in 5 s. */
+  #fromPrimary(): Promise<string | null> {
+    const requestId = this.#nextRequestId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => answered(null), 5000);
+      const answered = (text: string | null) => {
+        clearTimeout(timer);
+        this.#awaitingPrimary.delete(requestId);
+        resolve(text);
+      };
+      this.#awaitingPrimary.set(requestId, answered);
+      process.send?.({ sessiond: "metrics", requestId } satisfies MetricsMessage);
+    });
   }
 
   /**
@@ -104,8 +110,8 @@ export class Metrics {
    * (this worker's own alone if the primary does not answer).
    */
   async text(): Promise<string> {
-    if (cluster.isWorker) {
-      const all = await metricsFromPrimary();
+    if (this.#inCluster) {
+      const all = await this.#fromPrimary();
       if (all !== null) return all;
     }
     return this.registry.metrics();

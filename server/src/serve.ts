@@ -2,7 +2,7 @@
 import cluster from "node:cluster";
 import { ConfigError, isLoopback, redactUrl, resolveConfig, storeLocation, type ServerConfig, type ServerFlags } from "./config.ts";
 import { createLogger } from "./log.ts";
-import { startSessiond, type Sessiond } from "./sessiond.ts";
+import { startSessiond, type RunningSessiond } from "./sessiond.ts";
 import { runWorkers, WORKER_PORT_ENV, type WorkerListening } from "./workers.ts";
 
 /** Resolves with the process exit code. */
@@ -33,7 +33,7 @@ export async function serve(flags: ServerFlags): Promise<number> {
   if (inCluster && cluster.isPrimary) return runWorkers(config, log, stopped);
   // With --port 0, the primary picks the workers' port (workers.ts).
   const workerPort = cluster.isWorker ? process.env[WORKER_PORT_ENV] : undefined;
-  let sessiond: Sessiond;
+  let sessiond: RunningSessiond;
   try {
     sessiond = await startSessiond(workerPort ? { ...config, port: Number(workerPort) } : config, log);
   } catch (error) {

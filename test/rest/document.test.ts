@@ -104,6 +104,6 @@ describe("the OpenAPI document", () => {
   it("answers other methods on the document with 405 and Allow", async () => {
     const response = await fetch(`${server.url}/openapi.json`, { method: "POST" });
     expect(response.status).toBe(405);
-    expect(response.headers.get("allow")).toBe("GET");
+    expect(response.headers.get("allow")).toBe("GET, HEAD");
   });
 });

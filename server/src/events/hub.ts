@@ -272,7 +272,15 @@ export class EventHub {
     }
   }
 
-  async close(): Promise<void> {
+  #closing: Promise<void> | undefined;
+
+  /** Ends every stream and stops reading; a second call waits for the first. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#pruneTimer);
     clearImmediate(this.#scheduled);

@@ -3,8 +3,8 @@
  * once, served with a Content-Security-Policy that lets them talk to this server only.
  */
 import { readFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
+import type { Exchange } from "./exchange.ts";
 
 const SECURITY_HEADERS = {
   "content-security-policy":
@@ -13,38 +13,22 @@ const SECURITY_HEADERS = {
   "cache-control": "no-cache",
 };
 
-const FILES: Record<string, { file: string; type: string }> = {
-  "/": { file: "@sessiond/console/console.html", type: "text/html; charset=utf-8" },
-  "/console.js": { file: "@sessiond/console/console.js", type: "text/javascript; charset=utf-8" },
-};
-
 const NOT_BUILT = "The console is not built here: npm run build -w console\n";
 
-/** A step of the request handler: answers GETs of the console's files; true when it did. */
-export function createConsole(enabled: boolean): (req: IncomingMessage, res: ServerResponse) => boolean {
-  if (!enabled) return () => false;
-  const require = createRequire(import.meta.url);
-  const cache = new Map<string, Buffer | null>();
-  const load = (specifier: string) => {
-    if (!cache.has(specifier)) {
+/** The handler of one of the console's files (`@sessiond/console/<file>`). */
+export function consoleFile(file: "console.html" | "console.js") {
+  const type = file.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8";
+  let body: Buffer | null | undefined;
+  return (ex: Exchange): void => {
+    if (body === undefined) {
       try {
-        cache.set(specifier, readFileSync(require.resolve(specifier)));
+        body = readFileSync(createRequire(import.meta.url).resolve(`@sessiond/console/${file}`));
       } catch {
-        cache.set(specifier, null); // a source checkout where the console was not built
+        body = null; // a source checkout where the console was not built
       }
     }
-    return cache.get(specifier)!;
-  };
-  return (req, res) => {
-    const entry = FILES[(req.url ?? "/").split("?")[0]!];
-    if (!entry || (req.method !== "GET" && req.method !== "HEAD")) return false;
-    const body = load(entry.file);
-    if (!body) {
-      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end(NOT_BUILT);
-      return true;
-    }
-    res.writeHead(200, { ...SECURITY_HEADERS, "content-type": entry.type, "content-length": body.length });
-    res.end(req.method === "HEAD" ? undefined : body);
-    return true;
+    if (!body) return ex.send(404, NOT_BUILT, "text/plain; charset=utf-8");
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) ex.setHeader(name, value);
+    ex.send(200, body, type);
   };
 }

@@ -7,33 +7,19 @@
  * with 403 before it reaches a procedure: a page elsewhere must not be able to create or delete
  * sessions on a loopback server just because the browser lets it send a "simple" request.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { Exchange } from "./exchange.ts";
 
-export const CORS_ALLOWED_METHODS = "GET, POST, OPTIONS";
-/** The client's headers: the token, JSON, the request ID, and those tRPC's links may send. */
-export const CORS_ALLOWED_HEADERS = "authorization, content-type, x-request-id, trpc-accept, trpc-batch-mode, x-trpc-source";
+export const CORS_ALLOWED_METHODS = "GET, HEAD, POST, PATCH, DELETE, OPTIONS";
+/** What the documented routes read: the token, JSON, the request ID, tRPC's links' headers, and REST's conditional, retry and resume headers. */
+export const CORS_ALLOWED_HEADERS =
+  "authorization, content-type, x-request-id, trpc-accept, trpc-batch-mode, x-trpc-source, if-match, idempotency-key, last-event-id";
+/** What a page may read of an answer. */
+export const CORS_EXPOSED_HEADERS = "x-request-id, etag, retry-after, www-authenticate, allow";
 const PREFLIGHT_MAX_AGE_SECONDS = "600";
 
-function refuse(res: ServerResponse, message: string): true {
-  const body = JSON.stringify({ error: message });
-  res.writeHead(403, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+function refuse(ex: Exchange, message: string): true {
+  ex.send(403, JSON.stringify({ code: "FORBIDDEN", httpStatus: 403, message, requestId: ex.requestId }), "application/json");
   return true;
-}
-
-/**
- * Adds `Origin` to the response's Vary header when its head is written: the handlers behind this
- * one set their own Vary (tRPC's "trpc-accept, accept") and would replace a value set now.
- */
-function varyOnOrigin(res: ServerResponse): void {
-  const writeHead = res.writeHead;
-  res.writeHead = function (this: ServerResponse, status: number, ...rest: unknown[]) {
-    const headers = rest.find((item): item is OutgoingHttpHeaders => typeof item === "object" && item !== null && !Array.isArray(item));
-    const current = headers?.vary ?? res.getHeader("vary");
-    const vary = current ? `${String(current)}, Origin` : "Origin";
-    if (headers?.vary !== undefined) headers.vary = vary;
-    else res.setHeader("vary", vary);
-    return writeHead.call(this, status, ...(rest as []));
-  } as ServerResponse["writeHead"];
 }
 
 /** Whether an Origin header names the server the request was sent to (a same-origin call). */
@@ -46,36 +32,34 @@ function isSameOrigin(origin: string, host: string | undefined): boolean {
 }
 
 /**
- * A step of the request handler: sets the CORS headers of a call from a listed origin, and
- * returns true when it answered the request itself (a preflight, or a refused origin).
+ * A step of the handler: sets the CORS headers of a call from a listed origin, and returns true
+ * when it answered the request itself (a preflight, or a refused origin).
  */
-export function createCors(allowedOrigins: readonly string[]): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createCors(allowedOrigins: readonly string[]): (ex: Exchange) => boolean {
   const allowed = new Set(allowedOrigins);
-  return (req, res) => {
-    if (allowed.size > 0) varyOnOrigin(res);
-    const origin = req.headers.origin;
+  return (ex) => {
+    if (allowed.size > 0) ex.setHeader("vary", "Origin");
+    const origin = ex.header("origin");
     if (origin === undefined) return false; // not a browser's cross-origin call
     const listed = allowed.has(origin);
     if (listed) {
-      res.setHeader("access-control-allow-origin", origin);
-      res.setHeader("access-control-expose-headers", "x-request-id");
+      ex.setHeader("access-control-allow-origin", origin);
+      ex.setHeader("access-control-expose-headers", CORS_EXPOSED_HEADERS);
     }
-    const preflight = req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
+    const preflight = ex.method === "OPTIONS" && ex.header("access-control-request-method") !== undefined;
     if (preflight) {
       if (!listed)
         return refuse(
-          res,
+          ex,
           allowed.size ? `origin ${origin} may not call this server` : "cross-origin calls are off (sessiond serve --cors-origin)",
         );
-      res.writeHead(204, {
-        "access-control-allow-methods": CORS_ALLOWED_METHODS,
-        "access-control-allow-headers": CORS_ALLOWED_HEADERS,
-        "access-control-max-age": PREFLIGHT_MAX_AGE_SECONDS,
-      });
-      res.end();
+      ex.setHeader("access-control-allow-methods", CORS_ALLOWED_METHODS);
+      ex.setHeader("access-control-allow-headers", CORS_ALLOWED_HEADERS);
+      ex.setHeader("access-control-max-age", PREFLIGHT_MAX_AGE_SECONDS);
+      ex.send(204, "", "text/plain");
       return true;
     }
-    if (!listed && !isSameOrigin(origin, req.headers.host)) return refuse(res, `origin ${origin} may not call this server`);
+    if (!listed && !isSameOrigin(origin, ex.header("host"))) return refuse(ex, `origin ${origin} may not call this server`);
     return false;
   };
 }

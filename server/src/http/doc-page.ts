@@ -49,7 +49,7 @@ export function renderDocPage(document: Json): string {
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.5rem;overflow:auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}</style>
 </head><body>
 <h1>${escapeHtml(document.info.title)} ${escapeHtml(document.info.version)}</h1>
-<p>${escapeHtml(document.info.description)} The machine-readable document: <a href="/openapi.json">/openapi.json</a> (OpenAPI ${escapeHtml(document.openapi)}).</p>
+<p>${escapeHtml(document.info.description)} The machine-readable document: <a href="openapi.json">openapi.json</a> (OpenAPI ${escapeHtml(document.openapi)}).</p>
 ${operations.join("\n")}
 <h2>Schemas</h2>
 ${schemas}

@@ -5,161 +5,125 @@
  * descendants) or `?roots=true`. A resume point that is gone answers 410 Gone. Error bodies are
  * the REST routes' (rest.ts): `error.data` as tRPC callers get it, with the message.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { SessionEventsInputSchema } from "@sessiond/shared";
-import { TRPCError } from "@trpc/server";
+import { TRPCError, getTRPCErrorFromUnknown } from "@trpc/server";
 import { describeError } from "../errors.ts";
 import { EventsExpiredError } from "../events/errors.ts";
-import type { EventService, EventStream } from "../events/types.ts";
 import { toSessionEvent } from "../events/stream.ts";
-import type { StoredEvent } from "../store/types.ts";
+import type { EventService, EventStream } from "../events/types.ts";
 import type { Logger } from "../log.ts";
+import type { StoredEvent } from "../store/types.ts";
+import type { Exchange, StreamSink } from "./exchange.ts";
+import { sendRestError } from "./rest.ts";
 
 const PATH = "/event";
 
-/** The REST error body; `status` overrides the code's (410 for an expired resume point, as Kubernetes' watch). */
-function sendError(res: ServerResponse, error: TRPCError, requestId: string, headers: Record<string, string> = {}, status?: number): void {
-  const { message, data } = describeError(error, { requestId, path: PATH });
-  const httpStatus = status ?? data.httpStatus;
-  const body = JSON.stringify({ ...data, httpStatus, message });
-  res.writeHead(httpStatus, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
-}
-
-/** Each event's SSE frame, serialised and encoded once however many subscribers receive it. */
-const frames = new WeakMap<StoredEvent, Buffer>();
-function frameOf(event: StoredEvent): Buffer {
-  let frame = frames.get(event);
-  if (frame === undefined) {
-    // JSON.stringify writes the session's dates as ISO strings.
-    frame = Buffer.from(`id: ${event.id}\ndata: ${JSON.stringify(toSessionEvent(event))}\n\n`);
-    frames.set(event, frame);
-  }
-  return frame;
-}
-
-/**
- * A group of events as one chunk (one socket write). Subscribers at the head of the log receive
- * the same group from one hub read: the last one joined is kept, so it is joined once, not once
- * per subscriber.
- */
-let lastGroup: { events: StoredEvent[]; chunk: Buffer } | undefined;
-function chunkOf(events: StoredEvent[]): Buffer {
-  if (events.length === 1) return frameOf(events[0]!);
-  const last = lastGroup;
-  if (last && last.events.length === events.length && last.events.every((event, i) => event === events[i])) return last.chunk;
-  const chunk = Buffer.concat(events.map(frameOf));
-  lastGroup = { events, chunk };
-  return chunk;
-}
-
-function queryInput(req: IncomingMessage): unknown {
-  const params = new URL(req.url ?? "/", "http://localhost").searchParams;
+function queryInput(ex: Exchange): unknown {
+  const params = new URLSearchParams(ex.query);
   const input: Record<string, unknown> = {};
   for (const [key, value] of params) {
     if (key in input) return { [key]: [input[key], value] }; // a repeated parameter fails validation
     input[key] = key === "roots" ? value === "true" || value === "1" || (value === "false" || value === "0" ? false : value) : value;
   }
-  const header = req.headers["last-event-id"];
+  const header = ex.header("last-event-id");
   if (typeof header === "string" && header !== "") input.lastEventId = header;
   return input;
 }
 
+/** The route's handler. Each event's frame is encoded once, however many subscribers receive it. */
 export function createEventRoute(events: EventService, log: Logger) {
   const { heartbeatMs, slowSubscriberTimeoutMs } = events.settings;
-
-  async function serve(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const parsed = SessionEventsInputSchema.safeParse(queryInput(req));
-    if (!parsed.success) {
-      sendError(res, new TRPCError({ code: "BAD_REQUEST", cause: parsed.error }), requestId);
-      return;
+  const frames = new WeakMap<StoredEvent, Buffer>();
+  const frameOf = (event: StoredEvent): Buffer => {
+    let frame = frames.get(event);
+    if (frame === undefined) {
+      // JSON.stringify writes the session's dates as ISO strings.
+      frame = Buffer.from(`id: ${event.id}\ndata: ${JSON.stringify(toSessionEvent(event))}\n\n`);
+      frames.set(event, frame);
     }
-    const closed = new AbortController();
-    res.once("close", () => closed.abort());
+    return frame;
+  };
+  // Subscribers at the head of the log receive the same group from one hub read: the last one
+  // joined is kept, so it is joined once, not once per subscriber.
+  let lastGroup: { events: StoredEvent[]; chunk: Buffer } | undefined;
+  const chunkOf = (batch: StoredEvent[]): Buffer => {
+    if (batch.length === 1) return frameOf(batch[0]!);
+    const last = lastGroup;
+    if (last && last.events.length === batch.length && last.events.every((event, i) => event === batch[i])) return last.chunk;
+    const chunk = Buffer.concat(batch.map(frameOf));
+    lastGroup = { events: batch, chunk };
+    return chunk;
+  };
+
+  /** Writes, and when the peer's buffer is full waits for it to drain, cutting a peer that never reads. */
+  async function write(sink: StreamSink, chunk: Buffer): Promise<void> {
+    if (sink.write(chunk) || sink.closed) return;
+    const timer = setTimeout(() => {
+      log.info({ timeoutMs: slowSubscriberTimeoutMs }, "event subscriber too slow: disconnected");
+      sink.abort();
+    }, slowSubscriberTimeoutMs);
+    await sink.drained();
+    clearTimeout(timer);
+  }
+
+  async function serve(ex: Exchange): Promise<void> {
+    const parsed = SessionEventsInputSchema.safeParse(queryInput(ex));
+    if (!parsed.success) return sendRestError(ex, new TRPCError({ code: "BAD_REQUEST", cause: parsed.error }), PATH);
     let stream: EventStream;
     try {
-      stream = await events.open(parsed.data, closed.signal);
+      stream = await events.open(parsed.data, ex.signal);
     } catch (error) {
-      if (error instanceof EventsExpiredError) sendError(res, error, requestId, {}, 410);
-      else if (error instanceof TRPCError && error.code === "SERVICE_UNAVAILABLE") sendError(res, error, requestId, { "retry-after": "1" });
-      else throw error;
-      return;
+      if (error instanceof EventsExpiredError) return sendRestError(ex, error, PATH, 410);
+      const trpcError = getTRPCErrorFromUnknown(error);
+      if (trpcError.code === "SERVICE_UNAVAILABLE") ex.setHeader("retry-after", "1");
+      if (trpcError.code === "INTERNAL_SERVER_ERROR") log.error({ requestId: ex.requestId, err: error }, "event stream failed");
+      return sendRestError(ex, trpcError, PATH);
     }
 
-    res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      "x-accel-buffering": "no",
-    });
+    ex.setHeader("cache-control", "no-cache, no-transform");
+    ex.setHeader("x-accel-buffering", "no");
+    ex.setHeader("content-type", "text/event-stream; charset=utf-8");
+    const sink = ex.stream(200);
+    if (sink.closed) return; // HEAD: the headers were the answer
     // The first line tells the client where the stream starts (useful with "from now").
-    res.write(`: sessiond events after ${stream.startId}\nretry: 1000\n\n`);
+    sink.write(`: sessiond events after ${stream.startId}\nretry: 1000\n\n`);
 
-    /** Writes, and when the socket's buffer is full waits for it to drain, cutting a client that never reads. */
-    const write = async (chunk: Buffer): Promise<void> => {
-      if (res.write(chunk) || res.destroyed) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          log.info({ timeoutMs: slowSubscriberTimeoutMs }, "event subscriber too slow: disconnected");
-          res.destroy();
-          resolve();
-        }, slowSubscriberTimeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          res.off("drain", done);
-          res.off("close", done);
-          resolve();
-        };
-        res.on("drain", done);
-        res.on("close", done);
-      });
-    };
-    // A heartbeat meets the same rule as an event: one the socket has not taken within the
-    // slow-subscriber timeout (the client stopped reading, its buffers are full) cuts the stream,
-    // even when no event is waiting. One at a time, so a stalled client never piles them up.
+    // A heartbeat meets the same rule as an event: one the peer has not taken within the
+    // slow-subscriber timeout (it stopped reading, its buffers are full) cuts the stream, even when
+    // no event is waiting. One at a time, so a stalled peer never piles them up.
     let pingTimer: NodeJS.Timeout | undefined;
     const heartbeat = setInterval(() => {
-      if (pingTimer || res.destroyed) return;
+      if (pingTimer || sink.closed) return;
       pingTimer = setTimeout(() => {
         log.info({ timeoutMs: slowSubscriberTimeoutMs }, "event subscriber not reading heartbeats: disconnected");
-        res.destroy();
+        sink.abort();
       }, slowSubscriberTimeoutMs);
-      // Called once the ping (and everything before it) is handed to the socket, or on an error.
-      res.write(": ping\n\n", () => {
+      sink.write(": ping\n\n", () => {
         clearTimeout(pingTimer);
         pingTimer = undefined;
       });
     }, heartbeatMs);
     try {
       for await (const batch of stream.batches()) {
-        await write(chunkOf(batch));
-        if (res.destroyed) break;
+        await write(sink, chunkOf(batch));
+        if (sink.closed) break;
       }
     } catch (error) {
       if (!(error instanceof EventsExpiredError)) throw error;
       // Pruning overtook this subscriber: it must re-list rather than skip events.
-      const { message, data } = describeError(error, { requestId, path: PATH });
-      res.write(`event: expired\ndata: ${JSON.stringify({ ...data, httpStatus: 410, message })}\n\n`);
+      const { message, data } = describeError(error, { requestId: ex.requestId, path: PATH });
+      sink.write(`event: expired\ndata: ${JSON.stringify({ ...data, httpStatus: 410, message })}\n\n`);
     } finally {
       clearInterval(heartbeat);
       clearTimeout(pingTimer);
-      res.end();
+      sink.end();
     }
   }
 
-  return function handleEvents(req: IncomingMessage, res: ServerResponse, requestId: string, authorized: boolean): void {
-    if (req.method !== "GET") {
-      const error = new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: `The method ${req.method} is not allowed here: GET /event` });
-      sendError(res, error, requestId, { allow: "GET" });
-      return;
-    }
-    if (!authorized) {
-      sendError(res, new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" }), requestId);
-      return;
-    }
-    serve(req, res, requestId).catch((cause: unknown) => {
-      log.error({ requestId, err: cause }, "event stream failed");
-      if (res.headersSent) return void res.destroy();
-      const error = cause instanceof TRPCError ? cause : new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause });
-      sendError(res, error, requestId);
+  return function handleEvents(ex: Exchange): void {
+    serve(ex).catch((cause: unknown) => {
+      log.error({ requestId: ex.requestId, err: cause }, "event stream failed");
+      ex.disconnect();
     });
   };
 }

@@ -1,20 +1,30 @@
-/** Which calls the fast path takes (the rest go to tRPC's stock adapter), and what it answers. */
-import type { IncomingMessage, ServerResponse } from "node:http";
+/** Which calls the fast path takes (the rest go to tRPC's stock path), and what it answers. */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createContextInner } from "../context.ts";
 import { createAppRouter } from "../router.ts";
 import { createSessionService } from "../session/service.ts";
 import { openStore } from "../store/open.ts";
-import { publicProcedure, router as makeRouter } from "../trpc.ts";
+import { createSessiondTRPC } from "../trpc.ts";
+import { FetchExchange } from "./exchange.ts";
 import { createFastPath, type TRPCCall } from "./fast-path.ts";
 
-const router = createAppRouter();
 const sessions = createSessionService(await openStore(":memory:"), { version: "1.2.3" });
+const router = createAppRouter({ sessions });
 const fast = createFastPath({ router, onError: () => undefined });
+const t = createSessiondTRPC();
 
-function request(method: string, headers: Record<string, string> = {}) {
-  return { method, headers } as unknown as IncomingMessage;
+/** A request and its answer, through the fetch exchange (the abort controller is the client hanging up). */
+function exchange(method: string, headers: Record<string, string> = {}) {
+  const hangUp = new AbortController();
+  const request = new Request("http://127.0.0.1/trpc/x", { method, headers, signal: hangUp.signal });
+  const ex = new FetchExchange(request, "/trpc/x", "", "req-1");
+  return { ex, hangUp: () => hangUp.abort() };
+}
+
+async function answer(ex: FetchExchange) {
+  const response = await ex.response;
+  return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
 }
 
 function call(paths: string[], search: string | null = null): TRPCCall {
@@ -23,72 +33,42 @@ function call(paths: string[], search: string | null = null): TRPCCall {
     isBatch: paths.length > 1,
     search: search === null ? null : new URLSearchParams(search),
     input: undefined,
-    ctx: createContextInner({ sessions }),
+    ctx: createContextInner(),
   };
-}
-
-/** A response that records what is written to it. */
-function response() {
-  const written: { status?: number; headers?: Record<string, unknown>; body?: string } = {};
-  let done!: () => void;
-  const ended = new Promise<void>((resolve) => (done = resolve));
-  const listeners: Record<string, (() => void)[]> = {};
-  const res = {
-    headersSent: false,
-    writableEnded: false,
-    once(event: string, listener: () => void) {
-      (listeners[event] ??= []).push(listener);
-      return res;
-    },
-    /** The client goes away before the answer. */
-    hangUp() {
-      for (const listener of listeners.close ?? []) listener();
-    },
-    writeHead(status: number, headers: Record<string, unknown>) {
-      written.status = status;
-      written.headers = headers;
-      return res;
-    },
-    end(body: string) {
-      written.body = body;
-      res.writableEnded = true;
-      done();
-    },
-  };
-  return { res: res as unknown as ServerResponse & { hangUp(): void }, written, ended };
 }
 
 describe("the fast path's routing decision", () => {
   it.each([
-    ["an unknown procedure", request("GET"), call(["session.nope"])],
-    ["a query by POST", request("POST"), call(["session.get"])],
-    ["a mutation by GET", request("GET"), call(["session.create"])],
-    ["a batch mixing a known and an unknown procedure", request("GET"), call(["health", "nope"])],
-    ["a streaming request (trpc-accept)", request("GET", { "trpc-accept": "application/jsonl" }), call(["health"])],
-    ["a streaming request (accept)", request("GET", { accept: "application/jsonl" }), call(["health"])],
-    ["connection parameters", request("GET"), call(["health"], "connectionParams=1")],
-    ["an odd path", request("GET"), call(["health/x"])],
-  ])("leaves %s to the stock adapter", (_, req, trpcCall) => {
-    const { res, written } = response();
-    expect(fast(req, res, trpcCall)).toBe(false);
-    expect(written.status).toBeUndefined();
+    ["an unknown procedure", "GET", {}, call(["session.nope"])],
+    ["a query by POST", "POST", {}, call(["session.get"])],
+    ["a mutation by GET", "GET", {}, call(["session.create"])],
+    ["a batch mixing a known and an unknown procedure", "GET", {}, call(["health", "nope"])],
+    ["a streaming request (trpc-accept)", "GET", { "trpc-accept": "application/jsonl" }, call(["health"])],
+    ["a streaming request (accept)", "GET", { accept: "application/jsonl" }, call(["health"])],
+    ["connection parameters", "GET", {}, call(["health"], "connectionParams=1")],
+    ["an odd path", "GET", {}, call(["health/x"])],
+  ])("leaves %s to the stock path", async (_, method, headers, trpcCall) => {
+    const { ex } = exchange(method, headers);
+    expect(fast(ex, trpcCall)).toBe(false);
+    const nothing = Symbol("no answer");
+    expect(await Promise.race([ex.response, new Promise((resolve) => setTimeout(resolve, 20, nothing))])).toBe(nothing);
   });
 
   it("answers a plain query itself, as tRPC would", async () => {
-    const { res, written, ended } = response();
-    expect(fast(request("GET"), res, call(["health"]))).toBe(true);
-    await ended;
+    const { ex } = exchange("GET");
+    expect(fast(ex, call(["health"]))).toBe(true);
+    const written = await answer(ex);
     expect(written.status).toBe(200);
     expect(written.headers).toMatchObject({ vary: "trpc-accept, accept", "content-type": "application/json" });
-    expect(JSON.parse(written.body!)).toEqual({ result: { data: { json: { status: "ok", engine: "sqlite", version: "1.2.3" } } } });
+    expect(JSON.parse(written.body)).toEqual({ result: { data: { json: { status: "ok", engine: "sqlite", version: "1.2.3" } } } });
   });
 });
 
 describe("the fast path's abort signal", () => {
   it("aborts a call's signal when the client goes away before the answer, as the stock adapter does", async () => {
     let seen: AbortSignal | undefined;
-    const waiting = makeRouter({
-      wait: publicProcedure.query(
+    const waiting = t.router({
+      wait: t.procedure.query(
         ({ signal }) =>
           new Promise<boolean>((resolve) => {
             seen = signal;
@@ -97,12 +77,12 @@ describe("the fast path's abort signal", () => {
       ),
     });
     const path = createFastPath({ router: waiting, onError: () => undefined });
-    const { res, ended } = response();
-    expect(path(request("GET"), res, call(["wait"]))).toBe(true);
+    const { ex, hangUp } = exchange("GET");
+    expect(path(ex, call(["wait"]))).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(seen?.aborted).toBe(false);
-    res.hangUp();
-    await ended;
+    hangUp();
+    await ex.response;
     expect(seen?.aborted).toBe(true);
   });
 });
@@ -110,9 +90,9 @@ describe("the fast path's abort signal", () => {
 describe("the fast path's calls", () => {
   it("runs a procedure's other middlewares and output parser through tRPC (only plain procedures are called directly)", async () => {
     const seen: string[] = [];
-    const custom = makeRouter({
-      plain: publicProcedure.input(z.object({ n: z.number() })).query(({ input }) => input.n + 1),
-      wrapped: publicProcedure
+    const custom = t.router({
+      plain: t.procedure.input(z.object({ n: z.number() })).query(({ input }) => input.n + 1),
+      wrapped: t.procedure
         .use(({ next }) => {
           seen.push("middleware");
           return next({ ctx: { extra: 41 } });
@@ -122,17 +102,17 @@ describe("the fast path's calls", () => {
         .query(({ ctx, input }) => ({ value: (ctx as { extra: number }).extra + input.n })),
     });
     const path = createFastPath({ router: custom, onError: () => undefined });
-    const answer = async (name: string, input: unknown) => {
-      const { res, written, ended } = response();
-      expect(path(request("GET"), res, { ...call([name]), input: { json: input } })).toBe(true);
-      await ended;
-      return { status: written.status, body: JSON.parse(written.body!) as unknown };
+    const answerTo = async (name: string, input: unknown) => {
+      const { ex } = exchange("GET");
+      expect(path(ex, { ...call([name]), input: { json: input } })).toBe(true);
+      const written = await answer(ex);
+      return { status: written.status, body: JSON.parse(written.body) as unknown };
     };
-    expect(await answer("plain", { n: 1 })).toEqual({ status: 200, body: { result: { data: { json: 2 } } } });
-    expect(await answer("wrapped", { n: 1 })).toEqual({ status: 200, body: { result: { data: { json: { value: 84 } } } } });
+    expect(await answerTo("plain", { n: 1 })).toEqual({ status: 200, body: { result: { data: { json: 2 } } } });
+    expect(await answerTo("wrapped", { n: 1 })).toEqual({ status: 200, body: { result: { data: { json: { value: 84 } } } } });
     expect(seen).toEqual(["middleware"]);
     // The direct call refuses bad input as tRPC's input middleware does.
-    const refused = await answer("plain", { n: "x" });
+    const refused = await answerTo("plain", { n: "x" });
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: { json: { code: -32600, data: { code: "BAD_REQUEST" } } } });
   });

@@ -2,14 +2,15 @@
  * The fast path for plain tRPC calls: a query by GET or a mutation by POST (batched or not),
  * answered as JSON with exactly the bytes, status and headers that tRPC's stock adapter sends, but
  * without building a fetch Request and Response for each call. It runs after the front door
- * (server.ts) has checked the method, the token and the content type, read the body and parsed
- * the input, and it calls each procedure as tRPC would (invoke.ts), so input validation and error
- * formatting are tRPC's. Anything else (subscriptions, streaming, unknown procedures, a method that
- * does not match the procedure) it leaves to the stock adapter by returning false.
+ * (trpc-endpoint.ts) has checked the method, the token and the content type, read the body and
+ * parsed the input, and it calls each procedure as tRPC would (invoke.ts), so input validation
+ * and error formatting are tRPC's. Anything else (subscriptions, streaming, unknown procedures, a
+ * method that does not match the procedure) it leaves to the stock path by returning false. It
+ * exists only on verified versions (internals.ts).
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { TRPCError, getTRPCErrorFromUnknown, getTRPCErrorShape, type AnyTRPCProcedure, type AnyTRPCRouter } from "@trpc/server";
-import { createInvokers, hangUpSignal, type CallType } from "./invoke.ts";
+import type { Exchange } from "./exchange.ts";
+import { createInvokers, type CallType } from "./invoke.ts";
 import { writeTRPCResponse, writeTRPCResult, type TRPCResponseBody } from "./trpc-response.ts";
 
 /** A tRPC request as the front door parsed it. */
@@ -24,7 +25,7 @@ export interface TRPCCall {
 
 export interface FastPathOptions<TRouter extends AnyTRPCRouter> {
   router: TRouter;
-  onError(opts: { error: TRPCError; path: string; req: IncomingMessage; input: unknown; ctx: unknown; type: CallType }): void;
+  onError(opts: { error: TRPCError; path: string; ex: Exchange }): void;
 }
 
 const METHOD_OF: Record<CallType, string> = { query: "GET", mutation: "POST" };
@@ -61,16 +62,15 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
   const { router } = options;
   const config = router._def._config;
   const procedures = router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
-  const invokers = createInvokers(router);
+  const invokerOf = createInvokers(router, { direct: true });
 
-  async function respond(req: IncomingMessage, res: ServerResponse, call: TRPCCall, type: CallType): Promise<void> {
+  async function respond(ex: Exchange, call: TRPCCall, type: CallType): Promise<void> {
     const inputs = inputReader(router, call);
     const { ctx } = call;
-    const signal = hangUpSignal(res);
+    const signal = ex.signal;
     const callOne = async (path: string, index: number) => {
       try {
-        const invoke = invokers.get(path)!;
-        const data = await invoke({ ctx, path, type, rawInput: () => inputs.read()[index], signal, batchIndex: index });
+        const data = await invokerOf(path)({ ctx, path, type, rawInput: () => inputs.read()[index], signal, batchIndex: index });
         if (data !== null && typeof data === "object" && (Symbol.asyncIterator in data || data instanceof ReadableStream)) {
           throw new TRPCError({
             code: "UNSUPPORTED_MEDIA_TYPE",
@@ -81,23 +81,23 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
       } catch (cause) {
         const error = getTRPCErrorFromUnknown(cause);
         const input = inputs.result(index);
-        options.onError({ error, path, req, input, ctx, type });
+        options.onError({ error, path, ex });
         return { error: getTRPCErrorShape({ config, ctx, error, input, path, type }) };
       }
     };
     if (call.isBatch) {
-      writeTRPCResponse(res, router, (await Promise.all(call.paths.map(callOne))) as TRPCResponseBody);
+      writeTRPCResponse(ex, router, (await Promise.all(call.paths.map(callOne))) as TRPCResponseBody);
       return;
     }
     const answer = await callOne(call.paths[0]!, 0);
-    if (answer.result) writeTRPCResult(res, answer.result.data);
-    else writeTRPCResponse(res, router, answer as TRPCResponseBody);
+    if (answer.result) writeTRPCResult(ex, answer.result.data);
+    else writeTRPCResponse(ex, router, answer as TRPCResponseBody);
   }
 
-  /** Handles the call if it is a plain one this path serves; returns false to leave it to the stock handler. */
-  return function tryHandle(req: IncomingMessage, res: ServerResponse, call: TRPCCall): boolean {
-    const method = req.method;
-    if (req.headers["trpc-accept"] !== undefined || req.headers.accept?.includes("application/jsonl")) return false;
+  /** Handles the call if it is a plain one this path serves; returns false to leave it to the stock path. */
+  return function tryHandle(ex: Exchange, call: TRPCCall): boolean {
+    const method = ex.method === "HEAD" ? "GET" : ex.method;
+    if (ex.header("trpc-accept") !== undefined || ex.header("accept")?.includes("application/jsonl")) return false;
     if (call.search?.has("connectionParams")) return false;
     let type: CallType | undefined;
     for (const path of call.paths) {
@@ -106,9 +106,9 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
       if ((procedureType !== "query" && procedureType !== "mutation") || METHOD_OF[procedureType] !== method) return false;
       type = procedureType;
     }
-    respond(req, res, call, type!).catch((error: unknown) => {
+    respond(ex, call, type!).catch(() => {
       // Writing the answer failed (the client went away); there is nobody to answer.
-      if (!res.headersSent) res.destroy(error instanceof Error ? error : undefined);
+      ex.disconnect();
     });
     return true;
   };

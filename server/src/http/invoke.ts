@@ -1,11 +1,12 @@
 /**
- * Calling a tRPC procedure from our own HTTP paths (the fast path and the REST routes), with what
- * tRPC's stock adapter gives a call: its input, its context and a signal that aborts when the
- * client goes away.
+ * Calling a tRPC procedure from sessiond's own HTTP paths (the fast path and the REST routes), with
+ * what tRPC's stock adapter gives a call: its input, its context and a signal that aborts when the
+ * client goes away. The call goes through tRPC's public `callTRPCProcedure`, or, for a plain
+ * procedure on a verified tRPC version (internals.ts), the direct call below.
  */
-import type { ServerResponse } from "node:http";
 import { TRPCError, callTRPCProcedure, type AnyTRPCProcedure, type AnyTRPCRouter } from "@trpc/server";
-import { getParseFn } from "@trpc/server/unstable-core-do-not-import";
+// A namespace import: a version without the function leaves it undefined instead of failing to load.
+import * as trpcCore from "@trpc/server/unstable-core-do-not-import";
 
 export type CallType = "query" | "mutation";
 
@@ -13,6 +14,7 @@ interface ProcedureDef {
   middlewares: ((...args: never[]) => unknown)[] & { _type?: string }[];
   inputs: unknown[];
   resolver?: (opts: Record<string, unknown>) => unknown;
+  meta?: unknown;
 }
 
 /** What calling a procedure takes: tRPC's middleware chain, or the direct call below. */
@@ -34,13 +36,14 @@ export type Invoke = (opts: {
  * inputs, an output parser) goes through tRPC's `callTRPCProcedure`.
  */
 function directCall(procedure: AnyTRPCProcedure): Invoke | undefined {
+  const getParseFn = (trpcCore as { getParseFn?: (schema: never) => (input: unknown) => unknown }).getParseFn;
   const def = procedure._def as unknown as ProcedureDef;
-  const { middlewares, inputs, resolver } = def;
-  if (!resolver || inputs.length > 1 || middlewares.length !== inputs.length + 1) return undefined;
+  const { middlewares, inputs, resolver, meta } = def;
+  if (typeof getParseFn !== "function" || !resolver || !Array.isArray(inputs) || !Array.isArray(middlewares)) return undefined;
+  if (inputs.length > 1 || middlewares.length !== inputs.length + 1) return undefined;
   if (inputs.length === 1 && middlewares[0]!._type !== "input") return undefined;
   if (middlewares.at(-1)!.name !== "resolveMiddleware") return undefined;
   const parse = inputs.length === 1 ? getParseFn(inputs[0] as never) : undefined;
-  const meta = (def as { meta?: unknown }).meta;
   const invalid = (cause: unknown) => new TRPCError({ code: "BAD_REQUEST", cause });
   // Not an async function: a schema without async checks parses at once and the resolver's own
   // promise is the answer (each async layer costs a promise and a hop). The caller awaits it, so
@@ -63,29 +66,19 @@ function directCall(procedure: AnyTRPCProcedure): Invoke | undefined {
 }
 
 /**
- * The invoker of every procedure of the router by path: the direct call where the procedure is a
- * plain one, tRPC's `callTRPCProcedure` (its whole middleware chain) otherwise.
+ * The invoker of a procedure by path: the direct call where `direct` allows it (a verified tRPC,
+ * which is also the only case where the router's `_def` is read) and the procedure is a plain one,
+ * tRPC's public `callTRPCProcedure` otherwise (which answers NOT_FOUND for an unknown path).
  */
-export function createInvokers(router: AnyTRPCRouter): Map<string, Invoke> {
+export function createInvokers(router: AnyTRPCRouter, options: { direct: boolean }): (path: string) => Invoke {
+  const viaTRPC =
+    (path: string): Invoke =>
+    ({ ctx, type, rawInput, signal, batchIndex }) =>
+      callTRPCProcedure({ router, path, type, ctx, getRawInput: async () => rawInput(), signal, batchIndex });
   const invokers = new Map<string, Invoke>();
-  const procedures = router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
-  for (const [path, procedure] of Object.entries(procedures)) {
-    const direct = procedure && directCall(procedure);
-    invokers.set(
-      path,
-      direct ??
-        (({ ctx, type, rawInput, signal, batchIndex }) =>
-          callTRPCProcedure({ router, path, type, ctx, getRawInput: async () => rawInput(), signal, batchIndex })),
-    );
+  if (options.direct) {
+    const procedures = router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
+    for (const [path, procedure] of Object.entries(procedures)) invokers.set(path, (procedure && directCall(procedure)) ?? viaTRPC(path));
   }
-  return invokers;
-}
-
-/** As the stock adapter gives calls: a signal that aborts when the client goes away before its answer. */
-export function hangUpSignal(res: ServerResponse): AbortSignal {
-  const abort = new AbortController();
-  res.once("close", () => {
-    if (!res.writableEnded) abort.abort();
-  });
-  return abort.signal;
+  return (path) => invokers.get(path) ?? viaTRPC(path);
 }

@@ -1,8 +1,9 @@
 /**
- * The OpenAPI 3.1 document of the REST routes (rest.ts), generated from the zod schemas the tRPC
- * procedures validate with (read off the router, so a server with other limits documents its own)
- * and the shared output schemas, by zod's own `z.toJSONSchema` (JSON Schema 2020-12, which is
- * OpenAPI 3.1's dialect). Only the skeleton (routes, parameters, status codes) is written here.
+ * The OpenAPI 3.1 document of the HTTP surface, assembled from the route table (routes.ts): each
+ * route describes its own operation there, with schemas made here from the zod schemas the
+ * procedures validate with (built for the server's limits, so a server with other limits
+ * documents its own) and the shared output schemas, by zod's own `z.toJSONSchema` (JSON Schema
+ * 2020-12, which is OpenAPI 3.1's dialect).
  */
 import {
   DeleteSessionOutputSchema,
@@ -12,10 +13,9 @@ import {
   SessionPageSchema,
   SessionSchema,
 } from "@sessiond/shared";
-import type { AnyTRPCProcedure, AnyTRPCRouter } from "@trpc/server";
 import { z } from "zod";
 
-type JsonSchema = Record<string, unknown>;
+export type JsonSchema = Record<string, unknown>;
 
 /** Session IDs are checked by code (for readable messages); the document states their pattern. Dates travel as ISO strings. */
 function describe(schema: z.ZodType, io: "input" | "output"): JsonSchema {
@@ -104,7 +104,7 @@ function errorSchema(code: string, kind?: "fieldErrors" | "conflict" | "notFound
   };
 }
 
-const ERRORS = {
+export const ERRORS = {
   400: [
     "BadRequest",
     "invalid input: a bad ID, wrong type, unknown key, a limit, malformed JSON",
@@ -125,12 +125,12 @@ const ERRORS = {
   500: ["InternalServerError", "a bug; logged in full under the request ID", errorSchema("INTERNAL_SERVER_ERROR")],
   503: ["ServiceUnavailable", "the database is locked, read-only, full or unreachable; retry later", errorSchema("SERVICE_UNAVAILABLE")],
 } as const;
-type ErrorStatus = keyof typeof ERRORS;
+export type ErrorStatus = keyof typeof ERRORS;
 
-const json = (schema: JsonSchema) => ({ content: { "application/json": { schema } } });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+export const json = (schema: JsonSchema) => ({ content: { "application/json": { schema } } });
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
-function responses(ok: { description: string; schema: JsonSchema; etag?: boolean }, errors: ErrorStatus[]) {
+export function responses(ok: { description: string; schema: JsonSchema; etag?: boolean }, errors: ErrorStatus[]) {
   const all: Record<string, unknown> = {
     200: {
       description: ok.description,
@@ -144,23 +144,20 @@ function responses(ok: { description: string; schema: JsonSchema; etag?: boolean
   return all;
 }
 
-/** The input schema a procedure validates with. */
-function inputOf(router: AnyTRPCRouter, path: string): z.ZodType {
-  const procedure = (router._def.procedures as Record<string, AnyTRPCProcedure | undefined>)[path];
-  const schema = (procedure?._def as { inputs?: unknown[] } | undefined)?.inputs?.[0];
-  if (!(schema instanceof z.ZodType)) throw new Error(`openapi: ${path} has no zod input schema`);
-  return schema;
+/** An input schema as the document states it (its shared definitions moved to the components). */
+export function inputSchema(schema: z.ZodType): JsonSchema {
+  return hoistDefs(describe(schema, "input"));
 }
 
 /** A nullable schema (`anyOf` with null) without the null: a query string or header cannot say null. */
-function withoutNull(schema: JsonSchema): JsonSchema {
+export function withoutNull(schema: JsonSchema): JsonSchema {
   const { anyOf, ...rest } = schema as JsonSchema & { anyOf?: JsonSchema[] };
   const options = anyOf?.filter((option) => option.type !== "null");
   return options?.length === 1 ? { ...rest, ...options[0] } : schema;
 }
 
 /** The properties of an object schema, minus some, as query parameters. */
-function queryParameters(schema: JsonSchema, omit: string[]) {
+export function queryParameters(schema: JsonSchema, omit: string[]) {
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const required = (schema.required ?? []) as string[];
   return Object.entries(properties)
@@ -174,27 +171,30 @@ function queryParameters(schema: JsonSchema, omit: string[]) {
     }));
 }
 
-function withoutProperty(schema: JsonSchema, name: string): JsonSchema {
+export function withoutProperty(schema: JsonSchema, name: string): JsonSchema {
   const { [name]: _, ...properties } = schema.properties as Record<string, JsonSchema>;
   const required = ((schema.required ?? []) as string[]).filter((key) => key !== name);
   return { ...schema, properties, ...(required.length ? { required } : { required: undefined }) };
 }
 
-const idParameter = { name: "id", in: "path", required: true, schema: { type: "string", pattern: SESSION_ID_PATTERN.source } };
+export const idParameter = { name: "id", in: "path", required: true, schema: { type: "string", pattern: SESSION_ID_PATTERN.source } };
 
-export function createOpenApiDocument(router: AnyTRPCRouter, version: string) {
-  const input = (path: string) => hoistDefs(describe(inputOf(router, path), "input"));
-  const create = input("session.create");
-  const list = input("session.list");
-  const children = input("session.children");
-  const update = JSON.parse(JSON.stringify(withoutProperty(input("session.update"), "id"))) as JsonSchema;
-  const idempotencyKey = (create.properties as Record<string, JsonSchema>).idempotencyKey!;
-  const eventParameters = queryParameters(input("session.events"), []).map((parameter) => ({
-    ...parameter,
-    schema: withoutNull(parameter.schema),
-  }));
-  const eventId = withoutNull((input("session.events").properties as Record<string, JsonSchema>).lastEventId!);
+/** How a route is described in the document: an OpenAPI operation object, by the route itself. */
+export type Operation = Record<string, unknown> & { operationId: string; summary: string };
 
+export interface DocumentedRoute {
+  method: string;
+  path: string;
+  operation?: Operation;
+}
+
+export interface DocumentOptions {
+  version: string;
+  /** The path the surface is mounted at ("" at the root): the document's server URL. */
+  basePath?: string;
+}
+
+export function createOpenApiDocument(routes: readonly DocumentedRoute[], options: DocumentOptions) {
   const schemas: Record<string, unknown> = {
     Session: hoistDefs(describe(SessionSchema, "output")),
     SessionPage: hoistDefs(describe(SessionPageSchema, "output")),
@@ -218,129 +218,28 @@ export function createOpenApiDocument(router: AnyTRPCRouter, version: string) {
   };
   for (const [name, , schema] of Object.values(ERRORS)) schemas[`${name}Error`] = schema;
 
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    if (!route.operation) continue;
+    const item = (paths[route.path] ??= route.path.includes("{id}") ? { parameters: [idParameter] } : {});
+    item[route.method.toLowerCase()] = route.operation;
+  }
+
   return {
     openapi: "3.1.0",
     info: {
       title: "sessiond",
-      version,
+      version: options.version,
       description:
         "Sessions with caller-chosen IDs. The same service and validation as the tRPC API at /trpc, as plain JSON: dates are ISO strings.",
     },
+    ...(options.basePath ? { servers: [{ url: options.basePath, description: "where this server mounts sessiond" }] } : {}),
     components: {
       schemas,
       securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "only when the server runs with --token" } },
     },
     security: [{}, { bearer: [] }],
-    paths: {
-      "/session": {
-        post: {
-          operationId: "createSession",
-          summary: "Create a session, with the caller's ID or a generated one",
-          parameters: [
-            {
-              name: "Idempotency-Key",
-              in: "header",
-              required: false,
-              description: "same as idempotencyKey in the body",
-              schema: idempotencyKey,
-            },
-          ],
-          requestBody: { required: false, ...json(create) },
-          responses: responses(
-            {
-              description: "the new session (or, for a retry with the same id and key, the first one)",
-              schema: ref("Session"),
-              etag: true,
-            },
-            [404, 409, 413, 415],
-          ),
-        },
-        get: {
-          operationId: "listSessions",
-          summary: "List sessions, newest first, a page at a time",
-          parameters: queryParameters(list, []),
-          responses: responses({ description: "one page; pass nextCursor back as cursor", schema: ref("SessionPage") }, []),
-        },
-      },
-      "/session/{id}": {
-        parameters: [idParameter],
-        get: {
-          operationId: "getSession",
-          summary: "Get a session",
-          responses: responses({ description: "the session", schema: ref("Session"), etag: true }, [404]),
-        },
-        patch: {
-          operationId: "updateSession",
-          summary: "Change a session's title, metadata (replaced whole) or archived state",
-          parameters: [
-            {
-              name: "If-Match",
-              in: "header",
-              required: false,
-              description: 'the expected revision, quoted: "3" (like expectedRevision)',
-              schema: { type: "string", pattern: '^"[1-9][0-9]*"$' },
-            },
-          ],
-          requestBody: { required: true, ...json(update) },
-          responses: responses({ description: "the updated session", schema: ref("Session"), etag: true }, [404, 412, 413, 415]),
-        },
-        delete: {
-          operationId: "deleteSession",
-          summary: "Delete a session and all its descendants",
-          responses: responses({ description: "the deleted IDs, the session first", schema: ref("DeleteResult") }, [404]),
-        },
-      },
-      "/event": {
-        get: {
-          operationId: "streamEvents",
-          summary: "Live events as server-sent events, resuming after Last-Event-ID",
-          description: [
-            "A text/event-stream that stays open. Each event is a frame `id: <event ID>` and `data: <SessionEvent as JSON>`, in ID order, each once.",
-            "The stream opens with a comment naming its start point (`: sessiond events after <ID>`) and `retry: 1000`;",
-            "an idle stream carries `: ping` comments every --event-heartbeat-ms.",
-            "If pruning overtakes a slow stream, it ends with an `event: expired` frame whose data is the 410 body.",
-            "A client that does not read for --slow-subscriber-timeout-ms is disconnected.",
-          ].join(" "),
-          parameters: [
-            {
-              name: "Last-Event-ID",
-              in: "header",
-              required: false,
-              description: "deliver the events after this one (what a reconnecting EventSource sends); wins over lastEventId",
-              schema: eventId,
-            },
-            ...eventParameters,
-          ],
-          responses: {
-            200: {
-              description: "the stream of events (see SessionEvent for each frame's data)",
-              content: { "text/event-stream": { schema: { type: "string" } } },
-            },
-            ...Object.fromEntries(
-              ([400, 401, 405, 410, 500] as const).map((status) => [
-                status,
-                { description: ERRORS[status][1], ...json(ref(`${ERRORS[status][0]}Error`)) },
-              ]),
-            ),
-            503: {
-              description:
-                "this instance has --max-subscribers streams open (retry later, or another instance), or the database is unavailable",
-              headers: { "Retry-After": { description: "seconds", schema: { type: "string" } } },
-              ...json(ref("ServiceUnavailableError")),
-            },
-          },
-        },
-      },
-      "/session/{id}/children": {
-        parameters: [idParameter],
-        get: {
-          operationId: "listChildren",
-          summary: "List a session's direct children, newest first",
-          parameters: queryParameters(children, ["id"]),
-          responses: responses({ description: "one page of children", schema: ref("SessionPage") }, [404]),
-        },
-      },
-    },
+    paths,
   };
 }
 

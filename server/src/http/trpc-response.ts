@@ -1,15 +1,24 @@
 /**
- * Writing tRPC answers the way tRPC's own adapter does: one JSON body with its content length, the
- * status tRPC would pick, and tRPC's `vary` header. Used by the fast path for every answer and by
- * the front door for the errors it answers before any procedure runs.
+ * Writing tRPC answers the way tRPC's own adapter does: one JSON body, the status tRPC would pick,
+ * and tRPC's `vary` header. `writeTRPCError` (the front door's refusals) uses only public API and
+ * sessiond's own formatter and transformer; the rest serves the fast path, on verified versions.
  */
-import type { ServerResponse } from "node:http";
-import { getTRPCErrorShape, transformTRPCResponse, type AnyTRPCRouter, type TRPCError } from "@trpc/server";
-import { getHTTPStatusCode } from "@trpc/server/http";
+import { transformTRPCResponse, type AnyTRPCRouter, type TRPCError } from "@trpc/server";
+import { getHTTPStatusCode, getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
+import { sessiondErrorFormatter } from "../trpc.ts";
 import { serializeText } from "../wire/serialize.ts";
+import type { Exchange } from "./exchange.ts";
 
 export type TRPCResponseBody = Parameters<typeof getHTTPStatusCode>[0];
 type TRPCResponseItem = Extract<TRPCResponseBody, { result?: unknown; error?: unknown }>;
+
+const VARY = "trpc-accept, accept";
+
+function writeJson(ex: Exchange, status: number, payload: string): void {
+  ex.setHeader("vary", VARY);
+  ex.send(status, payload, "application/json");
+}
 
 /**
  * One item as `JSON.stringify(transformTRPCResponse(...))` writes it. A result's data is written by
@@ -22,39 +31,33 @@ function itemText(router: AnyTRPCRouter, item: TRPCResponseItem): string {
   return JSON.stringify(transformTRPCResponse(router._def._config, item as never));
 }
 
-export function writeTRPCResponse(res: ServerResponse, router: AnyTRPCRouter, untransformed: TRPCResponseBody): void {
+/** The fast path's answer to a call or a batch (verified versions only: it reads the router's config). */
+export function writeTRPCResponse(ex: Exchange, router: AnyTRPCRouter, untransformed: TRPCResponseBody): void {
   const payload = Array.isArray(untransformed)
     ? `[${untransformed.map((item) => itemText(router, item)).join(",")}]`
     : itemText(router, untransformed as TRPCResponseItem);
-  writeJson(res, getHTTPStatusCode(untransformed), payload);
+  writeJson(ex, getHTTPStatusCode(untransformed), payload);
 }
 
 /** The answer to one call that succeeded: `{"result":{"data":…}}` with status 200, as tRPC writes it. */
-export function writeTRPCResult(res: ServerResponse, data: unknown): void {
-  writeJson(res, 200, `{"result":{"data":${serializeText(data)}}}`);
+export function writeTRPCResult(ex: Exchange, data: unknown): void {
+  writeJson(ex, 200, `{"result":{"data":${serializeText(data)}}}`);
 }
 
-function writeJson(res: ServerResponse, status: number, payload: string): void {
-  res.writeHead(status, {
-    vary: "trpc-accept, accept",
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(payload),
-  });
-  res.end(payload);
-}
-
-/** One error for every call of the request (an array for a batch), as tRPC answers a request it refuses whole. */
+/**
+ * One error for every call of the request (an array for a batch), as tRPC answers a request it
+ * refuses whole, shaped by sessiond's formatter and serialised by its transformer.
+ */
 export function writeTRPCError(
-  res: ServerResponse,
-  router: AnyTRPCRouter,
-  call: { paths: string[]; isBatch: boolean; requestId: string },
+  ex: Exchange,
+  call: { paths: string[]; isBatch: boolean },
   error: TRPCError,
+  serialize: (value: unknown) => unknown,
 ): void {
-  const config = router._def._config;
-  // No context exists yet; the error formatter reads the request's ID from this one.
-  const ctx = { requestId: call.requestId };
-  const shape = (path: string) => ({
-    error: getTRPCErrorShape({ config, ctx, error, input: undefined, path, type: "unknown" }),
-  });
-  writeTRPCResponse(res, router, (call.isBatch ? call.paths.map(shape) : shape(call.paths[0] ?? "")) as TRPCResponseBody);
+  const item = (path: string) => {
+    const shape = { code: TRPC_ERROR_CODES_BY_KEY[error.code], message: error.message };
+    return { error: serialize(sessiondErrorFormatter({ shape, error, ctx: { requestId: ex.requestId }, path })) };
+  };
+  const body = call.isBatch ? call.paths.map(item) : item(call.paths[0] ?? "");
+  writeJson(ex, getHTTPStatusCodeFromError(error), JSON.stringify(body));
 }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createContextInner } from "../context.ts";
 import { createAppRouter } from "../router.ts";
 import { openStore } from "../store/open.ts";
-import { createCallerFactory } from "../trpc.ts";
+import { createSessiondTRPC } from "../trpc.ts";
 import { createSessionService } from "./service.ts";
 
 const store = await openStore(":memory:");
@@ -18,8 +18,8 @@ const sessions = createSessionService(store, {
   now: () => clock,
   generateId: () => `ses_${(0xffffffffffff - ++sequence).toString(16)}AAAAAAAAAAAAAA`,
 });
-const createCaller = createCallerFactory(createAppRouter());
-const caller = (maxReads?: number) => createCaller(createContextInner({ sessions, maxReads }));
+const createCaller = createSessiondTRPC().createCallerFactory(createAppRouter({ sessions }));
+const caller = (maxReads?: number) => createCaller(createContextInner({ maxReads }));
 
 describe("the session service", () => {
   it("gives a new session opencode's default title, a generated ID, revision 1 and the clock's time", async () => {

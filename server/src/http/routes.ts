@@ -1,0 +1,225 @@
+/**
+ * The route table: every route of sessiond's HTTP surface, once. Routing (handler.ts), the OpenAPI
+ * document (openapi.ts), and the access-log and metric labels all come from it. A REST route names
+ * the procedure it calls and how its input is made from the request; the others name their kind,
+ * which the handler binds to its implementation. Adding a route is one entry here.
+ *
+ * Paths are below the handler's base path, written as OpenAPI writes them; `{procedure}` in the
+ * tRPC route takes the rest of the path (`a,b` for a batch).
+ */
+import { createInputSchemas, SessionEventsInputSchema, type Limits } from "@sessiond/shared";
+import {
+  ERRORS,
+  inputSchema,
+  json,
+  queryParameters,
+  ref,
+  responses,
+  withoutNull,
+  withoutProperty,
+  type JsonSchema,
+  type Operation,
+} from "./openapi.ts";
+import { bodyInput, ifMatchRevision, noQuery, queryInput, type ProcedureCall } from "./rest.ts";
+
+export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+
+/** What a non-REST route serves; the handler binds each kind to its implementation. */
+export type RouteKind = "trpc" | "events" | "healthz" | "metrics" | "openapi" | "doc" | "console.html" | "console.js";
+
+interface RouteBase {
+  method: Method;
+  path: string;
+  /** Needs the bearer token, checked before anything else of the request is read. */
+  auth: boolean;
+  /** The access-log and metric label (default: the path). */
+  label: string;
+  /** The route's operation in the OpenAPI document; absent: not in the document. */
+  operation?: Operation;
+}
+
+export type Route = RouteBase & ({ kind: "procedure"; call: ProcedureCall } | { kind: RouteKind });
+
+const fixed = (method: Method, path: string, kind: RouteKind, auth: boolean, operation?: Operation): Route => ({
+  method,
+  path,
+  kind,
+  auth,
+  label: path,
+  operation,
+});
+
+const rest = (method: Method, path: string, call: ProcedureCall, operation: Operation): Route => ({
+  method,
+  path,
+  kind: "procedure",
+  call,
+  auth: true,
+  label: `${method} ${path}`,
+  operation,
+});
+
+/** The table, for a server with these limits (its input schemas, and so its document, follow them). */
+export function createRouteTable(limits?: Limits): Route[] {
+  const inputs = createInputSchemas(limits);
+  const create = inputSchema(inputs.create);
+  const list = inputSchema(inputs.list);
+  const children = inputSchema(inputs.children);
+  const update = JSON.parse(JSON.stringify(withoutProperty(inputSchema(inputs.update), "id"))) as JsonSchema;
+  const events = inputSchema(SessionEventsInputSchema);
+  const idempotencyKey = (create.properties as Record<string, JsonSchema>).idempotencyKey!;
+  const eventId = withoutNull((events.properties as Record<string, JsonSchema>).lastEventId!);
+
+  return [
+    rest(
+      "POST",
+      "/session",
+      {
+        procedure: "session.create",
+        type: "mutation",
+        hasBody: true,
+        input: ({ query, body, ex }) => {
+          noQuery(query);
+          const key = ex.header("idempotency-key");
+          return bodyInput(body, key !== undefined ? { idempotencyKey: key } : {});
+        },
+      },
+      {
+        operationId: "createSession",
+        summary: "Create a session, with the caller's ID or a generated one",
+        parameters: [
+          {
+            name: "Idempotency-Key",
+            in: "header",
+            required: false,
+            description: "same as idempotencyKey in the body",
+            schema: idempotencyKey,
+          },
+        ],
+        requestBody: { required: false, ...json(create) },
+        responses: responses(
+          { description: "the new session (or, for a retry with the same id and key, the first one)", schema: ref("Session"), etag: true },
+          [404, 409, 413, 415],
+        ),
+      },
+    ),
+    rest(
+      "GET",
+      "/session",
+      { procedure: "session.list", type: "query", hasBody: false, input: ({ query }) => queryInput(query) },
+      {
+        operationId: "listSessions",
+        summary: "List sessions, newest first, a page at a time",
+        parameters: queryParameters(list, []),
+        responses: responses({ description: "one page; pass nextCursor back as cursor", schema: ref("SessionPage") }, []),
+      },
+    ),
+    rest(
+      "GET",
+      "/session/{id}",
+      { procedure: "session.get", type: "query", hasBody: false, input: ({ id, query }) => queryInput(query, { id }) },
+      {
+        operationId: "getSession",
+        summary: "Get a session",
+        responses: responses({ description: "the session", schema: ref("Session"), etag: true }, [404]),
+      },
+    ),
+    rest(
+      "PATCH",
+      "/session/{id}",
+      {
+        procedure: "session.update",
+        type: "mutation",
+        hasBody: true,
+        input: ({ id, query, body, ex }) => {
+          noQuery(query);
+          return bodyInput(body ?? {}, { id, ...ifMatchRevision(ex.header("if-match")) });
+        },
+      },
+      {
+        operationId: "updateSession",
+        summary: "Change a session's title, metadata (replaced whole) or archived state",
+        parameters: [
+          {
+            name: "If-Match",
+            in: "header",
+            required: false,
+            description: 'the expected revision, quoted: "3" (like expectedRevision)',
+            schema: { type: "string", pattern: '^"[1-9][0-9]*"$' },
+          },
+        ],
+        requestBody: { required: true, ...json(update) },
+        responses: responses({ description: "the updated session", schema: ref("Session"), etag: true }, [404, 412, 413, 415]),
+      },
+    ),
+    rest(
+      "DELETE",
+      "/session/{id}",
+      { procedure: "session.delete", type: "mutation", hasBody: false, input: ({ id, query }) => queryInput(query, { id }) },
+      {
+        operationId: "deleteSession",
+        summary: "Delete a session and all its descendants",
+        responses: responses({ description: "the deleted IDs, the session first", schema: ref("DeleteResult") }, [404]),
+      },
+    ),
+    rest(
+      "GET",
+      "/session/{id}/children",
+      { procedure: "session.children", type: "query", hasBody: false, input: ({ id, query }) => queryInput(query, { id }) },
+      {
+        operationId: "listChildren",
+        summary: "List a session's direct children, newest first",
+        parameters: queryParameters(children, ["id"]),
+        responses: responses({ description: "one page of children", schema: ref("SessionPage") }, [404]),
+      },
+    ),
+    fixed("GET", "/event", "events", true, {
+      operationId: "streamEvents",
+      summary: "Live events as server-sent events, resuming after Last-Event-ID",
+      description: [
+        "A text/event-stream that stays open. Each event is a frame `id: <event ID>` and `data: <SessionEvent as JSON>`, in ID order, each once.",
+        "The stream opens with a comment naming its start point (`: sessiond events after <ID>`) and `retry: 1000`;",
+        "an idle stream carries `: ping` comments every --event-heartbeat-ms.",
+        "If pruning overtakes a slow stream, it ends with an `event: expired` frame whose data is the 410 body.",
+        "A client that does not read for --slow-subscriber-timeout-ms is disconnected.",
+      ].join(" "),
+      parameters: [
+        {
+          name: "Last-Event-ID",
+          in: "header",
+          required: false,
+          description: "deliver the events after this one (what a reconnecting EventSource sends); wins over lastEventId",
+          schema: eventId,
+        },
+        ...queryParameters(events, []).map((parameter) => ({ ...parameter, schema: withoutNull(parameter.schema) })),
+      ],
+      responses: {
+        200: {
+          description: "the stream of events (see SessionEvent for each frame's data)",
+          content: { "text/event-stream": { schema: { type: "string" } } },
+        },
+        ...Object.fromEntries(
+          ([400, 401, 405, 410, 500] as const).map((status) => [
+            status,
+            { description: ERRORS[status][1], ...json(ref(`${ERRORS[status][0]}Error`)) },
+          ]),
+        ),
+        503: {
+          description:
+            "this instance has --max-subscribers streams open (retry later, or another instance), or the database is unavailable",
+          headers: { "Retry-After": { description: "seconds", schema: { type: "string" } } },
+          ...json(ref("ServiceUnavailableError")),
+        },
+      },
+    }),
+    // tRPC checks its token itself, in tRPC's error shape.
+    fixed("GET", "/trpc/{procedure}", "trpc", false),
+    fixed("POST", "/trpc/{procedure}", "trpc", false),
+    fixed("GET", "/healthz", "healthz", false),
+    fixed("GET", "/metrics", "metrics", true),
+    fixed("GET", "/openapi.json", "openapi", false),
+    fixed("GET", "/doc", "doc", false),
+    fixed("GET", "/", "console.html", false),
+    fixed("GET", "/console.js", "console.js", false),
+  ];
+}

@@ -1,0 +1,134 @@
+/**
+ * tRPC at /trpc. Every request passes the front door before any procedure runs, in this order: the
+ * method (405), the bearer token (401, before a byte of the body is read), the batch size (400),
+ * the content type (415), the body with its size limit (413), and the input's JSON and batch shape
+ * (400). Only then does it go to the fast path (verified versions) or, for what that does not
+ * serve, to tRPC's stock path (`resolveResponse`, tRPC's public adapter core), which receives the
+ * body already read. Both paths therefore refuse the same requests in the same way.
+ */
+import type { AnyTRPCRouter, TRPCError } from "@trpc/server";
+import { TRPCError as TRPCErrorClass } from "@trpc/server";
+import { resolveResponse } from "@trpc/server/http";
+import { createContextInner, type Context } from "../context.ts";
+import { checkBatchInput, parseJson } from "../wire/decode.ts";
+import { WWW_AUTHENTICATE } from "./auth.ts";
+import type { Exchange } from "./exchange.ts";
+import { createFastPath, type TRPCCall } from "./fast-path.ts";
+import { writeTRPCError } from "./trpc-response.ts";
+
+export interface TRPCEndpointOptions {
+  router: AnyTRPCRouter;
+  /** The transformer's output serializer (for the front door's own refusals). */
+  serialize(value: unknown): unknown;
+  authorized(header: string | undefined): boolean;
+  maxBodyBytes: number;
+  maxBatchSize: number;
+  maxSessionsPerRequest: number;
+  /** The router's procedure paths (labels come from this fixed set). */
+  procedureNames: ReadonlySet<string>;
+  /** The lean path for plain calls (only on verified versions, internals.ts). */
+  fastPath: boolean;
+  /** Hears of every error a call or the door itself answers. */
+  onError(opts: { error: TRPCError; path: string | undefined; ex: Exchange }): void;
+  /** The request being served while tRPC's stock path formats an error without a context. */
+  runWithRequest<T>(requestId: string, serve: () => T): T;
+}
+
+/** The procedure paths of a tRPC URL path (`a,b` → a, b), decoded as tRPC decodes them. */
+function procedurePaths(pathText: string, isBatch: boolean): string[] {
+  let decoded = pathText;
+  try {
+    decoded = decodeURIComponent(pathText);
+  } catch {
+    // Not percent-encoded properly: tRPC looks the raw text up, and finds no procedure.
+  }
+  return isBatch ? decoded.split(",") : [decoded];
+}
+
+const isJsonContentType = (header: string | undefined) =>
+  header !== undefined && header.split(";", 1)[0]!.trim().toLowerCase() === "application/json";
+
+/** The label of a tRPC request for logs and metrics: its procedure, "batch:mixed", or "unknown". */
+function labelOf(paths: string[], known: ReadonlySet<string>): string {
+  const names = new Set(paths);
+  if (names.size > 1) return "batch:mixed";
+  const [name] = names;
+  return name !== undefined && known.has(name) ? name : "unknown";
+}
+
+/** Serves a request whose path is `/trpc/<procedures>`, given as `procedureText`. */
+export function createTRPCEndpoint(options: TRPCEndpointOptions) {
+  const { router, authorized, maxBodyBytes, maxBatchSize, maxSessionsPerRequest } = options;
+  const fast = options.fastPath
+    ? createFastPath({ router, onError: ({ error, path, ex }) => options.onError({ error, path, ex }) })
+    : () => false;
+
+  return async function serveTRPC(ex: Exchange, procedureText: string): Promise<void> {
+    const search = ex.query ? new URLSearchParams(ex.query) : null;
+    const isBatch = search?.get("batch") === "1";
+    const paths = procedurePaths(procedureText, isBatch);
+    ex.label = labelOf(paths, options.procedureNames);
+    const refuse = (error: TRPCError, headers: Record<string, string> = {}) => {
+      for (const [name, value] of Object.entries(headers)) ex.setHeader(name, value);
+      options.onError({ error, path: paths.join(","), ex });
+      writeTRPCError(ex, { paths, isBatch }, error, options.serialize);
+    };
+    const method = ex.method;
+    if (method !== "GET" && method !== "HEAD" && method !== "POST") {
+      const message = `The method ${method} is not allowed here: tRPC takes queries by GET and mutations by POST`;
+      return refuse(new TRPCErrorClass({ code: "METHOD_NOT_SUPPORTED", message }), { allow: "GET, HEAD, POST" });
+    }
+    if (!authorized(ex.header("authorization"))) {
+      const error = new TRPCErrorClass({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" });
+      return refuse(error, { "www-authenticate": WWW_AUTHENTICATE });
+    }
+    if (isBatch && paths.length > maxBatchSize) {
+      const message = `This batch has ${paths.length} calls; at most ${maxBatchSize} are allowed per request`;
+      return refuse(new TRPCErrorClass({ code: "BAD_REQUEST", message }));
+    }
+    let text: string | undefined;
+    if (method === "POST") {
+      const type = ex.header("content-type");
+      if (!isJsonContentType(type)) {
+        const given = type ? `"${type.slice(0, 100)}"` : "none";
+        const message = `Unsupported content type ${given}: send the input as application/json`;
+        return refuse(new TRPCErrorClass({ code: "UNSUPPORTED_MEDIA_TYPE", message }));
+      }
+      text = await ex.readBody(maxBodyBytes);
+      if (text === undefined) {
+        const message = `The request body is larger than ${maxBodyBytes} bytes`;
+        return refuse(new TRPCErrorClass({ code: "PAYLOAD_TOO_LARGE", message }));
+      }
+    } else {
+      text = search?.get("input") || undefined;
+    }
+    let input: unknown;
+    try {
+      if (text) input = parseJson(text, method === "POST" ? "request body" : '"input" query parameter');
+      if (isBatch && input !== undefined) checkBatchInput(input, paths.length);
+    } catch (error) {
+      return refuse(error as TRPCError);
+    }
+
+    const ctx: Context = createContextInner({
+      requestId: ex.requestId,
+      maxReads: maxSessionsPerRequest,
+      disconnect: () => ex.disconnect(),
+    });
+    const call: TRPCCall = { paths, isBatch, search, input, ctx };
+    if (fast(ex, call)) return;
+    // tRPC's stock path may format an error before it asks for the context: the formatter then
+    // finds the request's ID through `runWithRequest`.
+    const response = await options.runWithRequest(ex.requestId, () =>
+      resolveResponse({
+        router,
+        req: ex.toRequest(method === "POST" ? text : undefined),
+        path: procedureText,
+        error: null,
+        createContext: async () => ctx,
+        onError: ({ error, path }) => options.onError({ error, path, ex }),
+      }),
+    );
+    await ex.sendResponse(response);
+  };
+}
