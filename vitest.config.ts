@@ -14,7 +14,13 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ["@sessiond/source"] } },
   test: {
-    include: ["shared/test/**/*.test.ts", "shared/src/**/*.test.ts", "server/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: [
+      "shared/test/**/*.test.ts",
+      "shared/src/**/*.test.ts",
+      "server/src/**/*.test.ts",
+      "client/src/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPackedInstall, outsideEnv, ROOT, startPackedServer, systemNode, type PackedInstall } from "./support/packed.ts";
 
 /** The browser client with the ID helpers, minified and gzipped. */
-const BROWSER_BUDGET_BYTES = 15 * 1024;
+// 15 kB until superjson 2.2.7 (the version a new install gets) added 1.3 kB minified.
+const BROWSER_BUDGET_BYTES = 16 * 1024;
 const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
 
 describe("packed install", () => {

@@ -94,6 +94,13 @@ const post = (path: string, body: string, contentType = "application/json") => (
 const get = (path: string) => ({ label: "", method: "GET" as const, path });
 
 describe("the fast path and the stock adapter", () => {
+  it("are what they say: the fast server answers a plain call itself (one body with its length), the stock one through tRPC (streamed)", async () => {
+    const path = `${"/trpc/session.get"}?input=${input({ id: parentId })}`;
+    const [fromFast, fromStock] = await Promise.all([fetch(`${fast.url}${path}`), fetch(`${stock.url}${path}`)]);
+    expect(fromFast.headers.get("content-length")).not.toBeNull();
+    expect(fromStock.headers.get("transfer-encoding")).toBe("chunked");
+  });
+
   it.each([
     ["a get", get(`/trpc/session.get?input=${input({ id: parentId })}`)],
     ["a list page", get(`/trpc/session.list?input=${input({ parentId, limit: 3 })}`)],

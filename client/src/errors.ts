@@ -8,8 +8,10 @@
  *   }
  *
  * The named helpers are `hasErrorCode` for one code each; a new error kind needs no change here.
+ * They work on errors of any tRPC client whose server formats errors with sessiond's formatter
+ * (sessiond's own, or a host app's `sessiondErrorFormatter`).
  */
-import { TRPCClientError } from "@trpc/client";
+import type { TRPCClientError } from "@trpc/client";
 import type { ErrorCode, ErrorData } from "@sessiond/shared/errors";
 import type { AppRouter } from "@sessiond/server";
 
@@ -18,13 +20,17 @@ export type SessionClientError = TRPCClientError<AppRouter>;
 /** A client error whose `data` is that of the given code. */
 export type SessiondError<Code extends ErrorCode> = SessionClientError & { data: ErrorData<Code> };
 
+/**
+ * Whether this is an error from a tRPC client: by its name and shape, not `instanceof`, so an error
+ * from any copy of `@trpc/client` (an app's own, a TanStack Query integration's) is recognised.
+ */
 export function isSessionClientError(error: unknown): error is SessionClientError {
-  return error instanceof TRPCClientError;
+  return typeof error === "object" && error !== null && (error as { name?: unknown }).name === "TRPCClientError" && "data" in error;
 }
 
 /** Whether the server answered with this code; narrows `error.data` to that code's fields. */
 export function hasErrorCode<Code extends ErrorCode>(error: unknown, code: Code): error is SessiondError<Code> {
-  return isSessionClientError(error) && error.data?.code === code;
+  return isSessionClientError(error) && (error.data as { code?: unknown } | undefined)?.code === code;
 }
 
 export const isConflict = (error: unknown): error is SessiondError<"CONFLICT"> => hasErrorCode(error, "CONFLICT");

@@ -1,9 +1,35 @@
 /** sessiond's own router: the session procedures and `health`, on its own tRPC instance. */
-import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
-import { createSessionProcedures, type SessiondParts } from "./session/procedures.ts";
+import type { Health, SessiondErrorData } from "@sessiond/shared";
+import type {
+  inferRouterInputs,
+  inferRouterOutputs,
+  TRPC_ERROR_CODE_NUMBER,
+  TRPCBuiltRouter,
+  TRPCDecorateCreateRouterOptions,
+  TRPCQueryProcedure,
+} from "@trpc/server";
+import type { Context } from "./context.ts";
+import { createSessionProcedures, type SessiondParts, type SessionProcedures } from "./session/procedures.ts";
 import { createSessiondTRPC, type SessiondTRPCOptions } from "./trpc.ts";
 
-export function createAppRouter(sessiond: SessiondParts, options: SessiondTRPCOptions = {}) {
+/**
+ * The router's type, written out so that the client's declarations carry the API and nothing of
+ * the server's implementation.
+ */
+export type AppRouter = TRPCBuiltRouter<
+  {
+    ctx: Context;
+    meta: object;
+    errorShape: { message: string; code: TRPC_ERROR_CODE_NUMBER; data: SessiondErrorData };
+    transformer: true;
+  },
+  TRPCDecorateCreateRouterOptions<{
+    session: SessionProcedures;
+    health: TRPCQueryProcedure<{ input: void; output: Health; meta: object }>;
+  }>
+>;
+
+export function createAppRouter(sessiond: SessiondParts, options: SessiondTRPCOptions = {}): AppRouter {
   const t = createSessiondTRPC(options);
   return t.router({
     session: createSessionProcedures(t.procedure, { sessiond, scope: (ctx) => ctx }),
@@ -11,6 +37,5 @@ export function createAppRouter(sessiond: SessiondParts, options: SessiondTRPCOp
   });
 }
 
-export type AppRouter = ReturnType<typeof createAppRouter>;
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 /** Versions each package was verified at. Add one only after the differential tests pass on it. */
 export const VERIFIED_VERSIONS: Readonly<Record<"@trpc/server" | "superjson", readonly string[]>> = {
   "@trpc/server": ["11.25.2"],
-  superjson: ["2.2.6"],
+  superjson: ["2.2.6", "2.2.7"],
 };
 
 /** The version of a package as this module resolves it, or undefined when it cannot tell. */
