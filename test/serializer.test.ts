@@ -41,7 +41,10 @@ describe("the output serializer", () => {
 
   it("matches superjson on pages of sessions", () => {
     fc.assert(
-      fc.property(fc.record({ items: fc.array(session, { maxLength: 20 }), nextCursor: fc.option(fc.string()) }), sameAsSuperjson),
+      fc.property(
+        fc.record({ items: fc.array(session, { maxLength: 20 }), nextCursor: fc.option(fc.string()), prevCursor: fc.option(fc.string()) }),
+        sameAsSuperjson,
+      ),
       { numRuns: 500, seed: 2 },
     );
   });
@@ -112,7 +115,7 @@ describe("the output serializer", () => {
       "a page with one session twice",
       (() => {
         const one = stored();
-        return { items: [one, one], nextCursor: "c" };
+        return { items: [one, one], nextCursor: "c", prevCursor: null };
       })(),
     ],
     [
@@ -125,6 +128,7 @@ describe("the output serializer", () => {
             { ...stored(), metadata },
           ],
           nextCursor: null,
+          prevCursor: "p",
         };
       })(),
     ],
@@ -133,11 +137,12 @@ describe("the output serializer", () => {
       (() => {
         const items = [stored()];
         items[2] = stored();
-        return { items, nextCursor: null };
+        return { items, nextCursor: null, prevCursor: null };
       })(),
     ],
-    ["an empty page", { items: [], nextCursor: null }],
-    ["a page with an extra key", { items: [stored()], nextCursor: null, more: true }],
+    ["an empty page", { items: [], nextCursor: null, prevCursor: null }],
+    ["a page with an extra key", { items: [stored()], nextCursor: null, prevCursor: null, more: true }],
+    ["a page without prevCursor", { items: [stored()], nextCursor: null }],
   ])("writes the same text as the generic walk for %s", (_, value) => {
     expect(serializeText(value)).toBe(JSON.stringify(serialize(value)));
   });

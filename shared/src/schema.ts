@@ -127,8 +127,13 @@ export type SessionRef = z.infer<typeof SessionRefSchema>;
 export const SessionPageSchema = z.object({
   /** Newest first. */
   items: z.array(SessionSchema),
-  /** Pass as `cursor` for the next page; `null` on the last page. */
+  /** Pass as `cursor` for the next (older) page; `null` on the last page. */
   nextCursor: z.string().nullable(),
+  /**
+   * Pass as `cursor` with `direction: "backward"` for the page before this one (newer sessions);
+   * `null` when there is none: on the first page, and on a backward page that reached the newest.
+   */
+  prevCursor: z.string().nullable(),
 });
 export type SessionPage = z.infer<typeof SessionPageSchema>;
 
@@ -139,8 +144,13 @@ export function createInputSchemas(limits: Limits = LIMITS) {
   const pageFields = {
     /** Page size; default 50, at most 200 (unless the server is configured otherwise). */
     limit: z.int().min(1, "Limit must be at least 1").max(limits.pageSizeMax, `Limit must be at most ${limits.pageSizeMax}`).optional(),
-    /** `nextCursor` of the previous page; null or absent for the first page. */
+    /** `nextCursor` of the previous page (or `prevCursor`, going backward); null or absent for the first page. */
     cursor: CursorSchema.nullable().optional(),
+    /**
+     * "forward" (the default): the page after `cursor`, older sessions; "backward": the page before
+     * it, newer ones. tRPC's infinite queries send it (with `cursor`) on every page.
+     */
+    direction: z.enum(["forward", "backward"]).optional(),
   };
 
   return {

@@ -59,6 +59,48 @@ describeContract("session.list", (server) => {
     expect(new Set(listed.map((session) => session.id)).size).toBe(137);
   });
 
+  it('pages backward from any page with prevCursor and direction "backward" (tRPC\'s infinite queries send both)', async () => {
+    const parent = await server().client.session.create.mutate({});
+    const created = [...(await createChildren(server().client, parent.id, 47))].sort(listOrder);
+    const list = (cursor: string | null, direction: "forward" | "backward") =>
+      server().client.session.list.query({ parentId: parent.id, limit: 10, cursor, direction });
+    // Forward to the end, as useInfiniteQuery's fetchNextPage does (the first page's cursor is null).
+    const forward = [await list(null, "forward")];
+    while (forward.at(-1)!.nextCursor) forward.push(await list(forward.at(-1)!.nextCursor, "forward"));
+    expect(forward.map((page) => page.items.length)).toEqual([10, 10, 10, 10, 7]);
+    expect(forward[0]!.prevCursor).toBeNull();
+    // Back from the last page, as fetchPreviousPage does: the same pages in reverse, newest first within each.
+    const backward = [forward.at(-1)!];
+    while (backward.at(-1)!.prevCursor) backward.push(await list(backward.at(-1)!.prevCursor, "backward"));
+    expect(backward.map((page) => page.items)).toEqual([...forward].reverse().map((page) => page.items));
+    expect(
+      backward
+        .flatMap((page) => page.items)
+        .map((session) => session.id)
+        .sort(),
+    ).toEqual(created.map((session) => session.id).sort());
+    // A backward page's nextCursor goes forward again from it.
+    const again = await list(backward[1]!.nextCursor, "forward");
+    expect(again.items).toEqual(forward.at(-1)!.items);
+  });
+
+  it("sees sessions created after the first page when paging backward from it", async () => {
+    const parent = await server().client.session.create.mutate({});
+    await createChildren(server().client, parent.id, 3);
+    const first = await server().client.session.list.query({ parentId: parent.id, limit: 2, cursor: null });
+    const older = await server().client.session.list.query({ parentId: parent.id, limit: 2, cursor: first.nextCursor });
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const newer = await server().client.session.create.mutate({ parentId: parent.id });
+    const back = await server().client.session.list.query({
+      parentId: parent.id,
+      limit: 5,
+      cursor: older.prevCursor,
+      direction: "backward",
+    });
+    expect(back.items.map((session) => session.id)).toEqual([newer.id, ...first.items.map((session) => session.id)]);
+    expect(back.prevCursor).toBeNull();
+  });
+
   it("returns the newest sessions first across the whole store", async () => {
     const a = await server().client.session.create.mutate({});
     await new Promise((resolve) => setTimeout(resolve, 2));
@@ -82,7 +124,7 @@ describeContract("session.list", (server) => {
     const parent = await server().client.session.create.mutate({});
     const [child] = await createChildren(server().client, parent.id, 1);
     const page = await server().client.session.list.query({ parentId: parent.id, cursor: null });
-    expect(page).toEqual({ items: [child], nextCursor: null });
+    expect(page).toEqual({ items: [child], nextCursor: null, prevCursor: null });
   });
 
   it("filters to root sessions", async () => {
@@ -96,7 +138,7 @@ describeContract("session.list", (server) => {
 
   it("returns an empty last page for a parent without children", async () => {
     const page = await server().client.session.list.query({ parentId: freshId() });
-    expect(page).toEqual({ items: [], nextCursor: null });
+    expect(page).toEqual({ items: [], nextCursor: null, prevCursor: null });
   });
 
   it.each([
@@ -122,9 +164,29 @@ describeContract("session.children", (server) => {
     expect(pages.flat()).toEqual([...children].sort(listOrder));
   });
 
+  it("pages backward too (direction and prevCursor, as tRPC's infinite queries use them)", async () => {
+    const parent = await server().client.session.create.mutate({});
+    const children = [...(await createChildren(server().client, parent.id, 9))].sort(listOrder);
+    const first = await server().client.session.children.query({ id: parent.id, limit: 4, cursor: null, direction: "forward" });
+    const second = await server().client.session.children.query({
+      id: parent.id,
+      limit: 4,
+      cursor: first.nextCursor,
+      direction: "forward",
+    });
+    const back = await server().client.session.children.query({
+      id: parent.id,
+      limit: 4,
+      cursor: second.prevCursor,
+      direction: "backward",
+    });
+    expect(back.items).toEqual(children.slice(0, 4));
+    expect(back.prevCursor).toBeNull();
+  });
+
   it("returns an empty page for a session without children", async () => {
     const lonely = await server().client.session.create.mutate({});
-    expect(await server().client.session.children.query({ id: lonely.id })).toEqual({ items: [], nextCursor: null });
+    expect(await server().client.session.children.query({ id: lonely.id })).toEqual({ items: [], nextCursor: null, prevCursor: null });
   });
 
   it("answers NOT_FOUND naming an unknown parent", async () => {

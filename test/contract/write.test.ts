@@ -102,7 +102,7 @@ describeContract("session.delete", (server) => {
     const root = await client().session.create.mutate({});
     const child = await client().session.create.mutate({ parentId: root.id });
     expect((await client().session.delete.mutate({ id: child.id })).deleted).toEqual([child.id]);
-    expect(await client().session.children.query({ id: root.id })).toEqual({ items: [], nextCursor: null });
+    expect(await client().session.children.query({ id: root.id })).toEqual({ items: [], nextCursor: null, prevCursor: null });
   });
 
   it("answers NOT_FOUND for an unknown or already deleted session", async () => {

@@ -73,6 +73,7 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(served.paths["/session/{id}"].patch.responses)).toContain("412");
     expect(served.paths["/session"].get.parameters.map((parameter: Json) => parameter.name).sort()).toEqual([
       "cursor",
+      "direction",
       "limit",
       "parentId",
       "roots",

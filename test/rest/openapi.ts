@@ -43,6 +43,25 @@ export interface paths {
         patch: operations["updateSession"];
         trace?: never;
     };
+    "/session/{id}/children": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** List a session's direct children, newest first */
+        get: operations["listChildren"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/event": {
         parameters: {
             query?: never;
@@ -55,25 +74,6 @@ export interface paths {
          * @description A text/event-stream that stays open. Each event is a frame `id: <event ID>` and `data: <SessionEvent as JSON>`, in ID order, each once. The stream opens with a comment naming its start point (`: sessiond events after <ID>`) and `retry: 1000`; an idle stream carries `: ping` comments every --event-heartbeat-ms. If pruning overtakes a slow stream, it ends with an `event: expired` frame whose data is the 410 body. A client that does not read for --slow-subscriber-timeout-ms is disconnected.
          */
         get: operations["streamEvents"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/session/{id}/children": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        /** List a session's direct children, newest first */
-        get: operations["listChildren"];
         put?: never;
         post?: never;
         delete?: never;
@@ -116,6 +116,7 @@ export interface components {
                 archivedAt: string | null;
             }[];
             nextCursor: string | null;
+            prevCursor: string | null;
         };
         DeleteResult: {
             deleted: string[];
@@ -508,6 +509,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                direction?: "forward" | "backward";
                 parentId?: string;
                 roots?: boolean;
             };
@@ -964,6 +966,86 @@ export interface operations {
             };
         };
     };
+    listChildren: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                direction?: "forward" | "backward";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of children */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionPage"];
+                };
+            };
+            /** @description invalid input: a bad ID, wrong type, unknown key, a limit, malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"];
+                };
+            };
+            /** @description missing or wrong bearer token (when the server has one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the session (or the parent named on create) does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description the route does not take this method (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MethodNotAllowedError"];
+                };
+            };
+            /** @description a bug; logged in full under the request ID */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalServerErrorError"];
+                };
+            };
+            /** @description the database is locked, read-only, full or unreachable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
     streamEvents: {
         parameters: {
             query?: {
@@ -1039,85 +1121,6 @@ export interface operations {
                 headers: {
                     /** @description seconds */
                     "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ServiceUnavailableError"];
-                };
-            };
-        };
-    };
-    listChildren: {
-        parameters: {
-            query?: {
-                limit?: number;
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description one page of children */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SessionPage"];
-                };
-            };
-            /** @description invalid input: a bad ID, wrong type, unknown key, a limit, malformed JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BadRequestError"];
-                };
-            };
-            /** @description missing or wrong bearer token (when the server has one) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UnauthorizedError"];
-                };
-            };
-            /** @description the session (or the parent named on create) does not exist */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["NotFoundError"];
-                };
-            };
-            /** @description the route does not take this method (see the Allow header) */
-            405: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MethodNotAllowedError"];
-                };
-            };
-            /** @description a bug; logged in full under the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["InternalServerErrorError"];
-                };
-            };
-            /** @description the database is locked, read-only, full or unreachable; retry later */
-            503: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -110,7 +110,7 @@ describeRest("GET /session", (target) => {
   });
 
   it("returns an empty last page for a parent without children", async () => {
-    expect((await list({ parentId: freshId() })).data).toEqual({ items: [], nextCursor: null });
+    expect((await list({ parentId: freshId() })).data).toEqual({ items: [], nextCursor: null, prevCursor: null });
   });
 
   it.each([
@@ -145,7 +145,7 @@ describeRest("GET /session/{id}/children", (target) => {
 
   it("returns an empty page for a session without children", async () => {
     const lonely = await create(rest());
-    expect((await children(lonely.id)).data).toEqual({ items: [], nextCursor: null });
+    expect((await children(lonely.id)).data).toEqual({ items: [], nextCursor: null, prevCursor: null });
   });
 
   it("answers 404 naming an unknown parent", async () => {
@@ -263,6 +263,7 @@ describeRest("DELETE /session/{id}", (target) => {
     expect((await rest().GET("/session/{id}/children", { params: { path: { id: root.id } } })).data).toEqual({
       items: [],
       nextCursor: null,
+      prevCursor: null,
     });
   });
 

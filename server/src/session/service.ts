@@ -34,6 +34,8 @@ export interface SessionServiceOptions {
 
 export type SessionService = ReturnType<typeof createSessionService>;
 
+const cursorOf = (session: Session) => encodeCursor({ createdAt: session.createdAt.getTime(), id: session.id });
+
 /** opencode's default titles. */
 export function defaultTitle(isChild: boolean, at: Date): string {
   return `${isChild ? "Child session" : "New session"} - ${at.toISOString()}`;
@@ -49,20 +51,35 @@ export function createSessionService(store: SessionStore, options: SessionServic
     return result;
   };
 
+  /**
+   * One page, newest first. Forward: the sessions after `cursor` (older); backward: the `limit`
+   * sessions before it (newer), still newest first. Without a cursor, the first page either way.
+   */
   async function page(
-    query: Omit<ListQuery, "limit" | "after">,
-    limit: number = pageSizeDefault,
-    cursor: string | null | undefined,
+    query: Omit<ListQuery, "limit" | "after" | "before">,
+    input: { limit?: number; cursor?: string | null; direction?: "forward" | "backward" } | undefined,
     reads: ReadBudget | undefined,
   ): Promise<SessionPage> {
+    const limit = input?.limit ?? pageSizeDefault;
     reads?.take(limit);
     // The schema has validated the cursor; an undecodable one cannot reach this point.
-    const after = cursor ? decodeCursor(cursor) : null;
-    const rows = await store.list({ ...query, after, limit: limit + 1 });
+    const position = input?.cursor ? decodeCursor(input.cursor) : null;
+    if (position && input?.direction === "backward") {
+      const rows = await store.list({ ...query, after: null, before: position, limit: limit + 1 });
+      const items = rows.slice(0, limit).reverse();
+      return {
+        items,
+        nextCursor: items.length > 0 ? cursorOf(items.at(-1)!) : input!.cursor!,
+        prevCursor: rows.length > limit ? cursorOf(items[0]!) : null,
+      };
+    }
+    const rows = await store.list({ ...query, after: position, limit: limit + 1 });
     const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    const nextCursor = rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) : null;
-    return { items, nextCursor };
+    return {
+      items,
+      nextCursor: rows.length > limit ? cursorOf(items.at(-1)!) : null,
+      prevCursor: position ? (items.length > 0 ? cursorOf(items[0]!) : input!.cursor!) : null,
+    };
   }
 
   return {
@@ -102,12 +119,12 @@ export function createSessionService(store: SessionStore, options: SessionServic
     /** A page of sessions; `reads`, when given, is charged the page size first. */
     list(input: ListSessionsInput, reads?: ReadBudget): Promise<SessionPage> {
       const parentId = input?.roots ? null : input?.parentId;
-      return page(parentId === undefined ? {} : { parentId }, input?.limit, input?.cursor, reads);
+      return page(parentId === undefined ? {} : { parentId }, input, reads);
     },
 
     async children(input: ListChildrenInput, reads?: ReadBudget): Promise<SessionPage> {
       if (!(await store.get(input.id))) throw new SessionNotFoundError(input.id);
-      return page({ parentId: input.id }, input.limit, input.cursor, reads);
+      return page({ parentId: input.id }, input, reads);
     },
 
     update(input: UpdateSessionInput): Promise<Session> {

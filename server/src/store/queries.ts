@@ -9,7 +9,8 @@ import type { ListQuery } from "./types.ts";
 export type ListParam = "parentId" | "createdAt" | "id" | "limit";
 
 /**
- * A page of sessions, newest first then by ID descending, strictly after the cursor's position.
+ * A page of sessions, newest first then by ID descending, strictly after the cursor's position; or,
+ * for a backward page (`before`), the ones strictly newer than it, nearest first (oldest first).
  * `name` identifies the statement's shape (for prepared-statement caches); `param` writes the
  * placeholder for a value and is called in the same order for every query of one shape.
  */
@@ -18,17 +19,19 @@ export function listQuery(query: ListQuery, param: (name: ListParam) => string):
   const where: string[] = [];
   if (filter === "roots") where.push("parent_id IS NULL");
   if (filter === "parent") where.push(`parent_id = ${param("parentId")}`);
-  if (query.after) where.push(`(created_at, id) < (${param("createdAt")}, ${param("id")})`);
+  const backward = query.before != null;
+  if (backward || query.after) where.push(`(created_at, id) ${backward ? ">" : "<"} (${param("createdAt")}, ${param("id")})`);
+  const order = backward ? "ASC" : "DESC";
   const sql = `SELECT ${COLUMNS} FROM session ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-    ORDER BY created_at DESC, id DESC LIMIT ${param("limit")}`;
-  return { name: `session_list_${filter}_${query.after ? "after" : "first"}`, sql };
+    ORDER BY created_at ${order}, id ${order} LIMIT ${param("limit")}`;
+  return { name: `session_list_${filter}_${backward ? "before" : query.after ? "after" : "first"}`, sql };
 }
 
 /** The value of each parameter of a list query. */
 export function listValue(query: ListQuery, name: ListParam): string | number | null {
   if (name === "limit") return query.limit;
   if (name === "parentId") return query.parentId ?? null;
-  return query.after?.[name] ?? null;
+  return (query.before ?? query.after)?.[name] ?? null;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface ListQuery {
   limit: number;
   /** Start strictly after this position (newest first, then ID descending). */
   after: CursorPosition | null;
+  /** Instead: the sessions strictly newer than this position, the nearest first (a backward page). */
+  before?: CursorPosition | null;
   /** undefined: all sessions; null: roots only; an ID: that session's direct children. */
   parentId?: string | null;
 }

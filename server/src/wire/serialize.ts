@@ -106,12 +106,13 @@ function sessionText(value: unknown, prefix: string, meta: string[], walk: Walk)
 function pageText(value: unknown, meta: string[], walk: Walk): string | undefined {
   if (!isPlainObject(value)) return undefined;
   const keys = Object.keys(value);
-  if (keys.length !== 2 || keys[0] !== "items" || keys[1] !== "nextCursor") return undefined;
-  const { items, nextCursor } = value;
+  if (keys.length !== 3 || keys[0] !== "items" || keys[1] !== "nextCursor" || keys[2] !== "prevCursor") return undefined;
+  const { items, nextCursor, prevCursor } = value;
   if (
     !Array.isArray(items) ||
     Object.getPrototypeOf(items) !== Array.prototype ||
-    (nextCursor !== null && typeof nextCursor !== "string")
+    (nextCursor !== null && typeof nextCursor !== "string") ||
+    (prevCursor !== null && typeof prevCursor !== "string")
   ) {
     return undefined;
   }
@@ -123,7 +124,8 @@ function pageText(value: unknown, meta: string[], walk: Walk): string | undefine
     if (text === undefined) return undefined;
     texts.push(text);
   }
-  return `{"items":[${texts.join(",")}],"nextCursor":${nextCursor === null ? "null" : JSON.stringify(nextCursor)}}`;
+  const cursor = (text: string | null) => (text === null ? "null" : JSON.stringify(text));
+  return `{"items":[${texts.join(",")}],"nextCursor":${cursor(nextCursor)},"prevCursor":${cursor(prevCursor)}}`;
 }
 
 /**
