@@ -43,9 +43,21 @@ export async function stopAllProcesses(): Promise<void> {
   while (pids.some((pid) => running.has(pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
+/** Every variable the server's configuration reads (server/src/config.ts), and the CLI's own. */
+const SETTINGS_ENV = /^(SESSIOND_\w+|HOST|PORT|DATABASE_URL|LOG_LEVEL)$/;
+
+/**
+ * This process's environment without any sessiond setting, so that a test's process runs with
+ * what the test gives it, whatever the shell that started the tests had set.
+ */
+export function cleanEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTINGS_ENV.test(name)));
+  return { ...clean, ...env };
+}
+
 /** Spawns a process in its own group and tracks it until it exits. */
 function spawnTracked(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, detached: true });
+  const child = spawn(process.execPath, args, { env: cleanEnv(env), detached: true });
   const pid = child.pid!;
   running.add(pid);
   child.once("exit", () => {

@@ -27,5 +27,9 @@ export async function openStore(db: string, given: Partial<OpenStoreOptions> = {
       log: options.log,
     });
   }
-  return new SqliteSessionStore(location.path, { busyTimeoutMs: options.busyTimeoutMs, synchronous: options.sqliteSync });
+  return new SqliteSessionStore(location.path, {
+    busyTimeoutMs: options.busyTimeoutMs,
+    synchronous: options.sqliteSync,
+    log: options.log,
+  });
 }
