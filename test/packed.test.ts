@@ -38,6 +38,11 @@ describe("packed install", () => {
     }
   });
 
+  it("packs and installs on the machine's own Node without a warning (no engine warnings for sessiond's packages, no build warnings)", () => {
+    const warnings = install.installOutput.split("\n").filter((line) => /\bwarn\b/i.test(line));
+    expect(warnings).toEqual([]);
+  });
+
   it("(a) a plain .mjs on the system Node imports the client and narrows a CONFLICT from the packed sessiond bin", async () => {
     const node = systemNode();
     const server = await startPackedServer(install, node);
@@ -200,6 +205,21 @@ window.sessiond = { createSessionClient, isConflict, generateSessionId };
       } finally {
         renameSync(`${nodePackage}.away`, nodePackage);
       }
+    },
+  );
+
+  it.skipIf(Number(execFileSync(systemNode(), ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" })) >= 23)(
+    "the test kit on an older system Node says in one line that SQLite needs Node 22.13",
+    () => {
+      writeFileSync(
+        join(install.dir, "old-node.mjs"),
+        `import { startTestServer } from "@sessiond/testing";
+await startTestServer().then(() => console.log("started"), (error) => console.log(error.message));
+`,
+      );
+      expect(install.run("old-node.mjs", [], { node: systemNode() })).toMatch(
+        /^SQLite needs Node\.js >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*: run it with Node 24 \(npm install node@24\)\n$/,
+      );
     },
   );
 
