@@ -1,11 +1,12 @@
 /** The sessiond CLI, run as a process the way users run it. */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/testing";
 import { freshId } from "./support/ids.ts";
-import { runCli, startServerProcess } from "./support/process.ts";
+import { CLI, cleanEnv, runCli, startServerProcess } from "./support/process.ts";
 
 describe("sessiond client commands", () => {
   let server: TestServer;
@@ -166,5 +167,43 @@ describe("sessiond serve", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^sessiond: cannot start: .*EADDRINUSE.*\n$/);
     await running.stop();
+  });
+});
+
+describe("sessiond output into a pipe its reader closed", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server?.close());
+
+  it("sessiond openapi | head -1 prints the first line and exits 0 without a word on stderr", () => {
+    const result = spawnSync("bash", ["-o", "pipefail", "-c", `"${process.execPath}" "${CLI}" openapi | head -1`], {
+      env: cleanEnv(),
+      encoding: "utf8",
+    });
+    expect(result).toMatchObject({ status: 0, stdout: "{\n", stderr: "" });
+  });
+
+  it("every output command stops quietly when nobody reads its output (EPIPE), with its own exit code", async () => {
+    const session = await server.client.session.create.mutate({ title: "piped" });
+    const commands = [
+      ["openapi"],
+      ["id", "new"],
+      ["--json", "id", "derive", "key"],
+      ["--url", server.url, "list"],
+      ["--url", server.url, "get", session.id],
+      ["--url", server.url, "children", session.id],
+      // Runs until interrupted: the closed pipe ends it.
+      ["--url", server.url, "watch", "--since", "0"],
+    ];
+    for (const args of commands)
+      expect(await runCli(args, {}, { closeStdout: true }), args.join(" ")).toEqual({ code: 0, stdout: "", stderr: "" });
+    // A failure keeps its exit code (here its JSON error went into the closed pipe).
+    expect(await runCli(["--url", server.url, "--json", "get", freshId()], {}, { closeStdout: true })).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "",
+    });
   });
 });

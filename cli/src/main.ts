@@ -14,6 +14,15 @@ import { describeError, errorJson, printDeleted, printEvent, printPage, printSes
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
+// A reader that has read enough closes the pipe (`sessiond openapi | head -1`, `sessiond watch | grep
+// -m1 ...`): nobody wants the rest, so stop quietly instead of dying on the failed write.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 function parseMetadata(text: string): Metadata {
   let value: unknown;
   try {

@@ -109,15 +109,21 @@ export interface CliResult {
 }
 
 /** Runs one `sessiond` command to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return runScript(CLI, args, env);
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: RunOptions = {}): Promise<CliResult> {
+  return runScript(CLI, args, env, options);
+}
+
+export interface RunOptions {
+  /** Close the reading end of its stdout at once, as `| true` does: every write it makes fails (EPIPE). */
+  closeStdout?: boolean;
 }
 
 /** Runs a TypeScript or JavaScript file with this Node to completion. */
-export function runScript(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export function runScript(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawnTracked([file, ...args], env);
     child.stdin.end();
+    if (options.closeStdout) child.stdout.destroy();
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
