@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/testing";
+import { describeSettings } from "@sessiond/server/config";
 import { freshId } from "./support/ids.ts";
 import { CLI, cleanEnv, runCli, startServerProcess } from "./support/process.ts";
 
@@ -141,6 +142,40 @@ describe("sessiond serve", () => {
     expect(result.stderr).toMatch(/^sessiond: invalid configuration: --port: .+\n$/);
     const fromEnv = await runCli(["serve"], { PORT: "99999" });
     expect(fromEnv.stderr).toMatch(/^sessiond: invalid configuration: PORT: .+\n$/);
+  });
+
+  it("names the setting, the value and what it expects when a setting is bad", async () => {
+    const result = await runCli(["serve"], { SESSIOND_WORKERS: "abc" });
+    expect(result).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'sessiond: invalid configuration: SESSIOND_WORKERS: got "abc", expected an integer from 1 to 1024, or "auto" (one per CPU)\n',
+    });
+  });
+
+  it("serve --help shows every setting's default", async () => {
+    const data = join(dir, "xdg");
+    const help = await runCli(["serve", "--help"], { XDG_DATA_HOME: data });
+    expect(help.code).toBe(0);
+    // Each option's text, its wrapped lines joined.
+    const options = new Map<string, string>();
+    let current = "";
+    for (const line of help.stdout.split("\n")) {
+      const start = /^ {2}(--[a-z-]+)/.exec(line);
+      if (start) options.set((current = start[1]!), line.trim());
+      else if (current && line.trim()) options.set(current, `${options.get(current)} ${line.trim()}`);
+    }
+    expect(options.get("--port")).toContain("(default: 3000)");
+    expect(options.get("--sqlite-sync")).toContain("(default: full)");
+    expect(options.get("--workers")).toContain("(default: 1)");
+    expect(options.get("--db")).toContain(`(default: ${join(data, "sessiond", "sessiond.db")})`);
+    expect(options.get("--no-console")).toContain("(default: on)");
+    expect(options.get("--token")).not.toContain("(default:");
+    // The rest as the configuration has them (the database's depends on XDG_DATA_HOME, above).
+    for (const setting of describeSettings().filter(({ key }) => key !== "db")) {
+      const text = options.get(setting.key === "console" ? "--no-console" : setting.flag);
+      if (setting.default !== undefined) expect(text, setting.flag).toContain(`(default: ${setting.default})`);
+    }
   });
 
   it("refuses a database URL it cannot use with one line and exit code 2, creating nothing", async () => {

@@ -121,10 +121,16 @@ const serveCommand = program
     const { serve } = await import("@sessiond/server/serve");
     process.exitCode = await serve(flags);
   });
+// Defaults go in the help text, not commander's .default(): a default given to commander would
+// count as a flag and hide the environment.
 for (const setting of describeSettings()) {
+  const env = setting.env.join(" or ");
   if (setting.key === "console")
-    serveCommand.option("--no-console", `do not serve the console page at / [env ${setting.env.join(" or ")}=off]`);
-  else serveCommand.option(`${setting.flag} <value>`, `${setting.help} [env ${setting.env.join(" or ")}]`);
+    serveCommand.option("--no-console", `do not serve the console page at / (default: ${setting.default}) [env ${env}=off]`);
+  else {
+    const byDefault = setting.default === undefined ? "" : ` (default: ${setting.default})`;
+    serveCommand.option(`${setting.flag} <value>`, `${setting.help}${byDefault} [env ${env}]`);
+  }
 }
 
 clientCommand("create")
