@@ -1,6 +1,8 @@
 import { defineConfig } from "tsdown";
+import { sharedBuild } from "../tsdown.shared.ts";
 
 export default defineConfig({
+  ...sharedBuild,
   entry: ["src/index.ts"],
   platform: "neutral",
   // The router's type comes from the server, which a consumer does not install: its declarations

@@ -1,11 +1,13 @@
 /** The sessiond CLI, run as a process the way users run it. */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/testing";
+import { describeSettings } from "@sessiond/server/config";
 import { freshId } from "./support/ids.ts";
-import { runCli, startServerProcess } from "./support/process.ts";
+import { CLI, cleanEnv, runCli, startServerProcess } from "./support/process.ts";
 
 describe("sessiond client commands", () => {
   let server: TestServer;
@@ -142,6 +144,40 @@ describe("sessiond serve", () => {
     expect(fromEnv.stderr).toMatch(/^sessiond: invalid configuration: PORT: .+\n$/);
   });
 
+  it("names the setting, the value and what it expects when a setting is bad", async () => {
+    const result = await runCli(["serve"], { SESSIOND_WORKERS: "abc" });
+    expect(result).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'sessiond: invalid configuration: SESSIOND_WORKERS: got "abc", expected an integer from 1 to 1024, or "auto" (one per CPU)\n',
+    });
+  });
+
+  it("serve --help shows every setting's default", async () => {
+    const data = join(dir, "xdg");
+    const help = await runCli(["serve", "--help"], { XDG_DATA_HOME: data });
+    expect(help.code).toBe(0);
+    // Each option's text, its wrapped lines joined.
+    const options = new Map<string, string>();
+    let current = "";
+    for (const line of help.stdout.split("\n")) {
+      const start = /^ {2}(--[a-z-]+)/.exec(line);
+      if (start) options.set((current = start[1]!), line.trim());
+      else if (current && line.trim()) options.set(current, `${options.get(current)} ${line.trim()}`);
+    }
+    expect(options.get("--port")).toContain("(default: 3000)");
+    expect(options.get("--sqlite-sync")).toContain("(default: full)");
+    expect(options.get("--workers")).toContain("(default: 1)");
+    expect(options.get("--db")).toContain(`(default: ${join(data, "sessiond", "sessiond.db")})`);
+    expect(options.get("--no-console")).toContain("(default: on)");
+    expect(options.get("--token")).not.toContain("(default:");
+    // The rest as the configuration has them (the database's depends on XDG_DATA_HOME, above).
+    for (const setting of describeSettings().filter(({ key }) => key !== "db")) {
+      const text = options.get(setting.key === "console" ? "--no-console" : setting.flag);
+      if (setting.default !== undefined) expect(text, setting.flag).toContain(`(default: ${setting.default})`);
+    }
+  });
+
   it("refuses a database URL it cannot use with one line and exit code 2, creating nothing", async () => {
     for (const db of ["mysql://x/y", "sqlite:", "redis://localhost"]) {
       const result = await runCli(["serve", "--port", "0", "--db", db]);
@@ -166,5 +202,43 @@ describe("sessiond serve", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^sessiond: cannot start: .*EADDRINUSE.*\n$/);
     await running.stop();
+  });
+});
+
+describe("sessiond output into a pipe its reader closed", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server?.close());
+
+  it("sessiond openapi | head -1 prints the first line and exits 0 without a word on stderr", () => {
+    const result = spawnSync("bash", ["-o", "pipefail", "-c", `"${process.execPath}" "${CLI}" openapi | head -1`], {
+      env: cleanEnv(),
+      encoding: "utf8",
+    });
+    expect(result).toMatchObject({ status: 0, stdout: "{\n", stderr: "" });
+  });
+
+  it("every output command stops quietly when nobody reads its output (EPIPE), with its own exit code", async () => {
+    const session = await server.client.session.create.mutate({ title: "piped" });
+    const commands = [
+      ["openapi"],
+      ["id", "new"],
+      ["--json", "id", "derive", "key"],
+      ["--url", server.url, "list"],
+      ["--url", server.url, "get", session.id],
+      ["--url", server.url, "children", session.id],
+      // Runs until interrupted: the closed pipe ends it.
+      ["--url", server.url, "watch", "--since", "0"],
+    ];
+    for (const args of commands)
+      expect(await runCli(args, {}, { closeStdout: true }), args.join(" ")).toEqual({ code: 0, stdout: "", stderr: "" });
+    // A failure keeps its exit code (here its JSON error went into the closed pipe).
+    expect(await runCli(["--url", server.url, "--json", "get", freshId()], {}, { closeStdout: true })).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "",
+    });
   });
 });

@@ -114,6 +114,108 @@ describe.skipIf(unavailable)("the console page", () => {
   });
 });
 
+/** Each test here has a server and a tab of its own, so it runs alone and in any order. */
+describe.skipIf(unavailable)("the console page: paging and conflicts", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    buildConsole();
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await launchChromium();
+  });
+  afterAll(() => browser?.close());
+
+  async function withConsole(test: (page: Page, server: TestServer) => Promise<void>): Promise<void> {
+    const server = await startTestServer();
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    try {
+      await test(page, server);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  }
+
+  it("pages back with Previous page, which is off on the first page", async () => {
+    await withConsole(async (page, server) => {
+      for (let index = 0; index < 45; index++) await server.client.session.create.mutate({ title: `seeded ${index}` });
+      const newestFirst = (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
+      await page.goto(`${server.url}/`);
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 20));
+      expect(await page.locator("#previous").isDisabled()).toBe(true);
+
+      await page.click("#next");
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(20, 40));
+      await page.click("#next");
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(40));
+      await page.click("#previous");
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(20, 40));
+      await page.click("#previous");
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 20));
+      expect(await page.locator("#previous").isDisabled()).toBe(true);
+    });
+  });
+
+  it("shows that a session has more than 20 children, and pages through them", async () => {
+    await withConsole(async (page, server) => {
+      const parent = await server.client.session.create.mutate({ title: "a big family" });
+      for (let index = 0; index < 45; index++) await server.client.session.create.mutate({ parentId: parent.id, title: `child ${index}` });
+      const children = (await server.client.session.children.query({ id: parent.id, limit: 200 })).items.map((child) => child.id);
+
+      // The parent is the oldest of 46 sessions: on the third page.
+      await page.goto(`${server.url}/`);
+      await page.locator("#sessions tr").first().waitFor();
+      await page.click("#next");
+      await page.click("#next");
+      await page.click(`#sessions tr[data-id="${parent.id}"]`);
+      await expect.poll(() => rowIds(page, "#children")).toEqual(children.slice(0, 20));
+      expect(await page.locator("#more-children").isVisible()).toBe(true);
+      await page.screenshot({ path: join(SHOTS, "6-more-children.png"), fullPage: true });
+
+      await page.click("#more-children");
+      await expect.poll(() => rowIds(page, "#children")).toEqual(children.slice(0, 40));
+      await page.click("#more-children");
+      await expect.poll(() => rowIds(page, "#children")).toEqual(children);
+      expect(await page.locator("#more-children").isVisible()).toBe(false);
+    });
+  });
+
+  it("shows a CONFLICT unlike other errors, naming the ID, and opens the session that exists", async () => {
+    await withConsole(async (page, server) => {
+      const existing = await server.client.session.create.mutate({ title: "already here", metadata: { owner: "someone else" } });
+      await page.goto(`${server.url}/`);
+      await page.locator("#sessions tr").first().waitFor();
+      const statusBackground = () =>
+        page
+          .locator("#status")
+          // The page's window: the tests are type-checked without the DOM's types.
+          .evaluate(
+            (status) =>
+              (globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }).getComputedStyle(status)
+                .backgroundColor,
+          );
+
+      // Another error first: an invalid ID.
+      await page.fill("#create-id", "ses_nope");
+      await page.click("#create button[type=submit]");
+      await expect.poll(() => page.getAttribute("#status", "class")).toBe("error");
+      const errorBackground = await statusBackground();
+      expect(await page.locator("#open-existing").isVisible()).toBe(false);
+
+      await page.fill("#create-id", existing.id);
+      await page.click("#create button[type=submit]");
+      await expect.poll(() => page.getAttribute("#status", "class")).toBe("conflict");
+      expect(await page.textContent("#status")).toBe(`CONFLICT: session ${existing.id} already exists`);
+      expect(await statusBackground()).not.toBe(errorBackground);
+      expect(await page.textContent("#open-existing")).toBe(`Open ${existing.id}`);
+      await page.screenshot({ path: join(SHOTS, "7-conflict-open.png"), fullPage: true });
+
+      await page.click("#open-existing");
+      await expect.poll(() => page.textContent("#detail-id")).toBe(existing.id);
+      expect(JSON.parse((await page.textContent("#detail-metadata"))!)).toEqual({ owner: "someone else" });
+    });
+  });
+});
+
 describe("the console switch", () => {
   beforeAll(() => buildConsole());
 

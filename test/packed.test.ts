@@ -39,6 +39,11 @@ describe("packed install", () => {
     }
   });
 
+  it("packs and installs on the machine's own Node without a warning (no engine warnings for sessiond's packages, no build warnings)", () => {
+    const warnings = install.installOutput.split("\n").filter((line) => /\bwarn\b/i.test(line));
+    expect(warnings).toEqual([]);
+  });
+
   it("(a) a plain .mjs on the system Node imports the client and narrows a CONFLICT from the packed sessiond bin", async () => {
     const node = systemNode();
     const server = await startPackedServer(install, node);
@@ -147,20 +152,25 @@ export const unknownProcedure = client.session.rename.mutate({});
     expect(output).toMatch(/consumer\.ts\(4,\d+\): error TS2339: Property 'rename' does not exist/);
   });
 
+  /** esbuild's browser bundle of `source`, minified, and its gzipped size. */
+  function browserBundle(name: string, source: string): { bundle: Buffer; gzip: number } {
+    writeFileSync(join(install.dir, name), source);
+    const bundle = execFileSync(bin("esbuild"), [name, "--bundle", "--minify", "--platform=browser", "--format=esm"], {
+      cwd: install.dir,
+      env: outsideEnv(),
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { bundle, gzip: gzipSync(bundle, { level: 9 }).length };
+  }
+
   it(`(c) esbuild bundles the client with the ID helpers for the browser within ${BROWSER_BUDGET_BYTES / 1024} kB gzip`, () => {
-    writeFileSync(
-      join(install.dir, "browser.js"),
+    const { bundle, gzip } = browserBundle(
+      "browser.js",
       `import { createSessionClient, isConflict } from "@sessiond/client";
 import { generateSessionId } from "@sessiond/shared/id";
 window.sessiond = { createSessionClient, isConflict, generateSessionId };
 `,
     );
-    const bundle = execFileSync(bin("esbuild"), ["browser.js", "--bundle", "--minify", "--platform=browser", "--format=esm"], {
-      cwd: install.dir,
-      env: outsideEnv(),
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const gzip = gzipSync(bundle, { level: 9 }).length;
     console.log(
       `browser bundle (client + generateSessionId): ${(bundle.length / 1024).toFixed(1)} kB, ${(gzip / 1024).toFixed(1)} kB gzip`,
     );
@@ -168,13 +178,30 @@ window.sessiond = { createSessionClient, isConflict, generateSessionId };
     expect(gzip).toBeLessThanOrEqual(BROWSER_BUDGET_BYTES);
 
     // The whole contract package (with zod) bundles for the browser too: no Node built-ins in it.
-    writeFileSync(join(install.dir, "contract.js"), `export * from "@sessiond/shared";\n`);
-    const contract = execFileSync(bin("esbuild"), ["contract.js", "--bundle", "--minify", "--platform=browser", "--format=esm"], {
-      cwd: install.dir,
-      env: outsideEnv(),
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    console.log(`browser bundle (all of @sessiond/shared): ${(gzipSync(contract, { level: 9 }).length / 1024).toFixed(1)} kB gzip`);
+    const contract = browserBundle("contract.js", `export * from "@sessiond/shared";\n`);
+    expect(contract.bundle.toString()).not.toContain("node:");
+    console.log(`browser bundle (all of @sessiond/shared): ${(contract.gzip / 1024).toFixed(1)} kB gzip`);
+  });
+
+  it(`(c) importing generateSessionId from the package's root costs what the ./id subpath costs: within ${BROWSER_BUDGET_BYTES / 1024} kB gzip with the client`, () => {
+    const fromRoot = browserBundle(
+      "browser-root.js",
+      `import { createSessionClient, isConflict } from "@sessiond/client";
+import { generateSessionId } from "@sessiond/shared";
+window.sessiond = { createSessionClient, isConflict, generateSessionId };
+`,
+    );
+    console.log(`browser bundle (client + generateSessionId from the root): ${(fromRoot.gzip / 1024).toFixed(1)} kB gzip`);
+    expect(fromRoot.gzip).toBeLessThanOrEqual(BROWSER_BUDGET_BYTES);
+    // Alone, the same code as through ./id, give or take a name or two.
+    const alone = (from: string) =>
+      browserBundle(
+        `id-from-${from.replace(/\W/g, "-")}.js`,
+        `import { generateSessionId } from "${from}";\nwindow.id = generateSessionId;\n`,
+      ).gzip;
+    const [root, subpath] = [alone("@sessiond/shared"), alone("@sessiond/shared/id")];
+    console.log(`generateSessionId alone: ${root} bytes gzip from the root, ${subpath} from ./id`);
+    expect(root).toBeLessThanOrEqual(subpath + 64);
   });
 
   it.skipIf(Number(execFileSync(systemNode(), ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" })) >= 23)(
@@ -201,6 +228,21 @@ window.sessiond = { createSessionClient, isConflict, generateSessionId };
       } finally {
         renameSync(`${nodePackage}.away`, nodePackage);
       }
+    },
+  );
+
+  it.skipIf(Number(execFileSync(systemNode(), ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" })) >= 23)(
+    "the test kit on an older system Node says in one line that SQLite needs Node 22.13",
+    () => {
+      writeFileSync(
+        join(install.dir, "old-node.mjs"),
+        `import { startTestServer } from "@sessiond/testing";
+await startTestServer().then(() => console.log("started"), (error) => console.log(error.message));
+`,
+      );
+      expect(install.run("old-node.mjs", [], { node: systemNode() })).toMatch(
+        /^SQLite needs Node\.js >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*: run it with Node 24 \(npm install node@24\)\n$/,
+      );
     },
   );
 

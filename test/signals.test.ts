@@ -1,15 +1,16 @@
 /**
- * Stopping sessiond through the ways it is started: `npm start` (npm passes SIGTERM and SIGINT to
- * the process it runs, which execs sessiond) and the sessiond launcher outside npm (it runs the
- * sources in a child and passes the signal on once).
+ * The ways sessiond is started: `npm start` (its database in the checkout; npm passes SIGTERM and
+ * SIGINT to the process it runs, which execs sessiond) and the sessiond launcher outside npm (it
+ * runs the sources in a child and passes the signal on once), and how each stops.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { outsideEnv, ROOT } from "./support/packed.ts";
+import { cleanEnv } from "./support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sessiond-signals-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,6 +54,28 @@ async function expectGracefulStop(running: Started, signal: NodeJS.Signals): Pro
   expect(messages.at(-1)?.msg).toBe("stopped");
   await expect(fetch(`${running.url}/healthz`)).rejects.toThrow(); // nothing listens any more
 }
+
+describe("npm start", () => {
+  it("keeps its database in the checkout (./data/sessiond.db), not in the user's data folder that every checkout shares", async () => {
+    const home = mkdtempSync(join(dir, "home-"));
+    const running = await start(
+      "npm",
+      ["start", "--silent", "--", "--port", "0"],
+      cleanEnv({ HOME: home, XDG_DATA_HOME: join(home, "data") }),
+    );
+    try {
+      const listening = running.logs
+        .map((line) => JSON.parse(line) as { msg: string; db?: string })
+        .find((entry) => entry.msg === "listening");
+      expect(listening?.db).toBe("./data/sessiond.db");
+      expect(existsSync(join(ROOT, "data", "sessiond.db"))).toBe(true);
+      expect(readdirSync(home)).toEqual([]);
+    } finally {
+      running.kill("SIGTERM");
+      expect(await running.exited).toBe(0);
+    }
+  });
+});
 
 describe("stopping sessiond", () => {
   it.each(["SIGTERM", "SIGINT"] as const)("npm start stops gracefully on %s sent to npm", async (signal) => {

@@ -14,6 +14,15 @@ import { describeError, errorJson, printDeleted, printEvent, printPage, printSes
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
+// A reader that has read enough closes the pipe (`sessiond openapi | head -1`, `sessiond watch | grep
+// -m1 ...`): nobody wants the rest, so stop quietly instead of dying on the failed write.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 function parseMetadata(text: string): Metadata {
   let value: unknown;
   try {
@@ -112,10 +121,16 @@ const serveCommand = program
     const { serve } = await import("@sessiond/server/serve");
     process.exitCode = await serve(flags);
   });
+// Defaults go in the help text, not commander's .default(): a default given to commander would
+// count as a flag and hide the environment.
 for (const setting of describeSettings()) {
+  const env = setting.env.join(" or ");
   if (setting.key === "console")
-    serveCommand.option("--no-console", `do not serve the console page at / [env ${setting.env.join(" or ")}=off]`);
-  else serveCommand.option(`${setting.flag} <value>`, `${setting.help} [env ${setting.env.join(" or ")}]`);
+    serveCommand.option("--no-console", `do not serve the console page at / (default: ${setting.default}) [env ${env}=off]`);
+  else {
+    const byDefault = setting.default === undefined ? "" : ` (default: ${setting.default})`;
+    serveCommand.option(`${setting.flag} <value>`, `${setting.help}${byDefault} [env ${env}]`);
+  }
 }
 
 clientCommand("create")

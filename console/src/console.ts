@@ -1,6 +1,7 @@
 /**
- * The console page: lists sessions newest first with paging, shows one with its children and
- * metadata, creates one with or without a chosen ID, and shows a duplicate's CONFLICT as such.
+ * The console page: lists sessions newest first with paging (next, previous, first), shows one
+ * with its metadata and its children (20 at a time, more on demand), creates one with or without a
+ * chosen ID, and shows a duplicate's CONFLICT as such, with a way to open the session that exists.
  * Plain DOM on the typed client; same-origin, so it needs no CORS. A token, when the server asks
  * for one, is kept in sessionStorage: this tab only, gone when it closes.
  */
@@ -21,6 +22,8 @@ let client = connect();
 /** Cursors of the pages shown so far; the last one is the current page's. */
 let cursors: (string | null)[] = [null];
 let nextCursor: string | null = null;
+/** The open session's children: where their next page starts, if there is one. */
+let children: { parentId: string; nextCursor: string | null } | null = null;
 
 function connect(): SessionClient {
   const token = sessionStorage.getItem(TOKEN_KEY) ?? undefined;
@@ -31,6 +34,7 @@ function show(kind: "ok" | "conflict" | "error", text: string): void {
   const status = $("status");
   status.className = kind;
   status.textContent = text;
+  $("open-existing").hidden = true;
 }
 
 /** Shows an error in words; a missing or wrong token opens the token form. */
@@ -39,7 +43,13 @@ function showError(error: unknown): void {
     $("token-form").classList.add("asking");
     show("error", "UNAUTHORIZED: this server needs a bearer token");
   } else if (isConflict(error)) {
-    show("conflict", `CONFLICT: session ${error.data.conflict.id} already exists`);
+    // Not a failure like the others: the session is there, so offer it.
+    const { id } = error.data.conflict;
+    show("conflict", `CONFLICT: session ${id} already exists`);
+    const openExisting = $<HTMLButtonElement>("open-existing");
+    openExisting.textContent = `Open ${id}`;
+    openExisting.dataset.id = id;
+    openExisting.hidden = false;
   } else if (isBadRequest(error)) {
     const fields = Object.entries(error.data.fieldErrors).map(([field, messages]) => `${field}: ${messages.join("; ")}`);
     show("error", `BAD_REQUEST: ${[...error.data.formErrors, ...fields].join(" | ")}`);
@@ -70,6 +80,7 @@ async function loadPage(): Promise<void> {
     nextCursor = page.nextCursor;
     $<HTMLButtonElement>("next").disabled = nextCursor === null;
     $<HTMLButtonElement>("first").disabled = cursors.length === 1;
+    $<HTMLButtonElement>("previous").disabled = cursors.length === 1;
   } catch (error) {
     showError(error);
   }
@@ -77,7 +88,7 @@ async function loadPage(): Promise<void> {
 
 async function open(id: string): Promise<void> {
   try {
-    const [session, children] = await Promise.all([
+    const [session, firstChildren] = await Promise.all([
       client.session.get.query({ id }),
       client.session.children.query({ id, limit: PAGE_SIZE }),
     ]);
@@ -100,8 +111,30 @@ async function open(id: string): Promise<void> {
     );
     $("detail-metadata").textContent = JSON.stringify(session.metadata, null, 2);
     $("children").replaceChildren(
-      ...(children.items.length ? children.items.map(row) : [Object.assign(document.createElement("tr"), { textContent: "none" })]),
+      ...(firstChildren.items.length
+        ? firstChildren.items.map(row)
+        : [Object.assign(document.createElement("tr"), { textContent: "none" })]),
     );
+    showMoreChildren(id, firstChildren.nextCursor);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+/** Whether the open session has more children than shown: the "More children" button says so. */
+function showMoreChildren(parentId: string, nextCursor: string | null): void {
+  children = { parentId, nextCursor };
+  $("more-children").hidden = nextCursor === null;
+}
+
+async function loadMoreChildren(): Promise<void> {
+  if (!children?.nextCursor) return;
+  const { parentId, nextCursor } = children;
+  try {
+    const page = await client.session.children.query({ id: parentId, limit: PAGE_SIZE, cursor: nextCursor });
+    if (children.parentId !== parentId) return; // another session was opened meanwhile
+    $("children").append(...page.items.map(row));
+    showMoreChildren(parentId, page.nextCursor);
   } catch (error) {
     showError(error);
   }
@@ -142,6 +175,19 @@ $("next").addEventListener("click", () => {
   if (nextCursor === null) return;
   cursors.push(nextCursor);
   void loadPage();
+});
+
+$("previous").addEventListener("click", () => {
+  if (cursors.length === 1) return;
+  cursors.pop();
+  void loadPage();
+});
+
+$("more-children").addEventListener("click", () => void loadMoreChildren());
+
+$("open-existing").addEventListener("click", () => {
+  const id = $("open-existing").dataset.id;
+  if (id) void open(id);
 });
 
 $("first").addEventListener("click", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, resolveConfig, storeLocation } from "./config.ts";
+import { ConfigError, describeSettings, resolveConfig, storeLocation } from "./config.ts";
 
 describe("resolveConfig", () => {
   it("takes a flag over the environment over the default", () => {
@@ -17,6 +17,37 @@ describe("resolveConfig", () => {
     expect(() => resolveConfig({ port: "http" }, {})).toThrow(/--port: /);
     expect(() => resolveConfig({}, { SESSIOND_MAX_BODY_BYTES: "12" })).toThrow(/SESSIOND_MAX_BODY_BYTES: /);
     expect(() => resolveConfig({ db: "mysql://x/y" }, {})).toThrow(ConfigError);
+  });
+
+  // Every setting but host and db (any text is a host name or a file path) refuses "abc".
+  const refusingAbc = describeSettings().filter((setting) => setting.key !== "host" && setting.key !== "db");
+
+  it.each(refusingAbc)("names $flag, the value it got and what it expects", ({ key, flag, env }) => {
+    for (const [given, name] of [
+      [() => resolveConfig({ [key]: "abc" }, {}), flag],
+      [() => resolveConfig({}, { [env[0]!]: "abc" }), env[0]],
+    ] as const) {
+      const message = (() => {
+        try {
+          given();
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return expect.fail(`${name}=abc was accepted`);
+      })();
+      if (key === "token") expect(message).toBe(`invalid configuration: ${name}: must be at least 16 characters`);
+      else if (key === "corsOrigin") expect(message).toMatch(new RegExp(`^invalid configuration: ${name}: "abc" is not an origin like .+`));
+      else expect(message).toMatch(new RegExp(`^invalid configuration: ${name}: got "abc", expected [^;]+$`));
+    }
+  });
+
+  it("says what a setting of several kinds of value expects", () => {
+    expect(() => resolveConfig({}, { SESSIOND_WORKERS: "0" })).toThrow(
+      'invalid configuration: SESSIOND_WORKERS: got "0", expected an integer from 1 to 1024, or "auto" (one per CPU)',
+    );
+    expect(() => resolveConfig({ port: "99999", sqliteSync: "off" }, {})).toThrow(
+      'invalid configuration: --port: got "99999", expected an integer from 0 to 65535; --sqlite-sync: got "off", expected "full" or "normal"',
+    );
   });
 
   it("refuses a default page size above the maximum", () => {

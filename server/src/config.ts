@@ -42,7 +42,24 @@ export function defaultDbPath(): string {
   return join(envPaths("sessiond", { suffix: "" }).data, "sessiond.db");
 }
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/*
+ * Every schema's own message says what it expects ("expected ..."); resolveConfig adds the setting's
+ * name and the value it got. Messages of custom checks (db, corsOrigin) name the value themselves,
+ * and the token's never does: it is a secret.
+ */
+
+/** An integer setting; `error` for one that takes more than integers. */
+function int(min: number, max: number, error = `expected an integer from ${min} to ${max}`) {
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** One of a few words: `expected "full" or "normal"`. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  const quoted = values.map((value) => `"${value}"`);
+  return z.enum(values, { error: `expected ${quoted.slice(0, -1).join(", ")}${quoted.length > 1 ? " or " : ""}${quoted.at(-1)}` });
+}
+
+const WORKERS_EXPECTED = 'expected an integer from 1 to 1024, or "auto" (one per CPU)';
 
 /** An exact web origin: http(s), a host, maybe a port, nothing else (a browser's Origin header). */
 function isOrigin(text: string): boolean {
@@ -82,12 +99,16 @@ const SETTINGS = {
     help: "require `Authorization: Bearer <token>` on every call",
   },
   accessLogSample: {
-    schema: z.coerce.number().min(0).max(1).default(1),
+    schema: z.coerce
+      .number({ error: "expected a number from 0 to 1" })
+      .min(0, { error: "expected a number from 0 to 1" })
+      .max(1, { error: "expected a number from 0 to 1" })
+      .default(1),
     env: ["SESSIOND_ACCESS_LOG_SAMPLE"],
     help: "share of requests that get an access log line at info: 1 every one, 0.01 one in a hundred, 0 none",
   },
   logLevel: {
-    schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    schema: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     env: ["LOG_LEVEL"],
     help: "fatal, error, warn, info, debug, trace or silent",
   },
@@ -97,7 +118,7 @@ const SETTINGS = {
     help: "how long a SQLite write waits for a lock",
   },
   sqliteSync: {
-    schema: z.enum(["full", "normal"]).default("full"),
+    schema: oneOf(["full", "normal"]).default("full"),
     env: ["SESSIOND_SQLITE_SYNC"],
     help: "SQLite's synchronous: full (an acknowledged write survives a power loss; each commit waits for its fsync) or normal (faster at low concurrency; it survives a crash of the process, but a power loss may drop the last acknowledged writes)",
   },
@@ -165,7 +186,7 @@ const SETTINGS = {
     help: "a connection that makes no progress this long (a client that stopped reading its answer) is closed",
   },
   httpHandler: {
-    schema: z.enum(HTTP_HANDLERS).default("fast"),
+    schema: oneOf(HTTP_HANDLERS).default("fast"),
     env: ["SESSIOND_HTTP_HANDLER"],
     help: "fast (a lean path for plain calls, the rest stock) or stock (tRPC's adapter for everything)",
   },
@@ -208,15 +229,19 @@ const SETTINGS = {
         return origins;
       }),
     env: ["SESSIOND_CORS_ORIGINS"],
-    help: "origins whose pages may call, comma-separated (exact scheme://host[:port]); none by default",
+    help: "origins whose pages may call, comma-separated (exact scheme://host[:port])",
   },
   console: {
-    schema: z.union([z.boolean(), z.enum(["on", "off"]).transform((value) => value === "on")]).default(true),
+    schema: z
+      .union([z.boolean(), z.enum(["on", "off"]).transform((value) => value === "on")], { error: 'expected "on" or "off"' })
+      .default(true),
     env: ["SESSIOND_CONSOLE"],
     help: "serve the console page at / (--no-console, or SESSIOND_CONSOLE=off, turns it off)",
   },
   workers: {
-    schema: z.union([z.literal("auto").transform(() => availableParallelism()), int(1, 1024)]).default(1),
+    schema: z
+      .union([z.literal("auto").transform(() => availableParallelism()), int(1, 1024, WORKERS_EXPECTED)], { error: WORKERS_EXPECTED })
+      .default(1),
     env: ["SESSIOND_WORKERS"],
     help: "server processes on the one port (auto: one per CPU); each has its own store connection or pool",
   },
@@ -245,14 +270,30 @@ export function flagName(key: ConfigKey): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** Each setting's flag, environment variables and help, for the CLI and the docs. */
-export function describeSettings(): { key: ConfigKey; flag: string; env: readonly string[]; help: string }[] {
+/** A setting's value as a person would write it: `on`, `none`, `3000`. */
+function shown(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "boolean") return value ? "on" : "off";
+  if (Array.isArray(value)) return value.length ? value.join(",") : "none";
+  return String(value);
+}
+
+/** Each setting's flag, environment variables, help and default (undefined: none), for the CLI and the docs. */
+export function describeSettings(): { key: ConfigKey; flag: string; env: readonly string[]; help: string; default?: string }[] {
+  const defaults = resolveConfig({}, {});
   return (Object.keys(SETTINGS) as ConfigKey[]).map((key) => ({
     key,
     flag: flagName(key),
     env: SETTINGS[key].env,
     help: SETTINGS[key].help,
+    default: shown(defaults[key]),
   }));
+}
+
+/** A value in an error message: quoted, cut short. */
+function given(value: unknown): string {
+  const text = String(value);
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}...` : text);
 }
 
 export class ConfigError extends Error {}
@@ -276,14 +317,15 @@ export function resolveConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = 
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const key = String(issue.path[0]) as ConfigKey;
-      return `${source[key] ?? key}: ${issue.message}`;
+      const problem = issue.message.startsWith("expected ") ? `got ${given(raw[key])}, ${issue.message}` : issue.message;
+      return `${source[key] ?? key}: ${problem}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   const config = result.data;
   if (config.pageSizeDefault > config.pageSizeMax) {
     throw new ConfigError(
-      `invalid configuration: the default page size ${config.pageSizeDefault} exceeds the maximum ${config.pageSizeMax}`,
+      `invalid configuration: ${source.pageSizeDefault ?? flagName("pageSizeDefault")}: the default page size ${config.pageSizeDefault} exceeds the maximum ${config.pageSizeMax} (${source.pageSizeMax ?? `${flagName("pageSizeMax")}'s default`})`,
     );
   }
   return config;

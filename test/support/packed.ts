@@ -3,7 +3,7 @@
  * tarball, as a user would get them: built JavaScript and declarations only, no sources, no
  * workspace links. For the packed-install and browser tests.
  */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -22,6 +22,8 @@ export interface Tarball {
 export interface PackedInstall {
   dir: string;
   tarballs: Tarball[];
+  /** What the README's pack and install commands printed (stdout and stderr), npm's warnings included. */
+  installOutput: string;
   /** Runs a command in the consumer's folder; throws with its output when it fails. */
   run(command: string, args: string[], options?: { node?: string }): string;
   /** Deletes the consumer's folder. */
@@ -50,6 +52,14 @@ export function systemNode(): string {
   return process.execPath;
 }
 
+/** PATH without the project's own Node (node_modules/.bin): the machine's, as a consumer's shell has it. */
+function systemPath(): string {
+  return (process.env.PATH ?? "")
+    .split(delimiter)
+    .filter((dir) => !dir.includes("node_modules"))
+    .join(delimiter);
+}
+
 /** The README's commands for another project: pack every package, install the tarballs. */
 function readmeInstallCommands(): string {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -69,16 +79,14 @@ export function createPackedInstall(): PackedInstall {
     mkdirSync(packages);
     mkdirSync(app);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-    try {
-      run(
-        "bash",
-        ["-e", "-c", readmeInstallCommands()],
-        ROOT,
-        outsideEnv({ PACKAGES: packages, PROJECT: app, npm_config_loglevel: "error" }),
-      );
-    } catch (error) {
-      throw new Error(`the README's install commands failed: ${(error as { stderr?: string }).stderr}`);
-    }
+    // npm on the machine's own Node, as a consumer runs it (its scripts still get the project's Node 24).
+    const install = spawnSync("bash", ["-e", "-c", readmeInstallCommands()], {
+      cwd: ROOT,
+      env: outsideEnv({ PACKAGES: packages, PROJECT: app, PATH: systemPath() }),
+      encoding: "utf8",
+      timeout: 180_000,
+    });
+    if (install.status !== 0) throw new Error(`the README's install commands failed: ${install.stderr}`);
     const tarballs = readdirSync(packages).map((filename) => {
       const file = join(packages, filename);
       const files = run("tar", ["-tzf", file], packages)
@@ -90,6 +98,7 @@ export function createPackedInstall(): PackedInstall {
     return {
       dir: app,
       tarballs,
+      installOutput: `${install.stdout}${install.stderr}`,
       run: (command, args, options = {}) => run(options.node ?? command, options.node ? [command, ...args] : args, app),
       remove: () => rmSync(dir, { recursive: true, force: true }),
     };

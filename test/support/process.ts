@@ -43,9 +43,21 @@ export async function stopAllProcesses(): Promise<void> {
   while (pids.some((pid) => running.has(pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
+/** Every variable the server's configuration reads (server/src/config.ts), and the CLI's own. */
+const SETTINGS_ENV = /^(SESSIOND_\w+|HOST|PORT|DATABASE_URL|LOG_LEVEL)$/;
+
+/**
+ * This process's environment without any sessiond setting, so that a test's process runs with
+ * what the test gives it, whatever the shell that started the tests had set.
+ */
+export function cleanEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTINGS_ENV.test(name)));
+  return { ...clean, ...env };
+}
+
 /** Spawns a process in its own group and tracks it until it exits. */
 function spawnTracked(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, detached: true });
+  const child = spawn(process.execPath, args, { env: cleanEnv(env), detached: true });
   const pid = child.pid!;
   running.add(pid);
   child.once("exit", () => {
@@ -97,15 +109,21 @@ export interface CliResult {
 }
 
 /** Runs one `sessiond` command to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return runScript(CLI, args, env);
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: RunOptions = {}): Promise<CliResult> {
+  return runScript(CLI, args, env, options);
+}
+
+export interface RunOptions {
+  /** Close the reading end of its stdout at once, as `| true` does: every write it makes fails (EPIPE). */
+  closeStdout?: boolean;
 }
 
 /** Runs a TypeScript or JavaScript file with this Node to completion. */
-export function runScript(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export function runScript(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawnTracked([file, ...args], env);
     child.stdin.end();
+    if (options.closeStdout) child.stdout.destroy();
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

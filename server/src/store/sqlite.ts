@@ -2,13 +2,16 @@
  * The embedded default: one SQLite file through node:sqlite, in WAL mode so readers never wait for
  * the writer, with a busy timeout so that several processes can share the file. Calls are
  * synchronous underneath; each write is one statement or one IMMEDIATE transaction, so it is
- * atomic with respect to every other connection.
+ * atomic with respect to every other connection. A write commits only while the database is still
+ * the file at its path, and the -wal and -shm are checked between writes (sqlite-files.ts): files
+ * deleted or replaced under a running server would take every write acknowledged since with them.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { Session, SessionEventType } from "@sessiond/shared";
 import { SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import {
   COLUMNS,
@@ -21,6 +24,7 @@ import {
   type SessionRow,
 } from "./row.ts";
 import { listQuery, listValue, updateFailure } from "./queries.ts";
+import { SqliteFiles, type FileChange } from "./sqlite-files.ts";
 import { TreeWalk } from "./tree.ts";
 import type { EventFollower, EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
@@ -35,6 +39,8 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before giving up with 503. */
   busyTimeoutMs: number;
   synchronous: SqliteSync;
+  /** Where the store says that its files were deleted or replaced (once, at error). */
+  log?: Logger;
 }
 
 /** PRAGMA synchronous answers with a number: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
@@ -42,6 +48,16 @@ const SYNCHRONOUS_LEVELS: Record<SqliteSync, number> = { normal: 1, full: 2 };
 
 /** The longest a create waits for others to share its commit, with synchronous = FULL. */
 const GROUP_WAIT_MS = 1;
+
+/** Why writes are refused once the files are not the ones at their paths (a fixed reason: it labels a metric). */
+const FILES_REPLACED = "the database file was deleted or replaced";
+
+/**
+ * How often all the files are checked (each write checks the database file before it commits; a
+ * /healthz checks them all). A deleted -wal is noticed within this time, and its writes are then
+ * copied into the database file: only a crash within this time after the delete loses them.
+ */
+const FILE_CHECK_MS = 250;
 
 interface PendingInsert {
   session: NewSession;
@@ -101,8 +117,15 @@ export class SqliteSessionStore implements SessionStore {
   readonly #subtree: StatementSync;
   readonly #dataVersion: StatementSync;
   readonly #lists = new Map<string, StatementSync>();
+  readonly #log: Logger | undefined;
+  /** The files this connection writes, as they were once it had them open; none in memory. */
+  readonly #files: SqliteFiles | undefined;
+  readonly #fileCheck: NodeJS.Timeout | undefined;
+  /** Set once the files were found deleted or replaced: every write is refused from then on. */
+  #refused = false;
 
   constructor(path: string, options: SqliteStoreOptions) {
+    this.#log = options.log;
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path, { timeout: options.busyTimeoutMs, enableForeignKeyConstraints: true });
     const synchronous = options.synchronous;
@@ -163,19 +186,67 @@ export class SqliteSessionStore implements SessionStore {
     this.#subtree.setReturnArrays(true);
     this.#dataVersion = this.#db.prepare("PRAGMA data_version");
     this.#dataVersion.setReturnArrays(true);
+    // After the migration's write, so that the -wal and -shm exist.
+    if (path !== ":memory:") {
+      this.#files = new SqliteFiles(path);
+      this.#fileCheck = setInterval(() => this.#checkFiles(), FILE_CHECK_MS);
+      this.#fileCheck.unref();
+    }
   }
 
-  /** Runs `work` as an IMMEDIATE transaction: it takes the write lock up front, so it never fails halfway on a lock upgrade. */
+  /**
+   * Runs `work` as an IMMEDIATE transaction: it takes the write lock up front, so it never fails
+   * halfway on a lock upgrade. It commits only to the database file at its path; otherwise it rolls
+   * back and the write is refused (503), as is every write after it.
+   */
   #transaction<T>(work: () => T): T {
+    if (this.#refused) throw new StoreUnavailableError(FILES_REPLACED);
     this.#db.exec("BEGIN IMMEDIATE");
+    let change: FileChange | null;
     try {
       const result = work();
-      this.#db.exec("COMMIT");
-      return result;
+      change = this.#files?.changed("database") ?? null;
+      if (change === null) {
+        this.#db.exec("COMMIT");
+        return result;
+      }
+      this.#db.exec("ROLLBACK");
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
     }
+    this.#refuseWrites(change);
+    throw new StoreUnavailableError(FILES_REPLACED);
+  }
+
+  /** Between writes: are the files still the ones at their paths? */
+  #checkFiles(): void {
+    const change = this.#refused ? null : this.#files?.changed("all");
+    if (change) this.#refuseWrites(change);
+  }
+
+  /**
+   * The files were deleted or replaced: from now on every write is refused and /healthz fails.
+   * When the database file itself is still at its path (only the -wal or -shm went), the WAL's
+   * committed writes are copied into it first, so every write acknowledged so far survives a
+   * restart. Outside a transaction (a checkpoint cannot run inside one).
+   */
+  #refuseWrites(change: FileChange): void {
+    this.#refused = true;
+    clearInterval(this.#fileCheck);
+    let walSaved: boolean | undefined;
+    if (change.file !== "database") {
+      try {
+        const result = this.#db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as { busy: number; log: number; checkpointed: number };
+        walSaved = result.busy === 0 && result.checkpointed === result.log;
+      } catch {
+        walSaved = false;
+      }
+    }
+    this.#log?.error(
+      { file: change.file, change: change.change, ...(walSaved === undefined ? {} : { walSaved }) },
+      `${FILES_REPLACED} while the server ran: writes are refused (503) until it restarts`,
+    );
   }
 
   #migrate(): void {
@@ -400,11 +471,14 @@ export class SqliteSessionStore implements SessionStore {
 
   ping(): Promise<void> {
     return this.#call(() => {
+      this.#checkFiles();
+      if (this.#refused) throw new StoreUnavailableError(FILES_REPLACED);
       this.#db.prepare("SELECT 1").get();
     });
   }
 
   close(): Promise<void> {
+    clearInterval(this.#fileCheck);
     if (this.#db.isOpen) this.#db.close();
     return Promise.resolve();
   }
