@@ -4,7 +4,7 @@
  * workspace links. For the packed-install and browser tests.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,7 +37,8 @@ export interface PackedInstall {
 export function outsideEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key === "NODE_OPTIONS" || key.toLowerCase().startsWith("npm_")) continue;
+    // The test runner's own settings (NODE_ENV=test makes a bundler build React's development copy).
+    if (key === "NODE_OPTIONS" || key === "NODE_ENV" || key.startsWith("VITEST") || key.toLowerCase().startsWith("npm_")) continue;
     env[key] = value;
   }
   return { ...env, ...extra };
@@ -146,4 +147,67 @@ export async function startPackedServer(install: PackedInstall, node: string, ar
       return exited;
     },
   };
+}
+
+export interface ExampleInstall {
+  /** The example's copy, with its dependencies installed. */
+  dir: string;
+  /** Runs one of the example's installed commands (node_modules/.bin) on the machine's Node; throws with its output. */
+  bin(name: string, args: string[]): string;
+  /** `npm ls --json` of these packages, as the installed tree has them. */
+  versions(names: string[]): Record<string, string[]>;
+  remove(): void;
+}
+
+/** Every version of a package anywhere in an `npm ls --all --json` tree. */
+function collectVersions(
+  tree: { dependencies?: Record<string, { version?: string; dependencies?: object }> },
+  found: Map<string, Set<string>>,
+): void {
+  for (const [name, node] of Object.entries(tree.dependencies ?? {})) {
+    if (node.version) found.set(name, (found.get(name) ?? new Set()).add(node.version));
+    collectVersions(node as never, found);
+  }
+}
+
+/**
+ * An example of examples/ as a user gets it: copied outside the repository, the named workspace
+ * packages packed and installed from their tarballs beside the example's own dependencies.
+ */
+export function installExample(name: string, workspaces: string[]): ExampleInstall {
+  const dir = mkdtempSync(join(tmpdir(), `sessiond-example-${name}-`));
+  const tarballs = join(dir, "tarballs");
+  const app = join(dir, name);
+  const env = outsideEnv({ PATH: systemPath() });
+  const run = (command: string, args: string[], cwd: string) => {
+    const result = spawnSync(command, args, { cwd, env, encoding: "utf8", timeout: 180_000, maxBuffer: 64 * 1024 * 1024 });
+    if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+    return result.stdout;
+  };
+  try {
+    mkdirSync(tarballs);
+    cpSync(join(ROOT, "examples", name), app, { recursive: true, filter: (source) => !/\/(node_modules|dist)(\/|$)/.test(source) });
+    // npm pack builds each package first (prepack), with the project's own tools.
+    execFileSync("npm", ["pack", "--pack-destination", tarballs, ...workspaces.flatMap((workspace) => ["-w", workspace])], {
+      cwd: ROOT,
+      env: outsideEnv(),
+      stdio: "ignore",
+      timeout: 180_000,
+    });
+    const files = readdirSync(tarballs).map((file) => join(tarballs, file));
+    run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...files], app);
+    return {
+      dir: app,
+      bin: (command, args) => run(join(app, "node_modules", ".bin", command), args, app),
+      versions(names) {
+        const found = new Map<string, Set<string>>();
+        collectVersions(JSON.parse(run("npm", ["ls", "--all", "--json"], app)), found);
+        return Object.fromEntries(names.map((package_) => [package_, [...(found.get(package_) ?? [])]]));
+      },
+      remove: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 }

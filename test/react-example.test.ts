@@ -1,0 +1,99 @@
+/**
+ * examples/react as a frontend team has it: a Vite + React app on tRPC's TanStack Query
+ * integration, installed outside this repository with only what a browser app needs from
+ * sessiond's packed tarballs (the client and the contract), type-checked, built, and run in
+ * headless Chromium against a real sessiond on another origin.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { extname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { deriveSessionId } from "@sessiond/shared";
+import { startTestServer, type TestServer } from "@sessiond/testing";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browserUnavailable, launchChromium, serveStatic, type StaticSite } from "./support/browser.ts";
+import { installExample, type ExampleInstall } from "./support/packed.ts";
+
+const TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css" };
+
+describe.skipIf(browserUnavailable())("the React example (examples/react)", () => {
+  let example: ExampleInstall;
+  let site: StaticSite | undefined;
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(() => {
+    example = installExample("react", ["shared", "client"]);
+  }, 240_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await site?.close();
+    example?.remove();
+  });
+
+  it("installs only what a browser app needs: one @trpc/client and one @trpc/server, no sessiond server, no node package", () => {
+    const versions = example.versions(["@trpc/client", "@trpc/server", "@sessiond/server", "@sessiond/console", "node", "pg", "pino"]);
+    expect(versions).toEqual({
+      "@trpc/client": ["11.22.1"],
+      "@trpc/server": ["11.22.1"],
+      "@sessiond/server": [],
+      "@sessiond/console": [],
+      node: [],
+      pg: [],
+      pino: [],
+    });
+  });
+
+  it("type-checks with the app's own TypeScript and builds with Vite", () => {
+    example.bin("tsc", ["--noEmit"]);
+    example.bin("vite", ["build", "--logLevel", "error"]);
+    const assets = join(example.dir, "dist", "assets");
+    const scripts = readdirSync(assets).filter((file) => file.endsWith(".js"));
+    const gzip = scripts.reduce((sum, file) => sum + gzipSync(readFileSync(join(assets, file)), { level: 9 }).length, 0);
+    console.log(`React example bundle (React, TanStack Query, tRPC, sessiond's client): ${(gzip / 1024).toFixed(1)} kB gzip`);
+    expect(scripts.length).toBeGreaterThan(0);
+  });
+
+  it("in Chromium: creates with a chosen ID, shows the duplicate as CONFLICT, pages an infinite list, receives a live event", async () => {
+    const files: StaticSite["files"] = {};
+    const dist = join(example.dir, "dist");
+    for (const file of readdirSync(dist, { recursive: true, encoding: "utf8" })) {
+      if (!TYPES[extname(file)]) continue;
+      files[`/${file}`] = { type: TYPES[extname(file)]!, body: readFileSync(join(dist, file), "utf8") };
+    }
+    files["/"] = files["/index.html"]!;
+    site = await serveStatic(files);
+    server = await startTestServer({ settings: { corsOrigin: site.url } });
+    for (let i = 0; i < 12; i++) await server.client.session.create.mutate({ title: `listed ${i}` });
+
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${site.url}/?server=${encodeURIComponent(server.url)}`);
+
+    // The infinite list: 5 a page, three pages for 12 sessions.
+    await page.locator("#sessions li").nth(4).waitFor();
+    expect(await page.locator("#pages").textContent()).toBe("1 pages");
+    await page.getByRole("button", { name: "More" }).click();
+    await page.locator("#sessions li").nth(9).waitFor();
+    await page.getByRole("button", { name: "More" }).click();
+    await page.locator("#sessions li").nth(11).waitFor();
+    expect(await page.locator("#pages").textContent()).toBe("3 pages");
+    expect(await page.locator("#sessions li").count()).toBe(12);
+    expect(await page.getByRole("button", { name: "More" }).isDisabled()).toBe(true);
+
+    // Create with a chosen ID; its event arrives over the subscription.
+    const id = deriveSessionId(`react-example-${server.url}`);
+    await page.getByLabel("id").fill(id);
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("status").getByText(`created ${id}`).waitFor();
+    await page.locator("#events li", { hasText: `session.created ${id}` }).waitFor();
+
+    // The same ID again: a CONFLICT, recognised by the client's helper in the page.
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("status").getByText(`CONFLICT: ${id} already exists`).waitFor();
+    expect((await server.client.session.get.query({ id })).title).toBe("From React");
+    expect(errors).toEqual([]);
+  });
+});
