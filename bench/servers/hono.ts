@@ -12,7 +12,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono";
 import { z } from "zod";
-import { dbArg, listenAndAnnounce } from "./common.ts";
+import { dbArg, listen } from "./common.ts";
 
 const store = await openStore(dbArg(), { sqliteSync: "normal" });
 const sessions = createSessionService(store);
@@ -33,4 +33,4 @@ const app = new Hono()
   .get("/session/:id", zValidator("param", inputs.get), async (c) => c.json(await sessions.get(c.req.valid("param").id)))
   .get("/session", zValidator("query", listQuery), async (c) => c.json(await sessions.list(c.req.valid("query"))));
 
-await listenAndAnnounce(createAdaptorServer({ fetch: app.fetch }) as import("node:http").Server, () => store.close());
+await listen(createAdaptorServer({ fetch: app.fetch }) as import("node:http").Server, () => store.close());

@@ -10,7 +10,7 @@ import { createSessionService, openStore } from "@sessiond/server";
 import { createInputSchemas } from "@sessiond/shared";
 import { os } from "@orpc/server";
 import { RPCHandler } from "@orpc/server/node";
-import { dbArg, listenAndAnnounce } from "./common.ts";
+import { dbArg, listen } from "./common.ts";
 
 const store = await openStore(dbArg(), { sqliteSync: "normal" });
 const sessions = createSessionService(store);
@@ -42,4 +42,4 @@ const server = createServer((req, res) => {
     },
   );
 });
-await listenAndAnnounce(server, () => store.close());
+await listen(server, () => store.close());
