@@ -25,6 +25,7 @@ import { scenarioEvents } from "./scenarios/events.ts";
 import { scenarioGrowth } from "./scenarios/growth.ts";
 import { scenarioIds } from "./scenarios/ids.ts";
 import { scenarioPostgres, scenarioWorkers } from "./scenarios/instances.ts";
+import { scenarioPlain } from "./scenarios/plain.ts";
 import { scenarioRead } from "./scenarios/read.ts";
 import { scenarioRest } from "./scenarios/rest.ts";
 import { scenarioSync } from "./scenarios/sync.ts";
@@ -37,6 +38,7 @@ const SCENARIOS: Record<string, { title: string; run: Scenario }> = {
   growth: { title: "list and create latency, and memory, as the table grows", run: scenarioGrowth },
   ids: { title: "session ID generation, ours against opencode's (in process)", run: scenarioIds },
   rest: { title: "create over REST against tRPC, one sessiond", run: scenarioRest },
+  plain: { title: "sessiond with its defaults against the plain Hono app a user would write", run: scenarioPlain },
   sync: { title: "`sessiond serve --sqlite-sync full` against `normal`", run: scenarioSync },
   workers: { title: "`sessiond serve --workers 2` against 1 on SQLite", run: scenarioWorkers },
   postgres: { title: "durable PostgreSQL, 2 instances against 1", run: scenarioPostgres },

@@ -4,8 +4,8 @@
  * IDs back from its answers for the smoke checks, and the ratio sessiond must reach against each.
  */
 
-/** raw: the limit; stock, orpc, hono: peers. */
-export type ServerKind = "raw" | "stock" | "orpc" | "hono" | "sessiond";
+/** raw: the limit; stock, orpc, hono: peers; plain: the app a user would write instead (issue 20). */
+export type ServerKind = "raw" | "stock" | "orpc" | "hono" | "plain" | "sessiond";
 
 export interface Wire {
   create: { path: string; body: string };
@@ -46,7 +46,7 @@ export const REST: Wire = {
   pageIds: (body) => ids(body as Page),
 };
 
-export const WIRE: Record<ServerKind, Wire> = { raw: TRPC, stock: TRPC, sessiond: TRPC, orpc: ORPC, hono: REST };
+export const WIRE: Record<ServerKind, Wire> = { raw: TRPC, stock: TRPC, sessiond: TRPC, orpc: ORPC, hono: REST, plain: REST };
 
 /** What sessiond's req/s is compared with in the create and read scenarios, and what the ratio must reach. */
 export const BASELINES = {

@@ -1,7 +1,7 @@
 /**
  * opencode's session ID generator, reimplemented: per ID, Date.now(), a counter per millisecond,
  * ~(ms * 4096 + counter) as 12 hex digits through a 6-byte Buffer, then randomBytes(14) mapped with
- * `byte % 62`. The ids scenario's reference.
+ * `byte % 62`. The ids scenario's reference, and what the plain Hono app uses.
  */
 import { randomBytes } from "node:crypto";
 

@@ -1,7 +1,8 @@
 /**
  * sessiond as `sessiond serve` assembles it, through the package's public API, with logs off and
  * SQLite on `synchronous = NORMAL` like the bare handler and the peers: the create, batch, read,
- * growth and rest scenarios compare the HTTP path (sync compares `full` with `normal`).
+ * growth and rest scenarios compare the HTTP path (sync compares `full` with `normal`; plain runs
+ * `sessiond serve` with its defaults).
  */
 import { createLogger, resolveConfig, startSessiond } from "@sessiond/server";
 import { announce, dbArg } from "./common.ts";
