@@ -15,19 +15,12 @@ declare module "autocannon" {
       timeout?: number;
       requests?: Request[];
     }
-    interface Result {
-      duration: number;
-      errors: number;
-      timeouts: number;
-      non2xx: number;
-    }
+    type Result = { duration: number; errors: number; timeouts: number; non2xx: number };
     interface Instance {
       stop(): void;
       on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
     }
   }
-
   function autocannon(options: autocannon.Options, callback: (error: Error | null, result: autocannon.Result) => void): autocannon.Instance;
-
   export = autocannon;
 }

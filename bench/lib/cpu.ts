@@ -1,65 +1,47 @@
 /**
- * CPU and memory from /proc (Linux; elsewhere null or 0). A server under test is a process and
- * everything it started (`sessiond serve`'s workers, PostgreSQL's backends). "Other CPU" is the
- * machine's busy time minus this process tree's: on a shared machine, more than a few tenths of a
- * core during a load means its absolute figures are disturbed.
+ * CPU and memory from /proc (Linux; elsewhere null or 0). A server under test is a process and all
+ * it started (`sessiond serve`'s workers, PostgreSQL's backends). "Other CPU" is the machine's busy
+ * time minus this process tree's: above a few tenths of a core, a load's absolute figures are
+ * disturbed (its ratios much less, since the rounds alternate).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 
-/** Parent and CPU ticks (utime + stime) of every live process, by pid. */
-function processes(): Map<number, { ppid: number; ticks: number }> {
-  const all = new Map<number, { ppid: number; ticks: number }>();
-  let entries: string[] = [];
+const read = (path: string): string | null => {
   try {
-    entries = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
+    return readFileSync(path, "utf8");
   } catch {
-    return all;
+    return null; // not Linux, or the process is gone
   }
-  for (const entry of entries) {
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // After the command name (which may hold spaces): state, ppid (field 4), …, utime and stime (14, 15).
-      const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      all.set(Number(entry), { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return all;
-}
+};
 
-/** `root` and its descendants. */
-function tree(root: number, all: Map<number, { ppid: number }>): number[] {
-  const children = new Map<number, number[]>();
-  for (const [pid, { ppid }] of all) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  const members: number[] = [];
-  for (const queue = [root]; queue.length > 0; ) {
+/** `root` and its descendants, with their CPU ticks (utime + stime). */
+function tree(root: number): { pid: number; ticks: number }[] {
+  const all = new Map<number, { ppid: number; ticks: number }>();
+  for (const pid of (read("/proc/self/stat") && readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) || []) {
+    const stat = read(`/proc/${pid}/stat`);
+    // After the command name (which may hold spaces): state, ppid (field 4), …, utime and stime (14, 15).
+    const rest = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (rest) all.set(Number(pid), { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) });
+  }
+  const members: { pid: number; ticks: number }[] = [];
+  for (const queue = all.has(root) ? [root] : []; queue.length > 0; ) {
     const pid = queue.pop()!;
-    members.push(pid);
-    queue.push(...(children.get(pid) ?? []));
+    members.push({ pid, ticks: all.get(pid)!.ticks });
+    for (const [child, { ppid }] of all) if (ppid === pid) queue.push(child);
   }
   return members;
 }
 
 /** CPU seconds used so far by `pid` and its descendants; null where unknown. */
 export function treeCpuSeconds(pid: number): number | null {
-  const all = processes();
-  if (!all.has(pid)) return null;
-  return tree(pid, all).reduce((sum, member) => sum + (all.get(member)?.ticks ?? 0), 0) / 100; // USER_HZ
+  const members = tree(pid);
+  return members.length ? members.reduce((sum, m) => sum + m.ticks, 0) / 100 : null; // USER_HZ
 }
 
 /** Resident memory of `pid` and its descendants in bytes (0 where unknown). */
 export function treeRss(pid: number): number {
-  let pages = 0;
-  for (const member of tree(pid, processes())) {
-    try {
-      pages += Number(readFileSync(`/proc/${member}/statm`, "utf8").split(" ")[1]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pages * 4096;
+  return tree(pid).reduce((sum, { pid: member }) => sum + Number(read(`/proc/${member}/statm`)?.split(" ")[1] ?? 0) * 4096, 0);
 }
 
 export interface CpuSnapshot {
@@ -70,15 +52,16 @@ export interface CpuSnapshot {
 }
 
 export function cpuSnapshot(): CpuSnapshot | null {
-  try {
-    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
-    const busy = user + nice + system + irq + softirq + steal;
-    const own = treeCpuSeconds(process.pid);
-    return own === null ? null : { busy, total: busy + idle + iowait, own: own * 100 };
-  } catch {
-    return null;
-  }
+  const line = read("/proc/stat")?.split("\n", 1)[0];
+  const own = treeCpuSeconds(process.pid);
+  if (!line || own === null) return null;
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait, own: own * 100 };
 }
 
 /** Other processes' CPU ticks between two snapshots, and the wall time in ticks of one core. */

@@ -1,9 +1,8 @@
 /**
- * Load from autocannon, in this process. Each target gets a warm-up whose numbers are dropped;
- * then the measured time is cut into rounds that alternate between the targets compared (the
- * order rotating every round), so that a noisy moment on a shared machine hits every target alike
- * and the ratio stays fair. Latency percentiles come from every response's own time, kept in
- * memory for the run only.
+ * Load from autocannon, in this process. A warm-up per target, whose numbers are dropped; then the
+ * measured time in rounds alternating between the targets (the order rotating), so that a noisy
+ * moment on a shared machine hits every target alike. Latency percentiles come from every
+ * response's own time.
  */
 import autocannon from "autocannon";
 import { cpuSnapshot, foreignBetween } from "./cpu.ts";
@@ -31,8 +30,8 @@ export interface LoadResult {
   roundRps: number[];
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   non2xx: number;
+  /** Errors and timeouts. */
   errors: number;
-  timeouts: number;
   /** Average cores other processes used during the measured runs (null where unknown). */
   otherCpuCores: number | null;
 }
@@ -56,25 +55,25 @@ function fire(spec: LoadSpec, duration: number, onResponse?: (ms: number) => voi
 }
 
 /** What one target's rounds add up to. */
-interface Tally {
-  samples: number[];
-  seconds: number;
-  roundRps: number[];
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  foreignTicks: number;
-  wallTicks: number;
-}
+const newTally = () => ({
+  samples: [] as number[],
+  seconds: 0,
+  roundRps: [] as number[],
+  non2xx: 0,
+  errors: 0,
+  foreign: 0,
+  wall: 0,
+});
+type Tally = ReturnType<typeof newTally>;
 
 function summarize(connections: number, t: Tally): LoadResult {
   const sorted = Float64Array.from(t.samples).sort();
   const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
-  const { roundRps, non2xx, errors, timeouts } = t;
-  const otherCpuCores = t.wallTicks > 0 ? round(t.foreignTicks / t.wallTicks, 2) : null;
+  const { roundRps, non2xx, errors } = t;
+  const otherCpuCores = t.wall > 0 ? round(t.foreign / t.wall, 2) : null;
   const latencyMs = { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
   const [durationS, responses, rps] = [round(t.seconds, 2), sorted.length, round(sorted.length / t.seconds, 1)];
-  return { connections, durationS, responses, rps, roundRps, latencyMs, non2xx, errors, timeouts, otherCpuCores };
+  return { connections, durationS, responses, rps, roundRps, latencyMs, non2xx, errors, otherCpuCores };
 }
 
 /** Several loads against each other: a warm-up each, then `rounds` rounds of durationS / rounds seconds each. */
@@ -82,7 +81,7 @@ export async function compareLoads<K extends string>(specs: Record<K, LoadSpec>,
   const keys = Object.keys(specs) as K[];
   const tallies = new Map<K, Tally>();
   for (const key of keys) {
-    tallies.set(key, { samples: [], seconds: 0, roundRps: [], non2xx: 0, errors: 0, timeouts: 0, foreignTicks: 0, wallTicks: 0 });
+    tallies.set(key, newTally());
     if (specs[key].warmupS > 0) await fire(specs[key], specs[key].warmupS);
   }
   for (let r = 0; r < rounds; r++) {
@@ -93,13 +92,12 @@ export async function compareLoads<K extends string>(specs: Record<K, LoadSpec>,
       const cpuBefore = cpuSnapshot();
       const result = await fire(spec, spec.durationS / rounds, (ms) => void tally.samples.push(ms)).finally(() => clearInterval(sampler));
       const cpu = foreignBetween(cpuBefore, cpuSnapshot());
-      tally.foreignTicks += cpu?.foreign ?? 0;
-      tally.wallTicks += cpu?.wall ?? 0;
+      tally.foreign += cpu?.foreign ?? 0;
+      tally.wall += cpu?.wall ?? 0;
       tally.seconds += result.duration;
       tally.roundRps.push(round((tally.samples.length - before) / result.duration, 0));
       tally.non2xx += result.non2xx;
-      tally.errors += result.errors;
-      tally.timeouts += result.timeouts;
+      tally.errors += result.errors + result.timeouts;
     }
   }
   return Object.fromEntries(keys.map((key) => [key, summarize(specs[key].connections, tallies.get(key)!)])) as Record<K, LoadResult>;

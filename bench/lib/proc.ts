@@ -4,7 +4,6 @@
  * gets NODE_ENV=production and no SESSIOND_* variables from the shell.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { treeRss } from "./cpu.ts";
@@ -26,12 +25,6 @@ export interface ServerProcess {
 const live = new Set<ServerProcess>();
 /** Node flags for every server (e.g. --cpu-prof); set once by the run. */
 export const serverNodeArgs: string[] = [];
-
-/** The project's Node 24 (node_modules/.bin/node), or this process's binary when that is missing. */
-export function nodeBinary(): string {
-  const local = join(ROOT, "node_modules", ".bin", "node");
-  return existsSync(local) ? local : process.execPath;
-}
 
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "production" };
@@ -57,7 +50,12 @@ export function startServe(args: string[]): Promise<ServerProcess & { listening:
 
 /** Starts a child and waits (30 s at most) for the JSON line that gives its `url`. */
 function start(name: string, args: string[]): Promise<ServerProcess & { listening: Record<string, unknown> }> {
-  const child = spawn(nodeBinary(), [...serverNodeArgs, ...args], { cwd: ROOT, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  // process.execPath: the project's Node 24, which npm puts first on PATH for `npm run bench`.
+  const child = spawn(process.execPath, [...serverNodeArgs, ...args], {
+    cwd: ROOT,
+    env: cleanEnv(),
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -2,13 +2,11 @@
  * The run's one report: results/latest.json (the machine, settings and every measured number) and
  * results/latest.md (the figures, then each scenario's loads); a partial run writes results/tmp/.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LoadResult } from "./load.ts";
-import { nodeBinary } from "./proc.ts";
 import type { Figure, Settings } from "./scenario.ts";
 
 export interface ScenarioReport {
@@ -30,27 +28,18 @@ export interface Run {
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const LIBRARIES = ["@trpc/server", "superjson", "zod", "@orpc/server", "hono", "@hono/node-server", "@hono/zod-validator"];
-const read = (path: string): string => {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
-};
 
 export function describeMachine() {
-  const cpu = /model name\s*:\s*(.*)/.exec(read("/proc/cpuinfo"))?.[1] ?? cpus()[0]?.model ?? "unknown";
-  const version = (name: string) =>
-    (JSON.parse(read(join(ROOT, "node_modules", name, "package.json")) || "{}") as { version?: string }).version;
-  return {
-    cpu,
-    cores: availableParallelism(),
-    memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
-    node: execFileSync(nodeBinary(), ["--version"], { encoding: "utf8" }).trim(),
-    sqlite: process.versions.sqlite ?? "unknown",
-    kernel: release(),
-    libraries: Object.fromEntries(LIBRARIES.map((name) => [name, version(name) ?? "not installed"])),
+  const version = (name: string): string => {
+    try {
+      return (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+    } catch {
+      return "not installed";
+    }
   };
+  const [node, sqlite, kernel, cores] = [process.version, process.versions.sqlite, release(), availableParallelism()];
+  const machine = { cpu: cpus()[0]?.model ?? "unknown", cores, memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node, sqlite, kernel };
+  return { ...machine, libraries: Object.fromEntries(LIBRARIES.map((name) => [name, version(name)])) };
 }
 
 const fmt = (value: number | null | undefined, digits = 0): string =>
@@ -65,9 +54,9 @@ const shown = (f: Figure): string => {
   return `**${fmt(f.value, digits)}**${f.pass === undefined ? "" : f.pass ? " ✓" : " ✗"}`;
 };
 
-function markdown(
-  results: Run & { date: string; machine: ReturnType<typeof describeMachine>; otherCpu: { mean: number; max: number } },
-): string {
+type Results = Run & { date: string; machine: ReturnType<typeof describeMachine>; otherCpu: { mean: number; max: number } };
+
+function markdown(results: Results): string {
   const { machine: m, settings: s, otherCpu } = results;
   const libraries = Object.entries(m.libraries).map(([name, version]) => `${name} ${version}`);
   const lines = [
@@ -91,23 +80,11 @@ function markdown(
   ];
   const header = ["load", "connections", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"];
   for (const r of results.scenarios) {
-    const loads = r.loads.map((l) => [
-      l.label,
-      l.connections,
-      fmt(l.rps),
-      fmt(l.latencyMs.p50, 2),
-      fmt(l.latencyMs.p99, 2),
-      l.non2xx,
-      l.errors + l.timeouts,
-      fmt(l.otherCpuCores, 2),
-    ]);
-    lines.push(
-      "",
-      `## ${r.name}: ${r.title}`,
-      "",
-      ...(loads.length ? [table(header, loads), ""] : []),
-      ...r.notes.flatMap((note) => [note, ""]),
-    );
+    const loads = r.loads.map(({ label, connections, rps, latencyMs: { p50, p99 }, non2xx, errors, otherCpuCores }) => {
+      return [label, connections, fmt(rps), fmt(p50, 2), fmt(p99, 2), non2xx, errors, fmt(otherCpuCores, 2)];
+    });
+    lines.push("", `## ${r.name}: ${r.title}`, "", ...(loads.length ? [table(header, loads), ""] : []));
+    lines.push(...r.notes.flatMap((note) => [note, ""]));
   }
   return `${lines.join("\n").trimEnd()}\n`;
 }

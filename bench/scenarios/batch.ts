@@ -4,7 +4,8 @@
  * creates/s = req/s × calls per request.
  */
 import { startServer } from "../lib/proc.ts";
-import { figure, over, postJson, smoke, type Figure, type Scenario } from "../lib/scenario.ts";
+import { postJson, smoke } from "../lib/check.ts";
+import { figure, over, type Figure, type Scenario } from "../lib/scenario.ts";
 
 const batchPath = (size: number): string => `/trpc/${Array(size).fill("session.create").join(",")}?batch=1`;
 const batchBody = (size: number): string => JSON.stringify(Object.fromEntries(Array.from({ length: size }, (_, i) => [i, { json: {} }])));
@@ -16,7 +17,7 @@ export const scenarioBatch: Scenario = async ({ settings, freshDb, measure }) =>
   for (const [i, size] of settings.batchSizes.entries()) {
     const [path, body] = [batchPath(size), batchBody(size)];
     for (const { url } of [stock, sessiond])
-      await smoke(url, path, postJson(body), (answer) => Array.isArray(answer) && answer.length === size);
+      await smoke(url, path, (answer) => Array.isArray(answer) && answer.length === size, postJson(body));
     const timing = {
       connections: settings.readConnections,
       durationS: settings.durationS,

@@ -6,7 +6,8 @@
 import { BASELINES, WIRE, type Baseline, type ServerKind } from "../lib/contenders.ts";
 import type { LoadResult, LoadSpec } from "../lib/load.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
-import { createLoad, createTimings, mib, over, shapeOf, sleep, smokeCreate, type Figure, type Scenario } from "../lib/scenario.ts";
+import { shapeOf, smokeCreate } from "../lib/check.ts";
+import { createLoad, createTimings, mib, over, sleep, type Figure, type Scenario } from "../lib/scenario.ts";
 import { migrate } from "../lib/seed.ts";
 
 /** sessiond first: the others' answers are checked against its own. */

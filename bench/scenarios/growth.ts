@@ -4,7 +4,6 @@
  * sessiond's memory with more sessions stored.
  */
 import { TRPC } from "../lib/contenders.ts";
-import type { LoadSpec } from "../lib/load.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
 import { createLoad, figure, mib, readLoad, sleep, type Scenario } from "../lib/scenario.ts";
 import { seed, type SeedResult } from "../lib/seed.ts";
@@ -18,18 +17,11 @@ export const scenarioGrowth: Scenario = async ({ settings, freshDb, measure }) =
     await sleep(300);
     sizes.push({ ...seeded, server, idle: server.rss() });
   }
-  const loads = (spec: (url: string) => LoadSpec) =>
-    Object.fromEntries(sizes.map(({ rows, server }) => [`${rows} stored`, spec(server.url)]));
-  // The list first: the creates put new sessions at the head of the list.
-  const lists = await measure(
-    "list",
-    loads((url) => readLoad(settings, url, [TRPC.listPath])),
-  );
+  const servers = sizes.map(({ rows, server }) => [`${rows} stored`, server.url] as const);
   const timing = { connections: settings.readConnections, durationS: settings.durationS, warmupS: settings.warmupS };
-  const creates = await measure(
-    "create",
-    loads((url) => createLoad(url, timing)),
-  );
+  // The list first: the creates put new sessions at the head of the list.
+  const lists = await measure("list", Object.fromEntries(servers.map(([key, url]) => [key, readLoad(settings, url, [TRPC.listPath])])));
+  const creates = await measure("create", Object.fromEntries(servers.map(([key, url]) => [key, createLoad(url, timing)])));
   const notes = sizes.map(({ rows, ms, fileBytes, server, idle }) => {
     const rss = `${mib(idle)} MiB idle after start, ${mib(server.rss())} MiB after the loads`;
     return `${rows} sessions: seeded in ${(ms / 1000).toFixed(2)} s, ${mib(fileBytes)} MiB; sessiond RSS ${rss}.`;

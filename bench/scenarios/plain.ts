@@ -10,7 +10,8 @@ import { copyFileSync } from "node:fs";
 import { REST, TRPC, type Wire } from "../lib/contenders.ts";
 import type { LoadSpec } from "../lib/load.ts";
 import { startServe, startServer } from "../lib/proc.ts";
-import { createLoad, createTimings, over, readLoad, shapeOf, smoke, smokeCreate, type Figure, type Scenario } from "../lib/scenario.ts";
+import { shapeOf, smoke, smokeCreate } from "../lib/check.ts";
+import { createLoad, createTimings, over, readLoad, type Figure, type Scenario } from "../lib/scenario.ts";
 import { seed } from "../lib/seed.ts";
 
 export const scenarioPlain: Scenario = async ({ settings, freshDb, measure }) => {
@@ -22,8 +23,8 @@ export const scenarioPlain: Scenario = async ({ settings, freshDb, measure }) =>
   const sessiond = (await startServe(["--db", sessiondDb])).url;
   const plain = (await startServer("plain", plainDb)).url;
   const answers = async (url: string, wire: Wire) => [
-    (await smoke(url, wire.getPath(ids[0]!), {}, (body) => wire.sessionId(body) === ids[0])).text,
-    (await smoke(url, wire.listPath, {}, (body) => wire.pageIds(body)?.length === 50)).text,
+    (await smoke(url, wire.getPath(ids[0]!), (body) => wire.sessionId(body) === ids[0])).text,
+    (await smoke(url, wire.listPath, (body) => wire.pageIds(body)?.length === 50)).text,
     shapeOf((await smokeCreate(url, wire)).text),
   ];
   const [theirs, ours] = [await answers(plain, REST), await answers(sessiond, REST)];
@@ -31,11 +32,8 @@ export const scenarioPlain: Scenario = async ({ settings, freshDb, measure }) =>
   await answers(sessiond, TRPC);
   const figures: Figure[] = [];
   const compare = async (load: string, spec: (url: string, wire: Wire) => LoadSpec) => {
-    const results = await measure(load, {
-      plain: spec(plain, REST),
-      "sessiond REST": spec(sessiond, REST),
-      "sessiond tRPC": spec(sessiond, TRPC),
-    });
+    const [app, rest, trpc] = [spec(plain, REST), spec(sessiond, REST), spec(sessiond, TRPC)];
+    const results = await measure(load, { plain: app, "sessiond REST": rest, "sessiond tRPC": trpc });
     for (const door of ["REST", "tRPC"] as const) {
       const meaning = "req/s against the plain Hono app on the same file, sessiond with its defaults";
       figures.push(over(`${load}: sessiond ${door} / plain Hono app`, results[`sessiond ${door}`], results.plain, meaning, { min: 1 }));
@@ -43,13 +41,11 @@ export const scenarioPlain: Scenario = async ({ settings, freshDb, measure }) =>
   };
   await compare("get", (url, wire) => readLoad(settings, url, ids.map(wire.getPath)));
   await compare("list", (url, wire) => readLoad(settings, url, [wire.listPath]));
-  for (const timing of createTimings(settings))
+  for (const timing of createTimings(settings)) {
     await compare(`create c${timing.connections}`, (url, wire) => createLoad(url, timing, wire));
+  }
   const stored = `${settings.readSeedRows} sessions stored; get cycles over ${ids.length} of their IDs; list is the first page of 50.`;
-  return {
-    figures,
-    notes: [
-      `${stored} The app commits each create alone with synchronous = NORMAL; sessiond (full, its default) groups concurrent creates into one commit.`,
-    ],
-  };
+  const commits =
+    "The app commits each create alone with synchronous = NORMAL; sessiond (`full`, its default) commits concurrent creates together.";
+  return { figures, notes: [`${stored} ${commits}`] };
 };

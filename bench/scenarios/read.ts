@@ -8,7 +8,8 @@ import { copyFileSync } from "node:fs";
 import { WIRE, type ServerKind } from "../lib/contenders.ts";
 import type { LoadSpec } from "../lib/load.ts";
 import { startServer } from "../lib/proc.ts";
-import { readLoad, smoke, type Figure, type Scenario } from "../lib/scenario.ts";
+import { smoke } from "../lib/check.ts";
+import { readLoad, type Figure, type Scenario } from "../lib/scenario.ts";
 import { seed } from "../lib/seed.ts";
 import { KINDS, ratiosOver } from "./create.ts";
 
@@ -22,8 +23,8 @@ export const scenarioRead: Scenario = async ({ settings, freshDb, measure }) => 
     copyFileSync(seedDb, db);
     const url = (urls[kind] = (await startServer(kind, db)).url);
     const wire = WIRE[kind];
-    const get = (await smoke(url, wire.getPath(ids[0]!), {}, (body) => wire.sessionId(body) === ids[0])).text;
-    const list = await smoke(url, wire.listPath, {}, (body) => wire.pageIds(body)?.length === 50);
+    const get = (await smoke(url, wire.getPath(ids[0]!), (body) => wire.sessionId(body) === ids[0])).text;
+    const list = await smoke(url, wire.listPath, (body) => wire.pageIds(body)?.length === 50);
     const answer = { get, list: list.text, page: wire.pageIds(list.body)!.join() };
     if (kind === "sessiond") reference = answer;
     else if (kind === "raw" ? get !== reference.get || answer.list !== reference.list : answer.page !== reference.page) {

@@ -4,7 +4,8 @@
  */
 import { REST, TRPC } from "../lib/contenders.ts";
 import { startServer } from "../lib/proc.ts";
-import { createLoad, createTimings, over, smokeCreate, type Scenario } from "../lib/scenario.ts";
+import { smokeCreate } from "../lib/check.ts";
+import { createLoad, createTimings, over, type Scenario } from "../lib/scenario.ts";
 
 export const scenarioRest: Scenario = async ({ settings, freshDb, measure }) => {
   const { url } = await startServer("sessiond", freshDb("rest"));

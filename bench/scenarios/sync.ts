@@ -5,7 +5,8 @@
  */
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { startServe } from "../lib/proc.ts";
-import { createLoad, createTimings, over, smokeCreate, type Scenario } from "../lib/scenario.ts";
+import { smokeCreate } from "../lib/check.ts";
+import { createLoad, createTimings, over, type Scenario } from "../lib/scenario.ts";
 
 export const scenarioSync: Scenario = async ({ settings, freshDb, measure }) => {
   const fsync = probeFsync(freshDb("fsync-probe"));

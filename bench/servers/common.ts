@@ -7,11 +7,9 @@ import type { AddressInfo } from "node:net";
 
 export function dbArg(): string {
   const db = process.argv[process.argv.indexOf("--db") + 1];
-  if (!process.argv.includes("--db") || !db) {
-    process.stderr.write("usage: <server> --db <sqlite file or postgres:// URL>\n");
-    process.exit(2);
-  }
-  return db;
+  if (process.argv.includes("--db") && db) return db;
+  process.stderr.write("usage: <server> --db <sqlite file or postgres:// URL>\n");
+  process.exit(2);
 }
 
 export function announce(url: string, close: () => Promise<void> | void): void {
@@ -20,13 +18,9 @@ export function announce(url: string, close: () => Promise<void> | void): void {
     if (stopping) return;
     stopping = true;
     setTimeout(() => process.exit(0), 5000).unref(); // a stuck close still ends the process
-    Promise.resolve(close()).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`close failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
+    Promise.resolve(close())
+      .catch((error: unknown) => process.stderr.write(`close failed: ${String(error)}\n`))
+      .finally(() => process.exit(0));
   };
   for (const event of ["SIGTERM", "SIGINT", "disconnect"]) process.on(event, stop);
   process.stdout.write(`${JSON.stringify({ url })}\n`);
@@ -36,10 +30,9 @@ export function announce(url: string, close: () => Promise<void> | void): void {
 export async function listen(server: Server, closeRest: () => Promise<void> | void): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   announce(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, async () => {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeAllConnections();
+    await closed;
     await closeRest();
   });
 }

@@ -13,40 +13,18 @@ import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono";
 import { z } from "zod";
 import { createOpencodeIdGenerator } from "../lib/opencode-id.ts";
+import { newRow, SELECT_SESSION, sessionJson, type Row } from "../lib/row.ts";
 import { dbArg, listen } from "./common.ts";
 
-interface Row {
-  id: string;
-  parent_id: string | null;
-  title: string;
-  metadata: string;
-  revision: number;
-  created_at: number;
-  updated_at: number;
-  archived_at: number | null;
-}
 const db = new DatabaseSync(dbArg(), { timeout: 5000 });
 db.exec("PRAGMA synchronous = NORMAL");
-const SELECT = "SELECT id, parent_id, title, metadata, revision, created_at, updated_at, archived_at FROM session";
-const getOne = db.prepare(`${SELECT} WHERE id = ?`);
-const firstPage = db.prepare(`${SELECT} ORDER BY created_at DESC, id DESC LIMIT ?`);
-const nextPage = db.prepare(`${SELECT} WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`);
+const getOne = db.prepare(`${SELECT_SESSION} WHERE id = ?`);
+const firstPage = db.prepare(`${SELECT_SESSION} ORDER BY created_at DESC, id DESC LIMIT ?`);
+const nextPage = db.prepare(`${SELECT_SESSION} WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`);
 const insert = db.prepare("INSERT INTO session (id, title, metadata, revision, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)");
 const insertEvent = db.prepare(
   "INSERT INTO session_event (type, at, session_id, title, metadata, revision, created_at, updated_at) VALUES ('session.created', ?, ?, ?, ?, 1, ?, ?)",
 );
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const toJson = (r: Row) => ({
-  id: r.id,
-  title: r.title,
-  parentId: r.parent_id,
-  metadata: JSON.parse(r.metadata) as unknown,
-  revision: r.revision,
-  createdAt: iso(r.created_at),
-  updatedAt: iso(r.updated_at),
-  archivedAt: iso(r.archived_at),
-});
 
 const newId = createOpencodeIdGenerator();
 
@@ -61,7 +39,7 @@ const PageQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).def
 const app = new Hono()
   .get("/session/:id", zValidator("param", z.object({ id: Id })), (c) => {
     const row = getOne.get(c.req.valid("param").id) as Row | undefined;
-    return row ? c.json(toJson(row)) : c.json({ error: "not found" }, 404);
+    return row ? c.json(sessionJson(row)) : c.json({ error: "not found" }, 404);
   })
   .get("/session", zValidator("query", PageQuery), (c) => {
     const { limit, cursor } = c.req.valid("query");
@@ -69,23 +47,24 @@ const app = new Hono()
     const rows = (at && id ? nextPage.all(Number(at), id, limit + 1) : firstPage.all(limit + 1)) as unknown as Row[];
     const end = rows.length > limit ? rows[limit - 1] : undefined;
     const nextCursor = end ? Buffer.from(`${end.created_at}.${end.id}`).toString("base64url") : null;
-    return c.json({ items: rows.slice(0, limit).map(toJson), nextCursor });
+    return c.json({ items: rows.slice(0, limit).map(sessionJson), nextCursor });
   })
   .post("/session", zValidator("json", NewSession), (c) => {
-    const { id = newId(), metadata = {}, ...rest } = c.req.valid("json");
-    const now = Date.now();
-    const [title, text] = [rest.title ?? `New session - ${iso(now)}`, JSON.stringify(metadata)];
+    const { id = newId(), title, metadata } = c.req.valid("json");
+    const row = newRow(id);
+    if (title !== undefined) row.title = title;
+    if (metadata) row.metadata = JSON.stringify(metadata);
     db.exec("BEGIN IMMEDIATE");
     try {
-      insert.run(id, title, text, now, now);
-      insertEvent.run(now, id, title, text, now, now);
+      insert.run(id, row.title, row.metadata, row.created_at, row.updated_at);
+      insertEvent.run(row.created_at, id, row.title, row.metadata, row.created_at, row.updated_at);
       db.exec("COMMIT");
     } catch (error) {
       db.exec("ROLLBACK");
       if ((error as { errcode?: number }).errcode === 1555) return c.json({ error: "conflict", id }, 409); // the primary key
       throw error;
     }
-    return c.json({ id, title, parentId: null, metadata, revision: 1, createdAt: iso(now), updatedAt: iso(now), archivedAt: null });
+    return c.json(sessionJson(row));
   });
 
 await listen(createAdaptorServer({ fetch: app.fetch }) as Server, () => db.close());
