@@ -1,7 +1,7 @@
 /**
  * sessiond as `sessiond serve` assembles it, through the package's public API, with logs off and
  * SQLite on `synchronous = NORMAL` like the bare handler and the peers: the create, batch, read,
- * growth and rest scenarios compare the HTTP path (sync compares `full` with `normal`; plain runs
+ * growth, rest and events scenarios compare the HTTP path (sync compares `full` with `normal`; plain runs
  * `sessiond serve` with its defaults).
  */
 import { createLogger, resolveConfig, startSessiond } from "@sessiond/server";
