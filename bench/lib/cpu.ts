@@ -1,43 +1,71 @@
 /**
- * How much CPU other processes took during a load: the machine's busy time (/proc/stat) minus
- * this process's and everything it started (/proc/<pid>/stat over its process tree: the servers,
- * `sessiond serve`'s workers, PostgreSQL and its backends). On a small machine that someone else is
- * using, a figure above a few tenths of a core means the run was disturbed. Linux only; elsewhere
- * the figures are null.
+ * CPU and memory from /proc (Linux; elsewhere null or 0). A server under test is a process and all
+ * it started (`sessiond serve`'s workers, PostgreSQL's backends). "Other CPU" is the machine's busy
+ * time minus this process tree's: above a few tenths of a core, a load's absolute figures are
+ * disturbed (its ratios much less, since the rounds alternate).
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { ownTreeTicks } from "./tree.ts";
+
+const read = (path: string): string | null => {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null; // not Linux, or the process is gone
+  }
+};
+
+/** `root` and its descendants, with their CPU ticks (utime + stime). */
+function tree(root: number): { pid: number; ticks: number }[] {
+  const all = new Map<number, { ppid: number; ticks: number }>();
+  for (const pid of (read("/proc/self/stat") && readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) || []) {
+    const stat = read(`/proc/${pid}/stat`);
+    // After the command name (which may hold spaces): state, ppid (field 4), …, utime and stime (14, 15).
+    const rest = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (rest) all.set(Number(pid), { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) });
+  }
+  const members: { pid: number; ticks: number }[] = [];
+  for (const queue = all.has(root) ? [root] : []; queue.length > 0; ) {
+    const pid = queue.pop()!;
+    members.push({ pid, ticks: all.get(pid)!.ticks });
+    for (const [child, { ppid }] of all) if (ppid === pid) queue.push(child);
+  }
+  return members;
+}
+
+/** CPU seconds used so far by `pid` and its descendants; null where unknown. */
+export function treeCpuSeconds(pid: number): number | null {
+  const members = tree(pid);
+  return members.length ? members.reduce((sum, m) => sum + m.ticks, 0) / 100 : null; // USER_HZ
+}
+
+/** Resident memory of `pid` and its descendants in bytes (0 where unknown). */
+export function treeRss(pid: number): number {
+  return tree(pid).reduce((sum, { pid: member }) => sum + Number(read(`/proc/${member}/statm`)?.split(" ")[1] ?? 0) * 4096, 0);
+}
 
 export interface CpuSnapshot {
   busy: number;
   total: number;
+  /** This process tree's ticks. */
   own: number;
 }
 
-function machineTicks(): { busy: number; total: number } {
-  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
-  const fields = line.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal (guest time is already in user)
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
-  const busy = user + nice + system + irq + softirq + steal;
-  return { busy, total: busy + idle + iowait };
-}
-
 export function cpuSnapshot(): CpuSnapshot | null {
-  try {
-    const { busy, total } = machineTicks();
-    const own = ownTreeTicks();
-    return own === null ? null : { busy, total, own };
-  } catch {
-    return null;
-  }
+  const line = read("/proc/stat")?.split("\n", 1)[0];
+  const own = treeCpuSeconds(process.pid);
+  if (!line || own === null) return null;
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait, own: own * 100 };
 }
 
-/** Other processes' CPU between two snapshots, in cores, and the elapsed wall time in ticks. */
-export function foreignBetween(a: CpuSnapshot | null, b: CpuSnapshot | null): { foreignTicks: number; wallTicks: number } | null {
+/** Other processes' CPU ticks between two snapshots, and the wall time in ticks of one core. */
+export function foreignBetween(a: CpuSnapshot | null, b: CpuSnapshot | null): { foreign: number; wall: number } | null {
   if (!a || !b) return null;
-  const wallTicks = (b.total - a.total) / availableParallelism();
-  const foreignTicks = Math.max(0, b.busy - a.busy - (b.own - a.own));
-  return { foreignTicks, wallTicks };
+  return { foreign: Math.max(0, b.busy - a.busy - (b.own - a.own)), wall: (b.total - a.total) / availableParallelism() };
 }

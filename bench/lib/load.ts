@@ -1,9 +1,8 @@
 /**
- * Load from autocannon, in this process. Each target gets a warm-up run whose numbers are dropped;
- * then the measured time is cut into rounds that alternate between the targets being compared, so
- * that a noisy moment on a shared machine hits every target alike and the ratio stays fair.
- * Latency percentiles come from every response's own time (sub-millisecond), kept in memory only
- * for the run; nothing raw is written.
+ * Load from autocannon, in this process. A warm-up per target, whose numbers are dropped; then the
+ * measured time in rounds alternating between the targets (the order rotating), so that a noisy
+ * moment on a shared machine hits every target alike. Latency percentiles come from every
+ * response's own time.
  */
 import autocannon from "autocannon";
 import { cpuSnapshot, foreignBetween } from "./cpu.ts";
@@ -15,163 +14,96 @@ export interface LoadSpec {
   paths: string[];
   body?: string;
   connections: number;
-  /** Measured seconds in total (split over the rounds). */
+  /** Measured seconds in total, split over the rounds. */
   durationS: number;
   warmupS: number;
-  /** Called every `sampleMs` during the measured runs (e.g. to read the server's RSS). */
+  /** Called every 250 ms during the measured runs (e.g. to read the server's RSS). */
   onSample?: () => void;
-  sampleMs?: number;
-}
-
-export interface Latency {
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  max: number;
 }
 
 export interface LoadResult {
   connections: number;
-  /** Measured seconds, over all rounds. */
   durationS: number;
-  rounds: number;
-  /** Responses received in the measured runs (any status). */
   responses: number;
   rps: number;
   /** req/s of each round: the spread shows how noisy the run was. */
   roundRps: number[];
-  latencyMs: Latency;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
   non2xx: number;
+  /** Errors and timeouts. */
   errors: number;
-  timeouts: number;
   /** Average cores other processes used during the measured runs (null where unknown). */
   otherCpuCores: number | null;
 }
 
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-function fire(options: autocannon.Options, onResponse?: (responseTime: number) => void): Promise<autocannon.Result> {
+function fire(spec: LoadSpec, duration: number, onResponse?: (ms: number) => void): Promise<autocannon.Result> {
+  const headers: Record<string, string> = spec.method === "POST" ? { "content-type": "application/json" } : {};
+  const request = { method: spec.method, headers, ...(spec.body === undefined ? {} : { body: spec.body }) };
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ sampleInt: 100, ...options }, (error, result) => {
+    const options = { url: spec.url, connections: spec.connections, duration, sampleInt: 100, timeout: 20, ...request };
+    const instance = autocannon({ ...options, requests: spec.paths.map((path) => ({ path, ...request })) }, (error, result) => {
       clearTimeout(guard);
       if (error) reject(error);
       else resolve(result);
     });
-    if (onResponse) instance.on("response", (_client, _status, _bytes, responseTime) => onResponse(responseTime));
+    if (onResponse) instance.on("response", (_client, _status, _bytes, ms) => onResponse(ms));
     // autocannon stops by itself after `duration`; this only guards against a hang.
-    const guard = setTimeout(() => instance.stop(), ((options.duration ?? 10) + 30) * 1000);
+    const guard = setTimeout(() => instance.stop(), (duration + 30) * 1000);
   });
 }
 
-function optionsOf(spec: LoadSpec): autocannon.Options {
-  const headers: Record<string, string> = spec.method === "POST" ? { "content-type": "application/json" } : {};
-  const body = spec.body === undefined ? {} : { body: spec.body };
-  return {
-    url: spec.url,
-    connections: spec.connections,
-    method: spec.method,
-    headers,
-    timeout: 20,
-    ...body,
-    requests: spec.paths.map((path) => ({ path, method: spec.method, headers, ...body })),
-  };
+/** What one target's rounds add up to. */
+const newTally = () => ({
+  samples: [] as number[],
+  seconds: 0,
+  roundRps: [] as number[],
+  non2xx: 0,
+  errors: 0,
+  foreign: 0,
+  wall: 0,
+});
+type Tally = ReturnType<typeof newTally>;
+
+function summarize(connections: number, t: Tally): LoadResult {
+  const sorted = Float64Array.from(t.samples).sort();
+  const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
+  const { roundRps, non2xx, errors } = t;
+  const otherCpuCores = t.wall > 0 ? round(t.foreign / t.wall, 2) : null;
+  const latencyMs = { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
+  const [durationS, responses, rps] = [round(t.seconds, 2), sorted.length, round(sorted.length / t.seconds, 1)];
+  return { connections, durationS, responses, rps, roundRps, latencyMs, non2xx, errors, otherCpuCores };
 }
 
-class Collector {
-  samples = new Float64Array(1 << 16);
-  count = 0;
-  seconds = 0;
-  roundRps: number[] = [];
-  non2xx = 0;
-  errors = 0;
-  timeouts = 0;
-  foreignTicks = 0;
-  wallTicks = 0;
-  cpuKnown = true;
-
-  add = (responseTime: number): void => {
-    if (this.count === this.samples.length) {
-      const grown = new Float64Array(this.samples.length * 2);
-      grown.set(this.samples);
-      this.samples = grown;
-    }
-    this.samples[this.count++] = responseTime;
-  };
-
-  result(connections: number): LoadResult {
-    const sorted = this.samples.subarray(0, this.count).sort();
-    let sum = 0;
-    for (const value of sorted) sum += value;
-    return {
-      connections,
-      durationS: round(this.seconds, 2),
-      rounds: this.roundRps.length,
-      responses: this.count,
-      rps: round(this.count / this.seconds, 1),
-      roundRps: this.roundRps,
-      latencyMs: {
-        p50: round(percentile(sorted, 0.5)),
-        p90: round(percentile(sorted, 0.9)),
-        p99: round(percentile(sorted, 0.99)),
-        mean: round(this.count ? sum / this.count : Number.NaN),
-        max: round(this.count ? sorted[this.count - 1]! : Number.NaN),
-      },
-      non2xx: this.non2xx,
-      errors: this.errors,
-      timeouts: this.timeouts,
-      otherCpuCores: this.cpuKnown && this.wallTicks > 0 ? round(this.foreignTicks / this.wallTicks, 2) : null,
-    };
-  }
-}
-
-/**
- * Runs several loads against each other: warm-up each, then `rounds` rounds in which each load
- * runs durationS / rounds seconds, in an order that rotates every round.
- */
+/** Several loads against each other: a warm-up each, then `rounds` rounds of durationS / rounds seconds each. */
 export async function compareLoads<K extends string>(specs: Record<K, LoadSpec>, rounds: number): Promise<Record<K, LoadResult>> {
   const keys = Object.keys(specs) as K[];
-  const collectors = new Map<K, Collector>(keys.map((key) => [key, new Collector()]));
+  const tallies = new Map<K, Tally>();
   for (const key of keys) {
-    const spec = specs[key];
-    if (spec.warmupS > 0) await fire({ ...optionsOf(spec), duration: spec.warmupS });
+    tallies.set(key, newTally());
+    if (specs[key].warmupS > 0) await fire(specs[key], specs[key].warmupS);
   }
   for (let r = 0; r < rounds; r++) {
-    const order = keys.map((_, i) => keys[(i + r) % keys.length]!);
-    for (const key of order) {
-      const spec = specs[key];
-      const collector = collectors.get(key)!;
-      const before = collector.count;
-      const timer = spec.onSample ? setInterval(spec.onSample, spec.sampleMs ?? 500) : undefined;
+    for (const key of keys.map((_, i) => keys[(i + r) % keys.length]!)) {
+      const [spec, tally] = [specs[key], tallies.get(key)!];
+      const before = tally.samples.length;
+      const sampler = spec.onSample ? setInterval(spec.onSample, 250) : undefined;
       const cpuBefore = cpuSnapshot();
-      try {
-        const result = await fire({ ...optionsOf(spec), duration: spec.durationS / rounds }, collector.add);
-        const cpu = foreignBetween(cpuBefore, cpuSnapshot());
-        if (cpu) {
-          collector.foreignTicks += cpu.foreignTicks;
-          collector.wallTicks += cpu.wallTicks;
-        } else {
-          collector.cpuKnown = false;
-        }
-        collector.seconds += result.duration;
-        collector.roundRps.push(round((collector.count - before) / result.duration, 0));
-        collector.non2xx += result.non2xx;
-        collector.errors += result.errors;
-        collector.timeouts += result.timeouts;
-      } finally {
-        if (timer) clearInterval(timer);
-      }
+      const result = await fire(spec, spec.durationS / rounds, (ms) => void tally.samples.push(ms)).finally(() => clearInterval(sampler));
+      const cpu = foreignBetween(cpuBefore, cpuSnapshot());
+      tally.foreign += cpu?.foreign ?? 0;
+      tally.wall += cpu?.wall ?? 0;
+      tally.seconds += result.duration;
+      tally.roundRps.push(round((tally.samples.length - before) / result.duration, 0));
+      tally.non2xx += result.non2xx;
+      tally.errors += result.errors + result.timeouts;
     }
   }
-  return Object.fromEntries(keys.map((key) => [key, collectors.get(key)!.result(specs[key].connections)])) as Record<K, LoadResult>;
+  return Object.fromEntries(keys.map((key) => [key, summarize(specs[key].connections, tallies.get(key)!)])) as Record<K, LoadResult>;
 }
 
-/** One load on its own: warm-up, then the measured run (in `rounds` pieces). */
-export async function runLoad(spec: LoadSpec, rounds = 1): Promise<LoadResult> {
-  return (await compareLoads({ only: spec }, rounds)).only;
+/** One load on its own: warm-up, then the measured run. */
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  return (await compareLoads({ only: spec }, 1)).only;
 }

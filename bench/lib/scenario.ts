@@ -1,61 +1,110 @@
 /**
- * What every scenario gets from the run (bench/run.ts): the settings of this mode, the log, fresh
- * SQLite paths in the run's scratch folder; and the helpers they share.
+ * What a scenario is: a function of the run's context that starts its servers, measures
+ * alternating loads through `measure` (each recorded in the report) and returns its ratios. The
+ * settings of each mode, and the helpers the scenarios share.
  */
-import type { Settings } from "../run.ts";
 import type { LoadResult, LoadSpec } from "./load.ts";
-import type { ServerProcess } from "./proc.ts";
-import { REQUESTS, type Requests } from "./requests.ts";
+import { TRPC, type Wire } from "./contenders.ts";
+
+export const MODES = ["full", "quick", "smoke"] as const;
+
+/** Every knob, in full, quick and smoke runs (smoke: every load for a moment, to check the harness; its figures mean nothing). */
+const TABLE = {
+  /** sessiond needs about 4 s under load to reach its steady speed (JIT). */
+  warmupS: [5, 3, 0.5],
+  /** Warm-up before a second load of the same kind (another connection count or batch size). */
+  rewarmS: [2, 1, 0.5],
+  durationS: [10, 3, 1],
+  rounds: [5, 3, 1],
+  /** The loads of sync, workers, postgres and events (many, so each is shorter). */
+  shortDurationS: [6, 3, 1],
+  readConnections: [10, 10, 10],
+  readSeedRows: [10_000, 10_000, 1000],
+  readIds: [1000, 1000, 100],
+  /** Growth seeds a hundredth, a tenth and all of this many sessions. */
+  growthRows: [1_000_000, 1_000_000, 10_000],
+  idsPerRound: [500_000, 200_000, 10_000],
+  idRounds: [10, 5, 2],
+  biasIds: [200_000, 200_000, 10_000],
+  eventsConnections: [64, 64, 64],
+  fanoutSubscribers: [1000, 1000, 100],
+  /** Of those, how many parse every frame for the latency (the others only count frames). */
+  fanoutParsingSubscribers: [50, 50, 10],
+  fanoutS: [8, 4, 1],
+  costSubscribers: [100, 100, 10],
+};
+/** The same in every mode. */
+const FIXED = { createConnections: [10, 64], batchSizes: [10, 100] };
+export type Settings = typeof FIXED & { [K in keyof typeof TABLE]: (typeof TABLE)[K][number] };
+
+export function settingsOf(mode: (typeof MODES)[number]): Settings {
+  return {
+    ...FIXED,
+    ...Object.fromEntries(Object.entries(TABLE).map(([name, values]) => [name, values[MODES.indexOf(mode)]])),
+  } as Settings;
+}
+
+/** One figure of the report: a ratio between two loads of one run, or a measured value, with its target if it has one. */
+export interface Figure {
+  name: string;
+  value: number;
+  meaning: string;
+  /** Target: at least `min`, at most `max`. */
+  min?: number;
+  max?: number;
+  pass?: boolean;
+  /** The lowest and highest ratio of one round's req/s, for a ratio between two alternating loads. */
+  rounds?: [number, number];
+}
+
+export interface ScenarioResult {
+  figures: Figure[];
+  /** Lines of Markdown under the scenario's table of loads. */
+  notes?: string[];
+  /** What went wrong beyond a missed target (lost events, a part that could not run): the run then fails. */
+  failed?: string[];
+}
 
 export interface ScenarioContext {
   settings: Settings;
   log(message: string): void;
   /** A path for a new SQLite file in the run's scratch folder. */
   freshDb(label: string): string;
+  /** Alternating loads, recorded in the report as "<label> <key>". */
+  measure<K extends string>(label: string, specs: Record<K, LoadSpec>): Promise<Record<K, LoadResult>>;
 }
 
-export const ratio = (a: number, b: number): number => Number((a / b).toFixed(3));
+export type Scenario = (context: ScenarioContext) => Promise<ScenarioResult>;
 
-export const postJson = (body: string): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body });
-
-export function describeLoad(label: string, r: LoadResult): string {
-  return `${label}: ${r.rps.toFixed(0)} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
+export function figure(name: string, value: number, meaning: string, target: Pick<Figure, "min" | "max"> = {}): Figure {
+  const { min, max } = target;
+  const pass = min === undefined && max === undefined ? undefined : value >= (min ?? -Infinity) && value <= (max ?? Infinity);
+  return { name, value: Number(value.toPrecision(4)), meaning, ...target, ...(pass === undefined ? {} : { pass }) };
 }
 
-/** One request before the load, so a broken endpoint fails loudly instead of as a wall of non-2xx. */
-export async function smoke(
-  server: Pick<ServerProcess, "kind" | "url">,
-  path: string,
-  init: RequestInit,
-  check: (body: unknown) => boolean,
-): Promise<{ text: string; body: unknown }> {
-  const response = await fetch(server.url + path, { ...init, signal: AbortSignal.timeout(10_000) });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = text;
-  }
-  if (!response.ok || !check(body)) {
-    throw new Error(`${server.kind} ${init.method ?? "GET"} ${path.slice(0, 80)}: HTTP ${response.status} ${text.slice(0, 300)}`);
-  }
-  return { text, body };
+/** `a`'s req/s over `b`'s, with the per-round spread. */
+export function over(name: string, a: LoadResult, b: LoadResult, meaning: string, target: Pick<Figure, "min" | "max"> = {}): Figure {
+  const perRound = a.roundRps.map((rps, i) => rps / b.roundRps[i]!).filter(Number.isFinite);
+  const rounds: [number, number] | undefined = perRound.length > 1 ? [Math.min(...perRound), Math.max(...perRound)] : undefined;
+  return { ...figure(name, a.rps / b.rps, meaning, target), ...(rounds ? { rounds } : {}) };
 }
 
-/** A session.create load (server-generated IDs) in `wire`'s format; sessiond's by default. */
-export function createLoad(
-  url: string,
-  timing: Pick<LoadSpec, "connections" | "durationS" | "warmupS">,
-  wire: Requests = REQUESTS.sessiond,
-): LoadSpec {
+export const mib = (bytes: number): number => Number((bytes / 2 ** 20).toFixed(1));
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Timing = Pick<LoadSpec, "connections" | "durationS" | "warmupS">;
+
+/** The create loads' timing, one per connection count (a shorter warm-up after the first). */
+export function createTimings(settings: Settings, durationS = settings.durationS): Timing[] {
+  return settings.createConnections.map((connections, i) => ({ connections, durationS, warmupS: i ? settings.rewarmS : settings.warmupS }));
+}
+
+/** A session.create load (server-generated IDs) in `wire`'s format, sessiond's tRPC by default. */
+export function createLoad(url: string, timing: Timing, wire: Wire = TRPC): LoadSpec {
   return { url, method: "POST", paths: [wire.create.path], body: wire.create.body, ...timing };
 }
 
-/** One create before a load: the server must answer with the new session's ID. */
-export function smokeCreate(
-  server: Pick<ServerProcess, "kind" | "url">,
-  wire: Requests = REQUESTS.sessiond,
-): Promise<{ text: string; body: unknown }> {
-  return smoke(server, wire.create.path, postJson(wire.create.body), (body) => typeof wire.createdId(body) === "string");
+/** A GET load at the read connections. */
+export function readLoad(settings: Settings, url: string, paths: string[], durationS = settings.durationS): LoadSpec {
+  return { url, method: "GET", paths, connections: settings.readConnections, durationS, warmupS: settings.warmupS };
 }

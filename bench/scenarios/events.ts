@@ -1,244 +1,134 @@
 /**
- * Issue 12's figures (live events):
- *
- * 1. Fan-out: 1 writer (one create at a time, as fast as it goes) and `fanoutSubscribers`
- *    subscribers on GET /event of one sessiond (SQLite): delivered events/s, and the delivery
- *    latency from sending the create to a subscriber parsing its frame (p50, p99; sampled on
- *    `fanoutParsingSubscribers` subscribers that parse every frame, the others only count). Every
- *    subscriber must get every event.
- * 2. What events cost a create: session.create under load at `eventsConnections` connections on
- *    servers side by side, rounds alternating: on SQLite, one that drops its events
- *    (lib/no-events.ts), one that writes them with no subscriber, one with 1 and one with
- *    `costSubscribers` subscribers reading every event; on PostgreSQL (durable), without and with
- *    events. Target: with events at least 0.8× without, on both engines.
- *
- * SESSIOND_BENCH_PROFILE=<dir> profiles the fan-out server (--cpu-prof) into that folder.
+ * Scenario 11, live events (issue 12): fan-out (one writer, one create at a time, to many
+ * subscribers on GET /event: events/s delivered, delivery latency on the subscribers that parse
+ * every frame; every event must arrive), and what events cost a create: a database that drops its
+ * events (lib/no-events.ts) against one that writes them, with no, 1 and many subscribers, on
+ * SQLite and on durable PostgreSQL, with each server's own CPU per create (each alone for a moment).
  */
 import { request, type IncomingMessage } from "node:http";
-import { cpuSnapshot, foreignBetween } from "../lib/cpu.ts";
-import { compareLoads, runLoad, type LoadResult, type LoadSpec } from "../lib/load.ts";
+import { TRPC } from "../lib/contenders.ts";
+import { treeCpuSeconds } from "../lib/cpu.ts";
+import { runLoad } from "../lib/load.ts";
 import { dropEvents, eventCount } from "../lib/no-events.ts";
 import { durableDatabase } from "../lib/postgres.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
-import { REQUESTS } from "../lib/requests.ts";
-import { createLoad, describeLoad, postJson, ratio, smokeCreate, type ScenarioContext } from "../lib/scenario.ts";
+import { postJson, smokeCreate } from "../lib/check.ts";
+import { createLoad, figure, over, sleep, type Scenario, type ScenarioContext } from "../lib/scenario.ts";
 import { migrate } from "../lib/seed.ts";
-import { treeCpuSeconds } from "../lib/tree.ts";
 
-export interface FanOut {
-  subscribers: number;
-  parsingSubscribers: number;
-  writesPerS: number;
-  events: number;
-  delivered: number;
-  expected: number;
-  deliveredPerS: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  otherCpuCores: number | null;
-}
+/** Open subscriptions, closed before their server stops (or it would wait for them). */
+const streams: IncomingMessage[] = [];
+const unsubscribeAll = () => streams.splice(0).map((stream) => stream.destroy());
 
-/** The servers of the cost comparison: events dropped, written, and written with subscribers. */
-export type CostServer = "without events" | "with events" | "1 subscriber" | `${number} subscribers`;
-
-export interface EventCost {
-  engine: "sqlite" | "postgres";
-  runs: (LoadResult & { server: CostServer; serverCpuUsPerCreate: number | null })[];
-  /** Each server's creates/s over the one without events. */
-  overWithout: { server: CostServer; ratio: number }[];
-}
-
-export interface EventsScenario {
-  fanOut: FanOut;
-  cost: EventCost[];
-}
-
-const { create } = REQUESTS.sessiond;
-
-/** The fan-out and the cost on SQLite; the cost on PostgreSQL is its own step (eventCostPostgres). */
-export async function scenarioEvents(context: ScenarioContext): Promise<EventsScenario> {
-  context.log(`scenario 11: live events, fan-out to ${context.settings.fanoutSubscribers} subscribers and what events cost a create`);
-  const fanOut = await scenarioFanOut(context);
-  return { fanOut, cost: [await eventCost(context, "sqlite")] };
-}
-
-/** Apart, so that a machine without PostgreSQL still gets the SQLite figures (and reports this as failed). */
-export function eventCostPostgres(context: ScenarioContext): Promise<EventCost> {
-  return eventCost(context, "postgres");
-}
-
-/** Opens GET /event; each frame's text goes to `onFrame` when `parse`, else only a count to `onCount`. */
-function subscribe(url: string, parse: boolean, onFrame: (frame: string) => void, onCount: (n: number) => void): Promise<IncomingMessage> {
+/** Opens GET /event and hands every chunk of its text to `onText`. */
+function subscribe(url: string, onText: (text: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}/event`, { agent: false }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`a subscriber got HTTP ${res.statusCode}`));
-      res.setEncoding("utf8");
-      let buffer = "";
-      res.on("data", (chunk: string) => {
-        if (!parse) {
-          // Each frame starts with "id: "; counting them is all these subscribers do.
-          let n = chunk.startsWith("id: ") ? 1 : 0;
-          for (let at = chunk.indexOf("\nid: "); at !== -1; at = chunk.indexOf("\nid: ", at + 1)) n++;
-          return onCount(n);
-        }
-        buffer += chunk;
-        for (let cut = buffer.indexOf("\n\n"); cut !== -1; cut = buffer.indexOf("\n\n")) {
-          onFrame(buffer.slice(0, cut));
-          buffer = buffer.slice(cut + 2);
-        }
-      });
-      resolve(res);
+      streams.push(res.setEncoding("utf8").on("data", onText));
+      resolve();
     });
-    req.on("error", reject);
-    req.end();
+    req.on("error", reject).end();
   });
 }
 
-const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function scenarioFanOut({ settings, log, freshDb }: ScenarioContext): Promise<FanOut> {
-  const profileDir = process.env.SESSIOND_BENCH_PROFILE;
-  const server = await startServer("sessiond", freshDb("fanout"), {
-    nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
-  });
-  const streams: IncomingMessage[] = [];
-  try {
-    const latencies: number[] = [];
-    let delivered = 0;
-    for (let i = 0; i < settings.fanoutSubscribers; i++) {
-      streams.push(
-        await subscribe(
-          server.url,
-          i < settings.fanoutParsingSubscribers,
-          (frame) => {
-            const sent = /"title":"t(\d+\.\d+)"/.exec(frame);
-            if (!sent) return;
-            delivered++;
-            latencies.push(performance.now() - Number(sent[1]));
-          },
-          (n) => (delivered += n),
-        ),
-      );
-    }
-    await sleep(500);
-    delivered = 0;
-    latencies.length = 0;
-    let writes = 0;
-    const cpuBefore = cpuSnapshot();
-    const started = performance.now();
-    const until = started + settings.fanoutS * 1000;
-    while (performance.now() < until) {
-      const response = await fetch(
-        server.url + create.path,
-        postJson(JSON.stringify({ json: { title: `t${performance.now().toFixed(3)}` } })),
-      );
-      await response.arrayBuffer();
-      if (!response.ok) throw new Error(`fan-out writer: HTTP ${response.status}`);
-      writes++;
-    }
-    const writeSeconds = (performance.now() - started) / 1000;
-    // Let the last events arrive (bounded), then count.
-    const expected = writes * settings.fanoutSubscribers;
-    const drainUntil = performance.now() + 10_000;
-    while (delivered < expected && performance.now() < drainUntil) await sleep(20);
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = foreignBetween(cpuBefore, cpuSnapshot());
-    latencies.sort((a, b) => a - b);
-    const result: FanOut = {
-      subscribers: settings.fanoutSubscribers,
-      parsingSubscribers: settings.fanoutParsingSubscribers,
-      writesPerS: Math.round(writes / writeSeconds),
-      events: writes,
-      delivered,
-      expected,
-      deliveredPerS: Math.round(delivered / seconds),
-      p50Ms: Number(percentile(latencies, 0.5).toFixed(1)),
-      p99Ms: Number(percentile(latencies, 0.99).toFixed(1)),
-      maxMs: Number((latencies.at(-1) ?? Number.NaN).toFixed(1)),
-      otherCpuCores: cpu && cpu.wallTicks > 0 ? Number((cpu.foreignTicks / cpu.wallTicks).toFixed(2)) : null,
-    };
-    log(
-      `  fan-out: ${result.writesPerS} writes/s, ${result.deliveredPerS} events/s delivered (${delivered} of ${expected}), p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
-    );
-    return result;
-  } finally {
-    for (const stream of streams) stream.destroy();
-    await server.stop();
-  }
-}
-
-async function eventCost({ settings, log, freshDb }: ScenarioContext, engine: EventCost["engine"]): Promise<EventCost> {
-  const many: CostServer = `${settings.costSubscribers} subscribers`;
-  const names: CostServer[] =
-    engine === "sqlite" ? ["without events", "with events", "1 subscriber", many] : ["without events", "with events"];
-  const subscribersOf = (name: CostServer): number => (name === "1 subscriber" ? 1 : name === many ? settings.costSubscribers : 0);
-  const servers = new Map<CostServer, { server: ServerProcess; db: string }>();
-  const streams: IncomingMessage[] = [];
-  try {
-    for (const name of names) {
-      let db: string;
-      if (engine === "postgres") {
-        db = await durableDatabase();
-      } else {
-        db = freshDb(`events-${name.replaceAll(" ", "-")}`);
-        await migrate(db);
+async function fanOut({ settings, freshDb }: ScenarioContext) {
+  const { url } = await startServer("sessiond", freshDb("fanout"));
+  const latencies: number[] = [];
+  let delivered = 0;
+  for (let i = 0; i < settings.fanoutSubscribers; i++) {
+    let buffer = "";
+    await subscribe(url, (text) => {
+      // Each frame starts with "id: "; most subscribers only count them.
+      if (i >= settings.fanoutParsingSubscribers)
+        return void (delivered += text.split("\nid: ").length - (text.startsWith("id: ") ? 0 : 1));
+      const frames = (buffer + text).split("\n\n");
+      buffer = frames.pop()!;
+      for (const frame of frames) {
+        const sent = /"title":"t(\d+\.\d+)"/.exec(frame);
+        if (!sent) continue;
+        latencies.push(performance.now() - Number(sent[1]));
+        delivered++;
       }
-      if (name === "without events") await dropEvents(db);
-      const server = await startServer("sessiond", db);
-      servers.set(name, { server, db });
-      await smokeCreate(server);
-      // The comparison means something only if one server stores no events and the others do.
-      const stored = await eventCount(db);
-      if ((name === "without events") !== (stored === 0)) throw new Error(`${engine} ${name}: ${stored} events stored after one create`);
-      for (let i = 0; i < subscribersOf(name); i++)
-        streams.push(
-          await subscribe(
-            server.url,
-            false,
-            () => undefined,
-            () => undefined,
-          ),
-        );
-    }
-    const spec = (name: CostServer): LoadSpec =>
-      createLoad(servers.get(name)!.server.url, {
-        connections: settings.eventsConnections,
-        durationS: settings.shortDurationS,
-        warmupS: settings.warmupS,
-      });
-    const results = await compareLoads(
-      Object.fromEntries(names.map((name) => [name, spec(name)])) as Record<CostServer, LoadSpec>,
-      settings.rounds,
-    );
-    // The server's own CPU per create, each server alone for a short load: the subscribers here
-    // are this process's, on the same cores as the load generator, so req/s also carries their
-    // reading; this is what the server itself spends.
-    const cpuPerCreate = new Map<CostServer, number | null>();
-    for (const name of names) {
-      const pid = servers.get(name)!.server.pid;
-      const before = treeCpuSeconds(pid);
-      const probe = await runLoad({ ...spec(name), warmupS: 0, durationS: Math.min(3, settings.shortDurationS) });
-      const after = treeCpuSeconds(pid);
-      cpuPerCreate.set(
-        name,
-        before === null || after === null || probe.responses === 0 ? null : ((after - before) * 1e6) / probe.responses,
-      );
-    }
-    const runs = names.map((name) => ({ server: name, ...results[name]!, serverCpuUsPerCreate: cpuPerCreate.get(name) ?? null }));
-    for (const run of runs)
-      log(
-        `${describeLoad(`  ${engine} ${run.server} c${run.connections}`, run)}, server CPU ${run.serverCpuUsPerCreate?.toFixed(1)} µs/create`,
-      );
-    const rpsOf = (name: CostServer): number => runs.find((run) => run.server === name)!.rps;
-    return {
-      engine,
-      runs,
-      overWithout: names.slice(1).map((name) => ({ server: name, ratio: ratio(rpsOf(name), rpsOf("without events")) })),
-    };
-  } finally {
-    for (const stream of streams) stream.destroy();
-    for (const { server } of servers.values()) await server.stop();
+    });
   }
+  await sleep(500);
+  [delivered, latencies.length] = [0, 0];
+  let writes = 0;
+  const started = performance.now();
+  while (performance.now() < started + settings.fanoutS * 1000) {
+    const response = await fetch(url + TRPC.create.path, postJson(JSON.stringify({ json: { title: `t${performance.now().toFixed(3)}` } })));
+    if (!response.ok) throw new Error(`fan-out writer: HTTP ${response.status}`);
+    await response.arrayBuffer();
+    writes++;
+  }
+  const writesPerS = Math.round(writes / ((performance.now() - started) / 1000));
+  const expected = writes * settings.fanoutSubscribers;
+  for (const until = performance.now() + 10_000; delivered < expected && performance.now() < until; ) await sleep(20);
+  const seconds = (performance.now() - started) / 1000;
+  unsubscribeAll();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN).toFixed(1));
+  const label = `fan-out to ${settings.fanoutSubscribers} subscribers`;
+  return {
+    figures: [
+      figure(`${label}: events delivered / expected`, delivered / expected, "every subscriber gets every event", { min: 1 }),
+      figure(`${label}: events/s delivered`, delivered / seconds, "frames received per second, all subscribers"),
+      figure(`${label}: p99 delivery ms`, at(0.99), `create sent → frame parsed (p50 ${at(0.5)} ms, max ${at(1)} ms)`),
+    ],
+    note: `Fan-out: one writer for ${settings.fanoutS} s, ${writesPerS} creates/s; ${delivered} of ${expected} events delivered.`,
+    // A lost event fails the run, beyond the figure.
+    failed: delivered === expected ? [] : [`fan-out: ${delivered} of ${expected} events delivered`],
+  };
 }
+
+async function eventCost({ settings, freshDb, measure }: ScenarioContext, engine: "sqlite" | "postgres") {
+  const many = `${settings.costSubscribers} subscribers`;
+  const names = engine === "sqlite" ? ["without events", "with events", "1 subscriber", many] : ["without events", "with events"];
+  const servers = new Map<string, ServerProcess>();
+  for (const name of names) {
+    const db = engine === "postgres" ? await durableDatabase() : freshDb(`events-${name.replaceAll(" ", "-")}`);
+    if (engine === "sqlite") await migrate(db);
+    if (name === "without events") await dropEvents(db);
+    const server = await startServer("sessiond", db);
+    servers.set(name, server);
+    await smokeCreate(server.url);
+    // The comparison means something only if one server stores no events and the others do.
+    const stored = await eventCount(db);
+    if ((name === "without events") !== (stored === 0)) throw new Error(`${engine} ${name}: ${stored} events stored after one create`);
+    const subscribers = name === "1 subscriber" ? 1 : name === many ? settings.costSubscribers : 0;
+    for (let i = 0; i < subscribers; i++) await subscribe(server.url, () => undefined);
+  }
+  const timing = { connections: settings.eventsConnections, durationS: settings.shortDurationS, warmupS: settings.warmupS };
+  const loads = Object.fromEntries([...servers].map(([name, { url }]) => [name, createLoad(url, timing)]));
+  const results = await measure(`create ${engine}`, loads);
+  const cpu = [];
+  for (const [name, { pid, url }] of servers) {
+    const before = treeCpuSeconds(pid) ?? Number.NaN;
+    const { responses } = await runLoad(createLoad(url, { ...timing, warmupS: 0, durationS: Math.min(3, timing.durationS) }));
+    cpu.push(`${name} ${((((treeCpuSeconds(pid) ?? Number.NaN) - before) * 1e6) / responses).toFixed(1)}`);
+  }
+  unsubscribeAll();
+  const without = results["without events"]!;
+  const figures = names.slice(1).map((name) => {
+    const label = `create ${engine} c${timing.connections}: ${name} / without events`;
+    if (name !== "with events") return over(label, results[name]!, without, "creates/s with subscribers reading every event");
+    return over(label, results[name]!, without, "creates/s writing each create's event", { min: 0.8 });
+  });
+  return { figures, note: `${engine}: each server's own CPU per create, µs: ${cpu.join(", ")}.`, failed: [] };
+}
+
+export const scenarioEvents: Scenario = async (context) => {
+  const parts = [await fanOut(context), await eventCost(context, "sqlite")];
+  // Apart, so that a machine without PostgreSQL still gets the SQLite figures.
+  const postgres = await eventCost(context, "postgres").catch((error: Error) => {
+    unsubscribeAll();
+    return { figures: [], note: "", failed: [`PostgreSQL: ${error.message}`] };
+  });
+  parts.push(postgres);
+  return {
+    figures: parts.flatMap((p) => p.figures),
+    notes: parts.map((p) => p.note).filter(Boolean),
+    failed: parts.flatMap((p) => p.failed),
+  };
+};

@@ -1,88 +1,46 @@
 /**
- * Issue 13, section 2: `sessiond serve --sqlite-sync normal` vs `full`, session.create at 10 and 64
- * connections, each server on its own fresh SQLite file, loads alternating between the two. Also
- * what one fsync costs on the disk under the files, since that is what `full` pays per commit.
+ * Scenario 8: `sessiond serve --sqlite-sync full` against `normal`, session.create at 10 and 64
+ * connections, each on a fresh file, without the access log. Also what one fsync costs on the disk
+ * under the files, since `full` pays one per group commit.
  */
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from "node:fs";
-import { compareLoads, type LoadResult, type LoadSpec } from "../lib/load.ts";
-import { startServe, type ServerProcess } from "../lib/proc.ts";
-import { createLoad, describeLoad, ratio, smokeCreate, type ScenarioContext } from "../lib/scenario.ts";
+import { startServe } from "../lib/proc.ts";
+import { smokeCreate } from "../lib/check.ts";
+import { createLoad, createTimings, over, type Scenario } from "../lib/scenario.ts";
 
-export const SYNC_MODES = ["normal", "full"] as const;
-export type SyncMode = (typeof SYNC_MODES)[number];
-
-export interface FsyncProbe {
-  count: number;
-  medianMs: number;
-  p90Ms: number;
-}
-
-export interface SyncScenario {
-  fsyncProbe: FsyncProbe;
-  runs: (LoadResult & { sync: SyncMode })[];
-  ratios: { connections: number; fullOverNormal: number; p99NormalMs: number; p99FullMs: number }[];
-}
-
-export async function scenarioSync({ settings, log, freshDb }: ScenarioContext): Promise<SyncScenario> {
-  log("scenario 8: --sqlite-sync normal vs full, session.create");
-  const fsyncProbe = probeFsync(freshDb("fsync-probe"));
-  log(`  one 4 KiB write + fdatasync: median ${fsyncProbe.medianMs} ms, p90 ${fsyncProbe.p90Ms} ms`);
-  const servers = new Map<SyncMode, ServerProcess>();
-  try {
-    for (const sync of SYNC_MODES) {
-      const server = await startServe(["--db", freshDb(`sync-${sync}`), "--sqlite-sync", sync]);
-      servers.set(sync, server);
-      if (server.listening.sqliteSync !== sync)
-        throw new Error(`--sqlite-sync ${sync}: the server says ${String(server.listening.sqliteSync)}`);
-      await smokeCreate(server);
-    }
-    const runs: SyncScenario["runs"] = [];
-    for (const [level, connections] of settings.createConnections.entries()) {
-      const spec = (sync: SyncMode): LoadSpec =>
-        createLoad(servers.get(sync)!.url, {
-          connections,
-          durationS: settings.shortDurationS,
-          warmupS: level === 0 ? settings.warmupS : settings.rewarmS,
-        });
-      const results = await compareLoads({ normal: spec("normal"), full: spec("full") }, settings.rounds);
-      for (const sync of SYNC_MODES) {
-        runs.push({ sync, ...results[sync] });
-        log(describeLoad(`  ${sync} c${connections}`, results[sync]));
-      }
-    }
-    const pick = (sync: SyncMode, connections: number) => runs.find((r) => r.sync === sync && r.connections === connections)!;
-    return {
-      fsyncProbe,
-      runs,
-      ratios: settings.createConnections.map((connections) => ({
-        connections,
-        fullOverNormal: ratio(pick("full", connections).rps, pick("normal", connections).rps),
-        p99NormalMs: pick("normal", connections).latencyMs.p99,
-        p99FullMs: pick("full", connections).latencyMs.p99,
-      })),
-    };
-  } finally {
-    for (const server of servers.values()) await server.stop();
+export const scenarioSync: Scenario = async ({ settings, freshDb, measure }) => {
+  const fsync = probeFsync(freshDb("fsync-probe"));
+  const urls = { normal: "", full: "" };
+  for (const sync of ["normal", "full"] as const) {
+    const server = await startServe(["--db", freshDb(`sync-${sync}`), "--sqlite-sync", sync, "--access-log-sample", "0"]);
+    if (server.listening.sqliteSync !== sync)
+      throw new Error(`--sqlite-sync ${sync}: the server says ${String(server.listening.sqliteSync)}`);
+    await smokeCreate(server.url);
+    urls[sync] = server.url;
   }
-}
+  const figures = [];
+  for (const timing of createTimings(settings, settings.shortDurationS)) {
+    const label = `create c${timing.connections}`;
+    const { normal, full } = await measure(label, { normal: createLoad(urls.normal, timing), full: createLoad(urls.full, timing) });
+    const meaning = `creates/s with --sqlite-sync full over normal (p99 ${full.latencyMs.p99} ms against ${normal.latencyMs.p99} ms)`;
+    figures.push(over(`${label}: sync full / normal`, full, normal, meaning, { min: 0.8 }));
+  }
+  return { figures, notes: [`One 4 KiB write + fdatasync on the disk under the files: median ${fsync.median} ms, p90 ${fsync.p90} ms.`] };
+};
 
-/** Times `count` 4 KiB writes, each followed by fdatasync, in one file at `path` (removed after). */
-function probeFsync(path: string, count = 200): FsyncProbe {
+/** Times 200 writes of 4 KiB, each followed by fdatasync, in a file at `path` (removed after). */
+function probeFsync(path: string): { median: number; p90: number } {
   const fd = openSync(path, "w");
   const block = Buffer.alloc(4096, 1);
   const times: number[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const started = performance.now();
-      writeSync(fd, block, 0, block.length, 0);
-      fdatasyncSync(fd);
-      times.push(performance.now() - started);
-    }
-  } finally {
-    closeSync(fd);
-    rmSync(path, { force: true });
+  for (let i = 0; i < 200; i++) {
+    const started = performance.now();
+    writeSync(fd, block, 0, block.length, 0);
+    fdatasyncSync(fd);
+    times.push(performance.now() - started);
   }
+  closeSync(fd);
+  rmSync(path, { force: true });
   times.sort((a, b) => a - b);
-  const at = (q: number) => Number(times[Math.floor(q * times.length)]!.toFixed(3));
-  return { count, medianMs: at(0.5), p90Ms: at(0.9) };
+  return { median: Number(times[100]!.toFixed(3)), p90: Number(times[180]!.toFixed(3)) };
 }

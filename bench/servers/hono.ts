@@ -1,36 +1,28 @@
 /**
- * A peer a user might pick instead of tRPC for speed: Hono on its Node server, with zod validation
- * (@hono/zod-validator) of the contract's schemas, over the same session service and group-commit
- * store as sessiond. The routes are the REST shape a Hono user would write (POST /session,
- * GET /session/:id, GET /session?limit=50) and the answers plain `c.json`: Dates become ISO
- * strings with no type meta, which is less work than sessiond's superjson envelope, so this is the
- * stricter comparison.
+ * A peer a user might pick instead of tRPC for speed: Hono on its Node server, validating with the
+ * contract's schemas (@hono/zod-validator), over the same session service and store as sessiond.
+ * REST routes (the ones sessiond serves) answering plain `c.json`: Dates as ISO strings without
+ * type meta, less work than superjson's envelope, so the stricter comparison.
  */
+import type { Server } from "node:http";
 import { createSessionService, openStore } from "@sessiond/server";
 import { createInputSchemas } from "@sessiond/shared";
 import { createAdaptorServer } from "@hono/node-server";
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono";
 import { z } from "zod";
-import { dbArg, listenAndAnnounce } from "./common.ts";
+import { dbArg, listen } from "./common.ts";
 
 const store = await openStore(dbArg(), { sqliteSync: "normal" });
 const sessions = createSessionService(store);
 const inputs = createInputSchemas();
 
-/** Query strings are text: the page size and flag are converted, then the contract's list schema decides. */
-const listQuery = z
-  .object({
-    limit: z.coerce.number().optional(),
-    cursor: z.string().nullable().optional(),
-    parentId: z.string().optional(),
-    roots: z.stringbool().optional(),
-  })
-  .pipe(inputs.list.unwrap());
+/** Query strings are text: the page size is converted, then the contract's list schema decides. */
+const listQuery = z.object({ limit: z.coerce.number().optional(), cursor: z.string().nullable().optional() }).pipe(inputs.list.unwrap());
 
 const app = new Hono()
   .post("/session", zValidator("json", inputs.create), async (c) => c.json(await sessions.create(c.req.valid("json"))))
   .get("/session/:id", zValidator("param", inputs.get), async (c) => c.json(await sessions.get(c.req.valid("param").id)))
   .get("/session", zValidator("query", listQuery), async (c) => c.json(await sessions.list(c.req.valid("query"))));
 
-await listenAndAnnounce(createAdaptorServer({ fetch: app.fetch }) as import("node:http").Server, () => store.close());
+await listen(createAdaptorServer({ fetch: app.fetch }) as Server, () => store.close());

@@ -1,16 +1,14 @@
 /**
- * A peer a user might pick instead of tRPC for speed: oRPC's RPC handler on its Node adapter,
- * serving create, get and list with the contract's zod schemas (zod 4 is a Standard Schema, which
- * oRPC validates directly) over the same session service and group-commit store as sessiond.
- * Reads are GET procedures (`?data=` carries the input), as tRPC's queries are; oRPC's own
- * serializer carries the Dates (its `meta`, as superjson's).
+ * A peer a user might pick instead of tRPC for speed: oRPC's RPC handler on its Node adapter, the
+ * contract's zod schemas (a Standard Schema), the same session service and store as sessiond.
+ * Reads are GET procedures (`?data=`), as tRPC's queries; oRPC's serializer carries the Dates.
  */
 import { createServer } from "node:http";
 import { createSessionService, openStore } from "@sessiond/server";
 import { createInputSchemas } from "@sessiond/shared";
 import { os } from "@orpc/server";
 import { RPCHandler } from "@orpc/server/node";
-import { dbArg, listenAndAnnounce } from "./common.ts";
+import { dbArg, listen } from "./common.ts";
 
 const store = await openStore(dbArg(), { sqliteSync: "normal" });
 const sessions = createSessionService(store);
@@ -31,15 +29,8 @@ const router = {
 };
 
 const handler = new RPCHandler(router);
-const server = createServer((req, res) => {
-  handler.handle(req, res, { prefix: "/rpc", context: {} }).then(
-    ({ matched }) => {
-      if (!matched) res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
-    },
-    (error: unknown) => {
-      if (!res.headersSent) res.writeHead(500).end();
-      process.stderr.write(`orpc handler failed: ${String(error)}\n`);
-    },
-  );
+const server = createServer(async (req, res) => {
+  const { matched } = await handler.handle(req, res, { prefix: "/rpc", context: {} });
+  if (!matched) res.writeHead(404).end();
 });
-await listenAndAnnounce(server, () => store.close());
+await listen(server, () => store.close());

@@ -1,66 +1,67 @@
 /**
- * The limit: a plain node:http handler doing what sessiond's store does for create, get and list
- * (same file settings, same SQL, same group commit, a create's event row in the same transaction) and answering the same superjson envelope
- * (Dates as ISO strings with their `meta.values` entries), and nothing else: no tRPC, no
- * validation beyond reading the one field each call needs, no generic serializer.
+ * The limit: a plain node:http handler doing what sessiond's store does (same file settings, same
+ * SQL, the store's group commit, a create's event row in the same transaction) and answering
+ * tRPC's superjson envelope built by hand (Dates as ISO strings, their paths in `meta.values`), and
+ * nothing else: no tRPC, no validation beyond the one field each call reads, no generic serializer.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { DatabaseSync } from "node:sqlite";
-import { openStore } from "@sessiond/server";
 import { encodeCursor, generateSessionId } from "@sessiond/shared";
-import { COLUMNS, type SessionRow as Row } from "../../server/src/store/row.ts";
-import { bareSessionJson as sessionJson, type DateMeta } from "../lib/bare.ts";
-import { dbArg, listenAndAnnounce } from "./common.ts";
+import { newRow, SELECT_SESSION, sessionJson, type Row } from "../lib/row.ts";
+import { dbArg, listen } from "./common.ts";
 
-const path = dbArg();
-// Open once through the product so the schema is migrated exactly as sessiond would.
-await (await openStore(path)).close();
-
-const db = new DatabaseSync(path, { timeout: 5000, enableForeignKeyConstraints: true });
+// A file the bench had sessiond migrate, opened with the store's settings (and `normal`).
+const db = new DatabaseSync(dbArg(), { timeout: 5000, enableForeignKeyConstraints: true });
 db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-const insert = db.prepare(`INSERT INTO session (${COLUMNS}, create_key) VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?)`);
-// Every change is an event, in the change's transaction (issue 12): the store writes this row too.
-const recordCreated = db.prepare(
-  "INSERT INTO session_event (type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at) VALUES ('session.created', ?, ?, ?, ?, ?, 1, ?, ?, NULL)",
+const insert = db.prepare(
+  "INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key) VALUES (?, NULL, ?, ?, 1, ?, ?, NULL, NULL)",
 );
-const selectOne = db.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ?`);
-const selectPage = db.prepare(`SELECT ${COLUMNS} FROM session ORDER BY created_at DESC, id DESC LIMIT ?`);
+const recordCreated = db.prepare(
+  "INSERT INTO session_event (type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at) VALUES ('session.created', ?, ?, NULL, ?, ?, 1, ?, ?, NULL)",
+);
+const selectOne = db.prepare(`${SELECT_SESSION} WHERE id = ?`);
+const selectPage = db.prepare(`${SELECT_SESSION} ORDER BY created_at DESC, id DESC LIMIT ?`);
+
+/** The tRPC answer for a session or a page: superjson's `json`, and `meta` naming every Date's path. */
+function envelope(rows: Row[], page?: { nextCursor: string | null }): string {
+  const values: Record<string, ["Date"]> = {};
+  rows.forEach((row, i) => {
+    const prefix = page ? `items.${i}.` : "";
+    values[`${prefix}createdAt`] = ["Date"];
+    values[`${prefix}updatedAt`] = ["Date"];
+    if (row.archived_at !== null) values[`${prefix}archivedAt`] = ["Date"];
+  });
+  const json = page ? { items: rows.map(sessionJson), ...page } : sessionJson(rows[0]!);
+  return JSON.stringify({ result: { data: { json, meta: { values, v: 1 } } } });
+}
 
 function answer(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
 }
 
-const envelope = (json: unknown, meta: DateMeta): string => JSON.stringify({ result: { data: { json, meta: { values: meta, v: 1 } } } });
-
-/** The `json` of the `input` query parameter's envelope (no checks: this is the limit, not a server). */
-function queryInput(req: IncomingMessage): Record<string, unknown> {
+/** The `json` of the `input` query parameter (no checks: this is the limit, not a server). */
+function input(req: IncomingMessage): { id?: string; limit?: number } {
   const text = new URL(req.url!, "http://raw").searchParams.get("input");
-  return ((text ? (JSON.parse(text) as { json?: unknown }).json : undefined) ?? {}) as Record<string, unknown>;
+  return (text ? (JSON.parse(text) as { json?: object }).json : undefined) ?? {};
 }
 
 // The store's group commit: every insert asked for in one event-loop turn shares one transaction.
 const pending: { row: Row; res: ServerResponse }[] = [];
 function flushInserts(): void {
   const group = pending.splice(0);
-  const run = ({ row }: { row: Row }) => {
-    insert.run(row.id, row.parent_id, row.title, row.metadata, row.created_at, row.updated_at, null);
-    recordCreated.run(row.created_at, row.id, row.parent_id, row.title, row.metadata, row.created_at, row.updated_at);
-  };
-  // A transaction even for a group of one: the row and its event commit together.
   db.exec("BEGIN IMMEDIATE");
   try {
-    group.forEach(run);
+    for (const { row: r } of group) {
+      insert.run(r.id, r.title, r.metadata, r.created_at, r.updated_at);
+      recordCreated.run(r.created_at, r.id, r.title, r.metadata, r.created_at, r.updated_at);
+    }
     db.exec("COMMIT");
   } catch (error) {
-    if (db.isTransaction) db.exec("ROLLBACK");
+    db.exec("ROLLBACK");
     for (const { res } of group) answer(res, 500, '{"error":"insert failed"}');
-    process.stderr.write(`raw insert failed: ${String(error)}\n`);
-    return;
+    return void process.stderr.write(`raw insert failed: ${String(error)}\n`);
   }
-  for (const { row, res } of group) {
-    const meta: DateMeta = {};
-    answer(res, 200, envelope(sessionJson(row, "", meta), meta));
-  }
+  for (const { row, res } of group) answer(res, 200, envelope([row]));
 }
 
 function create(req: IncomingMessage, res: ServerResponse): void {
@@ -70,49 +71,26 @@ function create(req: IncomingMessage, res: ServerResponse): void {
     try {
       JSON.parse(chunks.length ? Buffer.concat(chunks).toString() : "{}");
     } catch {
-      answer(res, 400, '{"error":"bad json"}');
-      return;
+      return answer(res, 400, '{"error":"bad json"}');
     }
-    const now = Date.now();
-    const row: Row = {
-      id: generateSessionId(),
-      parent_id: null,
-      title: `New session - ${new Date(now).toISOString()}`,
-      metadata: "{}",
-      revision: 1,
-      created_at: now,
-      updated_at: now,
-      archived_at: null,
-    };
-    if (pending.push({ row, res }) === 1) setImmediate(flushInserts);
+    if (pending.push({ row: newRow(generateSessionId()), res }) === 1) setImmediate(flushInserts);
   });
-}
-
-function get(req: IncomingMessage, res: ServerResponse): void {
-  const row = selectOne.get(String(queryInput(req).id)) as Row | undefined;
-  if (!row) {
-    answer(res, 404, '{"error":"not found"}');
-    return;
-  }
-  const meta: DateMeta = {};
-  answer(res, 200, envelope(sessionJson(row, "", meta), meta));
-}
-
-function list(req: IncomingMessage, res: ServerResponse): void {
-  const limit = Number(queryInput(req).limit ?? 50);
-  const rows = selectPage.all(limit + 1) as unknown as Row[];
-  const meta: DateMeta = {};
-  const items = rows.slice(0, limit).map((row, index) => sessionJson(row, `items.${index}.`, meta));
-  const last = rows.length > limit ? rows[limit - 1] : undefined;
-  const nextCursor = last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
-  answer(res, 200, envelope({ items, nextCursor }, meta));
 }
 
 const server = createServer((req, res) => {
   const url = req.url ?? "";
-  if (req.method === "POST" && url.startsWith("/trpc/session.create")) create(req, res);
-  else if (req.method === "GET" && url.startsWith("/trpc/session.get?")) get(req, res);
-  else if (req.method === "GET" && url.startsWith("/trpc/session.list?")) list(req, res);
-  else answer(res, 404, '{"error":"not found"}');
+  if (req.method === "POST" && url.startsWith("/trpc/session.create")) return create(req, res);
+  if (req.method === "GET" && url.startsWith("/trpc/session.get?")) {
+    const row = selectOne.get(String(input(req).id)) as Row | undefined;
+    return row ? answer(res, 200, envelope([row])) : answer(res, 404, '{"error":"not found"}');
+  }
+  if (req.method === "GET" && url.startsWith("/trpc/session.list?")) {
+    const limit = Number(input(req).limit ?? 50);
+    const rows = selectPage.all(limit + 1) as unknown as Row[];
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    const nextCursor = last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
+    return answer(res, 200, envelope(rows.slice(0, limit), { nextCursor }));
+  }
+  answer(res, 404, '{"error":"not found"}');
 });
-await listenAndAnnounce(server, () => db.close());
+await listen(server, () => db.close());

@@ -1,14 +1,12 @@
 /**
- * The real server, exactly as `sessiond serve` assembles it, with logs off and SQLite on
- * `synchronous = NORMAL` like the bare handler and the peers: these scenarios compare the HTTP path
- * (scenario 8 compares `full` with `normal`).
+ * sessiond as `sessiond serve` assembles it, through the package's public API, with logs off and
+ * SQLite on `synchronous = NORMAL` like the bare handler and the peers: the create, batch, read,
+ * growth, rest and events scenarios compare the HTTP path (sync compares `full` with `normal`; plain runs
+ * `sessiond serve` with its defaults).
  */
 import { createLogger, resolveConfig, startSessiond } from "@sessiond/server";
 import { announce, dbArg } from "./common.ts";
 
-const db = dbArg();
-const sessiond = await startSessiond(
-  resolveConfig({ host: "127.0.0.1", port: 0, db, logLevel: "silent", sqliteSync: "normal" }, {}),
-  createLogger("silent"),
-);
+const config = resolveConfig({ host: "127.0.0.1", port: 0, db: dbArg(), logLevel: "silent", sqliteSync: "normal" }, {});
+const sessiond = await startSessiond(config, createLogger("silent"));
 announce(sessiond.url, () => sessiond.close());

@@ -1,17 +1,12 @@
 /**
- * The peer: the stock tRPC standalone adapter serving the same router over the same service and
+ * A peer: tRPC's stock standalone adapter serving sessiond's router over the same service and
  * store, with nothing of sessiond's HTTP front (no request IDs, no health route, no error hooks).
  */
-import { createAppRouter, createContextInner, createSessionService, openStore } from "@sessiond/server";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
-import { dbArg, listenAndAnnounce } from "./common.ts";
+import { createAppRouter, createContextInner, createSessionService, openStore } from "@sessiond/server";
+import { dbArg, listen } from "./common.ts";
 
-const db = dbArg();
-const store = await openStore(db, { sqliteSync: "normal" });
+const store = await openStore(dbArg(), { sqliteSync: "normal" });
 const sessions = createSessionService(store);
-const server = createHTTPServer({
-  router: createAppRouter({ sessions }),
-  basePath: "/trpc/",
-  createContext: () => createContextInner(),
-});
-await listenAndAnnounce(server, () => store.close());
+const server = createHTTPServer({ router: createAppRouter({ sessions }), basePath: "/trpc/", createContext: () => createContextInner() });
+await listen(server, () => store.close());

@@ -1,0 +1,36 @@
+/**
+ * The session table's row as the schema stores it (server/src/store/migrations.ts), and the
+ * session JSON the bare servers answer with (ISO dates); written here, as a user would, rather
+ * than imported from the server's internals.
+ */
+export interface Row {
+  id: string;
+  parent_id: string | null;
+  title: string;
+  metadata: string;
+  revision: number;
+  created_at: number;
+  updated_at: number;
+  archived_at: number | null;
+}
+
+export const SELECT_SESSION = "SELECT id, parent_id, title, metadata, revision, created_at, updated_at, archived_at FROM session";
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export const sessionJson = (r: Row) => ({
+  id: r.id,
+  title: r.title,
+  parentId: r.parent_id,
+  metadata: JSON.parse(r.metadata) as unknown,
+  revision: r.revision,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+  archivedAt: iso(r.archived_at),
+});
+
+/** A new session's row, as a create without fields stores it. */
+export function newRow(id: string, now = Date.now()): Row {
+  const title = `New session - ${iso(now)}`;
+  return { id, parent_id: null, title, metadata: "{}", revision: 1, created_at: now, updated_at: now, archived_at: null };
+}

@@ -1,0 +1,34 @@
+/**
+ * Scenario 2: batched creates in httpBatchLink's wire format (`session.create,…?batch=1`), 10 and
+ * 100 calls per request at the read connections, sessiond against tRPC's stock adapter;
+ * creates/s = req/s × calls per request.
+ */
+import { startServer } from "../lib/proc.ts";
+import { postJson, smoke } from "../lib/check.ts";
+import { figure, over, type Figure, type Scenario } from "../lib/scenario.ts";
+
+const batchPath = (size: number): string => `/trpc/${Array(size).fill("session.create").join(",")}?batch=1`;
+const batchBody = (size: number): string => JSON.stringify(Object.fromEntries(Array.from({ length: size }, (_, i) => [i, { json: {} }])));
+
+export const scenarioBatch: Scenario = async ({ settings, freshDb, measure }) => {
+  const stock = await startServer("stock", freshDb("batch-stock"));
+  const sessiond = await startServer("sessiond", freshDb("batch-sessiond"));
+  const figures: Figure[] = [];
+  for (const [i, size] of settings.batchSizes.entries()) {
+    const [path, body] = [batchPath(size), batchBody(size)];
+    for (const { url } of [stock, sessiond])
+      await smoke(url, path, (answer) => Array.isArray(answer) && answer.length === size, postJson(body));
+    const timing = {
+      connections: settings.readConnections,
+      durationS: settings.durationS,
+      warmupS: i ? settings.rewarmS : settings.warmupS,
+    };
+    const spec = (url: string) => ({ url, method: "POST" as const, paths: [path], body, ...timing });
+    const results = await measure(`batch ${size}`, { stock: spec(stock.url), sessiond: spec(sessiond.url) });
+    figures.push(over(`batch ${size}: sessiond / stock`, results.sessiond, results.stock, "creates/s"));
+    if (size === Math.max(...settings.batchSizes)) {
+      figures.push(figure(`sessiond creates/s at ${size} per request`, results.sessiond.rps * size, "creates/s", { min: 30_000 }));
+    }
+  }
+  return { figures };
+};

@@ -1,0 +1,21 @@
+/**
+ * Scenario 7: create over REST (`POST /session`, plain JSON) against tRPC (`POST
+ * /trpc/session.create`) on one sessiond, at 10 and 64 connections.
+ */
+import { REST, TRPC } from "../lib/contenders.ts";
+import { startServer } from "../lib/proc.ts";
+import { smokeCreate } from "../lib/check.ts";
+import { createLoad, createTimings, over, type Scenario } from "../lib/scenario.ts";
+
+export const scenarioRest: Scenario = async ({ settings, freshDb, measure }) => {
+  const { url } = await startServer("sessiond", freshDb("rest"));
+  await smokeCreate(url, REST);
+  await smokeCreate(url, TRPC);
+  const figures = [];
+  for (const timing of createTimings(settings)) {
+    const label = `create c${timing.connections}`;
+    const { rest, trpc } = await measure(label, { trpc: createLoad(url, timing, TRPC), rest: createLoad(url, timing, REST) });
+    figures.push(over(`${label}: REST / tRPC`, rest, trpc, "creates/s, one sessiond", { min: 0.9 }));
+  }
+  return { figures };
+};
