@@ -18,6 +18,7 @@ import { createContextInner } from "../context.ts";
 import type { Logger } from "../log.ts";
 import { createAppRouter, type AppRouter } from "../router.ts";
 import { SESSION_PROCEDURE_NAMES } from "../session/procedures.ts";
+import { VERSION } from "../version.ts";
 import { createWireTransformer } from "../wire/transformer.ts";
 import type { Sessiond } from "../sessiond.ts";
 import { createAccessObserver } from "./access.ts";
@@ -38,7 +39,7 @@ import { createTRPCEndpoint } from "./trpc-endpoint.ts";
 export interface SessiondHandlerOptions {
   /** Where the host mounts the surface, e.g. "/sessiond" (default: the root). */
   basePath?: string;
-  /** The version the OpenAPI document and /healthz name. */
+  /** The version the OpenAPI document names (default: this package's). */
   version?: string;
   /** When set, every call needs `Authorization: Bearer <token>`. */
   token?: string;
@@ -89,7 +90,7 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
   const config = { ...sessiond.config, ...withoutUndefined(options) };
   const log: Logger = sessiond.log;
   const basePath = normalizeBasePath(options.basePath);
-  const version = options.version ?? "0.0.0";
+  const version = options.version ?? VERSION;
   const internals = checkInternals();
   const fastPath = internals.verified && config.httpHandler === "fast";
   if (!internals.verified) {
