@@ -231,6 +231,23 @@ const SETTINGS = {
     env: ["SESSIOND_CORS_ORIGINS"],
     help: "origins whose pages may call, comma-separated (exact scheme://host[:port])",
   },
+  allowedHosts: {
+    schema: z
+      .string()
+      .default("")
+      .transform((text, ctx) => {
+        const hosts = text
+          .split(",")
+          .map((host) => host.trim().toLowerCase())
+          .filter(Boolean);
+        for (const host of hosts)
+          if (host !== "*" && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(host))
+            ctx.addIssue(`"${host}" is not a host name like sessions.example.com`);
+        return hosts;
+      }),
+    env: ["SESSIOND_ALLOWED_HOSTS"],
+    help: "Host names the server answers to besides loopback names and the address it listens on, comma-separated; * for any. Without a token the check guards a loopback server against DNS rebinding; with a token it applies only when set",
+  },
   console: {
     schema: z
       .union([z.boolean(), z.enum(["on", "off"]).transform((value) => value === "on")], { error: 'expected "on" or "off"' })

@@ -9,6 +9,7 @@ import { limitsOf, resolveConfig, type ServerConfig, type ServerFlags } from "./
 import { startEventService } from "./events/service.ts";
 import type { EventService } from "./events/types.ts";
 import { createSessiondHandler } from "./http/handler.ts";
+import { allowedHostsFor } from "./http/hosts.ts";
 import { listen } from "./http/listen.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
@@ -91,7 +92,7 @@ export interface RunningSessiond extends Sessiond {
 export async function startSessiond(config: ServerConfig, log: Logger, overrides: SessiondOverrides = {}): Promise<RunningSessiond> {
   const sessiond = await openSessiondWith(config, log, overrides);
   try {
-    const handler = createSessiondHandler(sessiond);
+    const handler = createSessiondHandler(sessiond, { allowedHosts: allowedHostsFor(config) });
     const http = await listen(handler.node, config);
     return {
       ...sessiond,

@@ -27,6 +27,7 @@ import { consoleFile } from "./console.ts";
 import { createCors } from "./cors.ts";
 import { renderDocPage } from "./doc-page.ts";
 import { createEventRoute } from "./events.ts";
+import { createHostCheck } from "./hosts.ts";
 import { FetchExchange, NodeExchange, splitTarget, type Exchange } from "./exchange.ts";
 import { checkInternals } from "./internals.ts";
 import { createInvokers } from "./invoke.ts";
@@ -52,6 +53,11 @@ export interface SessiondHandlerOptions {
   corsOrigin?: readonly string[];
   /** Serve the console page at the base path's `/`. */
   console?: boolean;
+  /**
+   * The `Host` names to answer (besides loopback names), against DNS rebinding (hosts.ts); absent
+   * or null: any. `sessiond serve` sets it from --allowed-hosts and the address it listens on.
+   */
+  allowedHosts?: readonly string[] | null;
 }
 
 export interface SessiondHandler {
@@ -109,6 +115,7 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
   });
   const authorized = bearerCheck(config.token);
   const cors = createCors(config.corsOrigin ?? []);
+  const hostCheck = createHostCheck(options.allowedHosts);
   const observe = createAccessObserver({ metrics: sessiond.metrics, log, sample: config.accessLogSample });
   const onError = ({ error, path, ex }: { error: TRPCError; path: string | undefined; ex: Exchange }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") log.error({ requestId: ex.requestId, path, err: error.cause ?? error }, "internal error");
@@ -139,7 +146,7 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
     onError,
     runWithRequest: (requestId, serve) => requestScope.run(requestId, serve),
   });
-  const eventRoute = createEventRoute(sessiond.events, log);
+  const eventRoute = createEventRoute(sessiond.events, log, routes.find((route) => route.kind === "events")?.query ?? {});
 
   const kinds: Record<RouteKind, (ex: Exchange, params: Record<string, string>) => void | Promise<void>> = {
     trpc: (ex, params) => trpc(ex, params.procedure ?? ""),
@@ -192,7 +199,7 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
   }
 
   function serve(ex: Exchange): void | Promise<void> {
-    if (cors(ex)) return;
+    if (hostCheck(ex) || cors(ex)) return;
     // Exact paths: the router would take "/session/" for "/session". Everything under /trpc is tRPC's.
     const path = ex.path;
     const found =
