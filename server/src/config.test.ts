@@ -19,8 +19,8 @@ describe("resolveConfig", () => {
     expect(() => resolveConfig({ db: "mysql://x/y" }, {})).toThrow(ConfigError);
   });
 
-  // Every setting but host and db (any text is a host name or a file path) refuses "abc".
-  const refusingAbc = describeSettings().filter((setting) => setting.key !== "host" && setting.key !== "db");
+  // Every setting but host, allowedHosts and db (any text is a host name or a file path) refuses "abc".
+  const refusingAbc = describeSettings().filter((setting) => !["host", "allowedHosts", "db"].includes(setting.key));
 
   it.each(refusingAbc)("names $flag, the value it got and what it expects", ({ key, flag, env }) => {
     for (const [given, name] of [

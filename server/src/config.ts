@@ -71,6 +71,24 @@ function isOrigin(text: string): boolean {
   }
 }
 
+/** A comma-separated list, each item trimmed (and normalised), checked by `problem` (a message, or undefined). */
+function commaList(problem: (item: string) => string | undefined, normalise: (item: string) => string = (item) => item) {
+  return z
+    .string()
+    .default("")
+    .transform((text, ctx) => {
+      const items = text
+        .split(",")
+        .map((item) => normalise(item.trim()))
+        .filter(Boolean);
+      for (const item of items) {
+        const message = problem(item);
+        if (message) ctx.addIssue(message);
+      }
+      return items;
+    });
+}
+
 /** How tRPC calls are served: "fast" (the lean path for plain calls, the rest stock) or "stock" (tRPC's adapter for all). */
 export const HTTP_HANDLERS = ["fast", "stock"] as const;
 export type HttpHandler = (typeof HTTP_HANDLERS)[number];
@@ -216,20 +234,20 @@ const SETTINGS = {
     help: "heartbeat interval on idle event streams (GET /event and session.events)",
   },
   corsOrigin: {
-    schema: z
-      .string()
-      .default("")
-      .transform((text, ctx) => {
-        const origins = text
-          .split(",")
-          .map((origin) => origin.trim())
-          .filter(Boolean);
-        for (const origin of origins)
-          if (!isOrigin(origin)) ctx.addIssue(`"${origin}" is not an origin like https://app.example.com or http://localhost:5173`);
-        return origins;
-      }),
+    schema: commaList((origin) =>
+      isOrigin(origin) ? undefined : `"${origin}" is not an origin like https://app.example.com or http://localhost:5173`,
+    ),
     env: ["SESSIOND_CORS_ORIGINS"],
     help: "origins whose pages may call, comma-separated (exact scheme://host[:port])",
+  },
+  allowedHosts: {
+    schema: commaList(
+      (host) =>
+        host === "*" || /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(host) ? undefined : `"${host}" is not a host name like sessions.example.com`,
+      (host) => host.toLowerCase(),
+    ),
+    env: ["SESSIOND_ALLOWED_HOSTS"],
+    help: "Host names the server answers to besides loopback names and the address it listens on, comma-separated; * for any. Without a token the check guards a loopback server against DNS rebinding; with a token it applies only when set",
   },
   console: {
     schema: z

@@ -4,20 +4,21 @@
  * server, which is one user of the mountable handler (`startSessiond`, behind `sessiond serve`).
  */
 import cluster from "node:cluster";
-import pkg from "../package.json" with { type: "json" };
 import type { Limits } from "@sessiond/shared";
 import { limitsOf, resolveConfig, type ServerConfig, type ServerFlags } from "./config.ts";
 import { startEventService } from "./events/service.ts";
 import type { EventService } from "./events/types.ts";
 import { createSessiondHandler } from "./http/handler.ts";
+import { allowedHostsFor } from "./http/hosts.ts";
 import { listen } from "./http/listen.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { createSessionService, type SessionService, type SessionServiceOptions } from "./session/service.ts";
 import { openStore } from "./store/open.ts";
+import { VERSION } from "./version.ts";
 import type { Engine } from "./store/types.ts";
 
-export const VERSION: string = pkg.version;
+export { VERSION } from "./version.ts";
 
 /** An open sessiond: what its procedures and its HTTP handler serve from. */
 export interface Sessiond {
@@ -91,7 +92,7 @@ export interface RunningSessiond extends Sessiond {
 export async function startSessiond(config: ServerConfig, log: Logger, overrides: SessiondOverrides = {}): Promise<RunningSessiond> {
   const sessiond = await openSessiondWith(config, log, overrides);
   try {
-    const handler = createSessiondHandler(sessiond, { version: VERSION });
+    const handler = createSessiondHandler(sessiond, { allowedHosts: allowedHostsFor(config) });
     const http = await listen(handler.node, config);
     return {
       ...sessiond,

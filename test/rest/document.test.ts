@@ -102,6 +102,59 @@ describe("the OpenAPI document", () => {
     expect(html).not.toMatch(/https?:\/\//);
   });
 
+  it("names each operation after its tRPC procedure, tagged by its group, as generators expect (session.create → session.create())", () => {
+    const operations = Object.values(served.paths as Json).flatMap((item) =>
+      Object.entries(item as Json)
+        .filter(([key]) => key !== "parameters")
+        .map(([, operation]) => [operation.operationId, operation.tags] as const),
+    );
+    expect(Object.fromEntries(operations)).toEqual({
+      "session.create": ["session"],
+      "session.list": ["session"],
+      "session.get": ["session"],
+      "session.update": ["session"],
+      "session.delete": ["session"],
+      "session.children": ["session"],
+      "session.events": ["session"],
+    });
+  });
+
+  it("types JsonValue so that generated clients take every JSON value, null included", () => {
+    expect(served.components.schemas.JsonValue.type).toEqual(["string", "number", "boolean", "null", "array", "object"]);
+  });
+
+  it("gives every parameter and request body an example, and the examples together make requests the server accepts", async () => {
+    await server.client.session.create.mutate({ id: "ses_0123456789abABCDEFGHIJKLMN", title: "for the examples" });
+    for (const [path, item] of Object.entries(served.paths as Json)) {
+      for (const [method, operation] of Object.entries(item as Json)) {
+        if (method === "parameters" || method === "delete") continue; // the delete would take the others' session
+        const parameters = [...(item.parameters ?? []), ...(operation.parameters ?? [])] as Json[];
+        for (const parameter of parameters) expect(parameter.example, `${method} ${path} ${parameter.name}`).toBeDefined();
+        const bodyExample = operation.requestBody?.content["application/json"].example;
+        if (operation.requestBody) expect(bodyExample, `${method} ${path} body`).toBeDefined();
+        // As a tool builds the request from the examples (Dredd, Prism's validation proxy).
+        let url = path;
+        const query = new URLSearchParams();
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        for (const parameter of parameters) {
+          if (parameter.in === "path") url = url.replace(`{${parameter.name}}`, String(parameter.example));
+          else if (parameter.in === "query") query.set(parameter.name, String(parameter.example));
+          else if (parameter.in === "header") headers[parameter.name] = String(parameter.example);
+        }
+        const controller = new AbortController();
+        const response = await fetch(`${server.url}${url}?${query}`, {
+          method: method.toUpperCase(),
+          headers,
+          body: bodyExample === undefined ? undefined : JSON.stringify(method === "post" ? { ...bodyExample, id: undefined } : bodyExample),
+          signal: controller.signal,
+        });
+        const answer = response.headers.get("content-type")?.startsWith("text/event-stream") ? "(stream)" : await response.text();
+        controller.abort();
+        expect([method, path, response.status, answer], "the examples make a valid request").toEqual([method, path, 200, answer]);
+      }
+    }
+  });
+
   it("answers other methods on the document with 405 and Allow", async () => {
     const response = await fetch(`${server.url}/openapi.json`, { method: "POST" });
     expect(response.status).toBe(405);

@@ -12,8 +12,8 @@ import type { operations } from "./openapi.ts";
 import { expectDocumented, openApiDocument } from "../support/rest.ts";
 import { openSse } from "../support/sse.ts";
 
-type EventQuery = NonNullable<operations["streamEvents"]["parameters"]["query"]>;
-type EventHeaders = NonNullable<operations["streamEvents"]["parameters"]["header"]>;
+type EventQuery = NonNullable<operations["session.events"]["parameters"]["query"]>;
+type EventHeaders = NonNullable<operations["session.events"]["parameters"]["header"]>;
 
 /** A GET /event URL from the document's own query parameter names. */
 function eventUrl(server: TestServer, query: EventQuery = {}): string {

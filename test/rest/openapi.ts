@@ -12,10 +12,10 @@ export interface paths {
             cookie?: never;
         };
         /** List sessions, newest first, a page at a time */
-        get: operations["listSessions"];
+        get: operations["session.list"];
         put?: never;
         /** Create a session, with the caller's ID or a generated one */
-        post: operations["createSession"];
+        post: operations["session.create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -27,20 +27,21 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @example ses_0123456789abABCDEFGHIJKLMN */
                 id: string;
             };
             cookie?: never;
         };
         /** Get a session */
-        get: operations["getSession"];
+        get: operations["session.get"];
         put?: never;
         post?: never;
         /** Delete a session and all its descendants */
-        delete: operations["deleteSession"];
+        delete: operations["session.delete"];
         options?: never;
         head?: never;
         /** Change a session's title, metadata (replaced whole) or archived state */
-        patch: operations["updateSession"];
+        patch: operations["session.update"];
         trace?: never;
     };
     "/session/{id}/children": {
@@ -48,12 +49,13 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @example ses_0123456789abABCDEFGHIJKLMN */
                 id: string;
             };
             cookie?: never;
         };
         /** List a session's direct children, newest first */
-        get: operations["listChildren"];
+        get: operations["session.children"];
         put?: never;
         post?: never;
         delete?: never;
@@ -73,7 +75,7 @@ export interface paths {
          * Live events as server-sent events, resuming after Last-Event-ID
          * @description A text/event-stream that stays open. Each event is a frame `id: <event ID>` and `data: <SessionEvent as JSON>`, in ID order, each once. The stream opens with a comment naming its start point (`: sessiond events after <ID>`) and `retry: 1000`; an idle stream carries `: ping` comments every --event-heartbeat-ms. If pruning overtakes a slow stream, it ends with an `event: expired` frame whose data is the 410 body. A client that does not read for --slow-subscriber-timeout-ms is disconnected.
          */
-        get: operations["streamEvents"];
+        get: operations["session.events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -131,7 +133,9 @@ export interface components {
             };
         };
         /** @description any JSON value */
-        JsonValue: unknown;
+        JsonValue: string | number | boolean | null | unknown[] | {
+            [key: string]: unknown;
+        };
         BadRequestError: {
             /** @constant */
             code: "BAD_REQUEST";
@@ -504,13 +508,18 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    listSessions: {
+    "session.list": {
         parameters: {
             query?: {
+                /** @example 20 */
                 limit?: number;
+                /** @example MTc2NDAwMDAwMDAwMC5zZXNfMDEyMzQ1Njc4OWFiQUJDREVGR0hJSktMTU4 */
                 cursor?: string;
+                /** @example forward */
                 direction?: "forward" | "backward";
+                /** @example ses_0123456789abABCDEFGHIJKLMN */
                 parentId?: string;
+                /** @example false */
                 roots?: boolean;
             };
             header?: never;
@@ -575,11 +584,14 @@ export interface operations {
             };
         };
     };
-    createSession: {
+    "session.create": {
         parameters: {
             query?: never;
             header?: {
-                /** @description same as idempotencyKey in the body */
+                /**
+                 * @description same as idempotencyKey in the body
+                 * @example job-4711
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -587,6 +599,15 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "ses_0123456789abABCDEFGHIJKLMN",
+                 *       "title": "Refactor the parser",
+                 *       "metadata": {
+                 *         "worker": "w-17"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     id?: string;
                     title?: string;
@@ -693,11 +714,12 @@ export interface operations {
             };
         };
     };
-    getSession: {
+    "session.get": {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @example ses_0123456789abABCDEFGHIJKLMN */
                 id: string;
             };
             cookie?: never;
@@ -771,11 +793,12 @@ export interface operations {
             };
         };
     };
-    deleteSession: {
+    "session.delete": {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @example ses_0123456789abABCDEFGHIJKLMN */
                 id: string;
             };
             cookie?: never;
@@ -847,20 +870,29 @@ export interface operations {
             };
         };
     };
-    updateSession: {
+    "session.update": {
         parameters: {
             query?: never;
             header?: {
-                /** @description the expected revision, quoted: "3" (like expectedRevision) */
+                /**
+                 * @description the expected revision, quoted: "3" (like expectedRevision)
+                 * @example "1"
+                 */
                 "If-Match"?: string;
             };
             path: {
+                /** @example ses_0123456789abABCDEFGHIJKLMN */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Renamed"
+                 *     }
+                 */
                 "application/json": {
                     title?: string;
                     metadata?: {
@@ -966,15 +998,19 @@ export interface operations {
             };
         };
     };
-    listChildren: {
+    "session.children": {
         parameters: {
             query?: {
+                /** @example 20 */
                 limit?: number;
+                /** @example MTc2NDAwMDAwMDAwMC5zZXNfMDEyMzQ1Njc4OWFiQUJDREVGR0hJSktMTU4 */
                 cursor?: string;
+                /** @example forward */
                 direction?: "forward" | "backward";
             };
             header?: never;
             path: {
+                /** @example ses_0123456789abABCDEFGHIJKLMN */
                 id: string;
             };
             cookie?: never;
@@ -1046,15 +1082,21 @@ export interface operations {
             };
         };
     };
-    streamEvents: {
+    "session.events": {
         parameters: {
             query?: {
+                /** @example 0 */
                 lastEventId?: string;
+                /** @example ses_0123456789abABCDEFGHIJKLMN */
                 sessionId?: string;
+                /** @example false */
                 roots?: boolean;
             };
             header?: {
-                /** @description deliver the events after this one (what a reconnecting EventSource sends); wins over lastEventId */
+                /**
+                 * @description deliver the events after this one (what a reconnecting EventSource sends); wins over lastEventId
+                 * @example 0
+                 */
                 "Last-Event-ID"?: string;
             };
             path?: never;

@@ -56,8 +56,8 @@ export function cleanEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 /** Spawns a process in its own group and tracks it until it exits. */
-function spawnTracked(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, args, { env: cleanEnv(env), detached: true });
+function spawnTracked(args: string[], env: NodeJS.ProcessEnv, cwd?: string) {
+  const child = spawn(process.execPath, args, { env: cleanEnv(env), detached: true, cwd });
   const pid = child.pid!;
   running.add(pid);
   child.once("exit", () => {
@@ -69,25 +69,42 @@ function spawnTracked(args: string[], env: NodeJS.ProcessEnv) {
 }
 
 /** Starts `sessiond serve` on a random loopback port and waits until it listens. */
-export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawnTracked([CLI, "serve", "--host", "127.0.0.1", "--port", "0", ...args], env);
+export function startServerProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  return startListening([CLI, "serve", "--host", "127.0.0.1", "--port", "0", ...args], env, { message: "listening" });
+}
+
+/**
+ * Starts a script with this Node and waits for the JSON line on its stdout whose `msg` is
+ * `message` and that names the `url` it listens on.
+ */
+export async function startListening(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { message: string; cwd?: string },
+): Promise<ServerProcess> {
+  const child = spawnTracked(args, env, options.cwd);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const logs: string[] = [];
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sessiond did not start: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${args.join(" ").slice(0, 200)} did not start: ${stderr}`)), 20_000);
     createInterface({ input: child.stdout }).on("line", (line) => {
       logs.push(line);
-      const entry = JSON.parse(line) as { msg?: string; url?: string };
-      if (entry.msg === "listening" && entry.url) {
+      let entry: { msg?: string; url?: string } = {};
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        // not a JSON line
+      }
+      if (entry.msg === options.message && entry.url) {
         clearTimeout(timer);
         resolve(entry.url);
       }
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`sessiond exited with ${code} before listening: ${stderr}`));
+      reject(new Error(`${args.join(" ").slice(0, 200)} exited with ${code} before listening: ${stderr}`));
     });
   });
   return {
@@ -119,9 +136,14 @@ export interface RunOptions {
 }
 
 /** Runs a TypeScript or JavaScript file with this Node to completion. */
-export function runScript(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, options: RunOptions = {}): Promise<CliResult> {
+export function runScript(
+  file: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  options: RunOptions & { cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawnTracked([file, ...args], env);
+    const child = spawnTracked([file, ...args], env, options.cwd);
     child.stdin.end();
     if (options.closeStdout) child.stdout.destroy();
     let stdout = "";

@@ -8,6 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
 import type { HttpHandler } from "@sessiond/server";
 import type { Engine } from "@sessiond/shared";
+import { startMounted } from "./mounted.ts";
 import { createDatabase } from "./postgres.ts";
 
 export interface Target {
@@ -43,16 +44,17 @@ function target(engine: Engine, handler: HttpHandler): Target {
   };
 }
 
-/** Every engine behind every HTTP path: the contract suite runs on each. */
+/** Every engine behind every HTTP path, and sessiond mounted in a host (a fetch handler at a base path): the contract suite runs on each. */
 export const targets: Target[] = [
   target("sqlite", "fast"),
   target("sqlite", "stock"),
   target("postgres", "fast"),
   target("postgres", "stock"),
+  { name: "sqlite, mounted fetch handler", engine: "sqlite", handler: "fast", start: () => startMounted() },
 ];
 
 /** Every engine behind the default (fast) path: for the race, fault and fuzz tests. */
-export const engineTargets: Target[] = targets.filter((candidate) => candidate.handler === "fast");
+export const engineTargets: Target[] = targets.filter((candidate) => candidate.handler === "fast" && !candidate.name.includes("mounted"));
 
 /** A describe block per target; `server()` is that target's running server. */
 export function describeContract(title: string, body: (server: () => TestServer, target: Target) => void): void {

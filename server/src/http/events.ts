@@ -14,24 +14,20 @@ import type { EventService, EventStream } from "../events/types.ts";
 import type { Logger } from "../log.ts";
 import type { StoredEvent } from "../store/types.ts";
 import type { Exchange, StreamSink } from "./exchange.ts";
-import { sendRestError } from "./rest.ts";
+import { queryInput, sendRestError, type QueryType } from "./rest.ts";
 
 const PATH = "/event";
 
-function queryInput(ex: Exchange): unknown {
-  const params = new URLSearchParams(ex.query);
-  const input: Record<string, unknown> = {};
-  for (const [key, value] of params) {
-    if (key in input) return { [key]: [input[key], value] }; // a repeated parameter fails validation
-    input[key] = key === "roots" ? value === "true" || value === "1" || (value === "false" || value === "0" ? false : value) : value;
-  }
+/** The stream's input: the query (by its types in the input schema) and `Last-Event-ID`, which wins. */
+function streamInput(ex: Exchange, types: Record<string, QueryType>): unknown {
+  const input = queryInput(new URLSearchParams(ex.query), types);
   const header = ex.header("last-event-id");
-  if (typeof header === "string" && header !== "") input.lastEventId = header;
+  if (header !== undefined && header !== "") input.lastEventId = header;
   return input;
 }
 
 /** The route's handler. Each event's frame is encoded once, however many subscribers receive it. */
-export function createEventRoute(events: EventService, log: Logger) {
+export function createEventRoute(events: EventService, log: Logger, query: Record<string, QueryType>) {
   const { heartbeatMs, slowSubscriberTimeoutMs } = events.settings;
   const frames = new WeakMap<StoredEvent, Buffer>();
   const frameOf = (event: StoredEvent): Buffer => {
@@ -67,7 +63,13 @@ export function createEventRoute(events: EventService, log: Logger) {
   }
 
   async function serve(ex: Exchange): Promise<void> {
-    const parsed = SessionEventsInputSchema.safeParse(queryInput(ex));
+    let raw: unknown;
+    try {
+      raw = streamInput(ex, query);
+    } catch (error) {
+      return sendRestError(ex, getTRPCErrorFromUnknown(error), PATH);
+    }
+    const parsed = SessionEventsInputSchema.safeParse(raw);
     if (!parsed.success) return sendRestError(ex, new TRPCError({ code: "BAD_REQUEST", cause: parsed.error }), PATH);
     let stream: EventStream;
     try {

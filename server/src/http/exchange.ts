@@ -80,6 +80,20 @@ export function splitTarget(target: string, basePath: string): { path: string; q
   return { path, query };
 }
 
+/** Resolves when a response's buffer has room again, or it closed. */
+function drained(res: ServerResponse): Promise<void> {
+  if (res.destroyed || res.writableEnded || !res.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
 /** Reads a Node request's body with a size limit. A BOM is dropped, as a fetch Request's text() does. */
 function readNodeBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
@@ -193,18 +207,7 @@ export class NodeExchange implements Exchange {
     if (this.method === "HEAD") res.end();
     return {
       write: (chunk, onTaken) => (onTaken ? res.write(chunk, () => onTaken()) : res.write(chunk)),
-      drained: () =>
-        res.destroyed || res.writableEnded || !res.writableNeedDrain
-          ? Promise.resolve()
-          : new Promise<void>((resolve) => {
-              const done = () => {
-                res.off("drain", done);
-                res.off("close", done);
-                resolve();
-              };
-              res.on("drain", done);
-              res.on("close", done);
-            }),
+      drained: () => drained(res),
       get closed() {
         return res.destroyed || res.writableEnded;
       },
@@ -250,17 +253,7 @@ export class NodeExchange implements Exchange {
       for (;;) {
         const { done, value } = await reader.read();
         if (done || res.destroyed) break;
-        if (!res.write(value)) {
-          await new Promise<void>((resolve) => {
-            const go = () => {
-              res.off("drain", go);
-              res.off("close", go);
-              resolve();
-            };
-            res.on("drain", go);
-            res.on("close", go);
-          });
-        }
+        if (!res.write(value)) await drained(res);
       }
     } catch {
       // The stream was cancelled (the client went away) or failed after its head was sent.

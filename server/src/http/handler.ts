@@ -18,6 +18,7 @@ import { createContextInner } from "../context.ts";
 import type { Logger } from "../log.ts";
 import { createAppRouter, type AppRouter } from "../router.ts";
 import { SESSION_PROCEDURE_NAMES } from "../session/procedures.ts";
+import { VERSION } from "../version.ts";
 import { createWireTransformer } from "../wire/transformer.ts";
 import type { Sessiond } from "../sessiond.ts";
 import { createAccessObserver } from "./access.ts";
@@ -26,6 +27,7 @@ import { consoleFile } from "./console.ts";
 import { createCors } from "./cors.ts";
 import { renderDocPage } from "./doc-page.ts";
 import { createEventRoute } from "./events.ts";
+import { createHostCheck } from "./hosts.ts";
 import { FetchExchange, NodeExchange, splitTarget, type Exchange } from "./exchange.ts";
 import { checkInternals } from "./internals.ts";
 import { createInvokers } from "./invoke.ts";
@@ -38,7 +40,7 @@ import { createTRPCEndpoint } from "./trpc-endpoint.ts";
 export interface SessiondHandlerOptions {
   /** Where the host mounts the surface, e.g. "/sessiond" (default: the root). */
   basePath?: string;
-  /** The version the OpenAPI document and /healthz name. */
+  /** The version the OpenAPI document names (default: this package's). */
   version?: string;
   /** When set, every call needs `Authorization: Bearer <token>`. */
   token?: string;
@@ -51,6 +53,11 @@ export interface SessiondHandlerOptions {
   corsOrigin?: readonly string[];
   /** Serve the console page at the base path's `/`. */
   console?: boolean;
+  /**
+   * The `Host` names to answer (besides loopback names), against DNS rebinding (hosts.ts); absent
+   * or null: any. `sessiond serve` sets it from --allowed-hosts and the address it listens on.
+   */
+  allowedHosts?: readonly string[] | null;
 }
 
 export interface SessiondHandler {
@@ -89,7 +96,7 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
   const config = { ...sessiond.config, ...withoutUndefined(options) };
   const log: Logger = sessiond.log;
   const basePath = normalizeBasePath(options.basePath);
-  const version = options.version ?? "0.0.0";
+  const version = options.version ?? VERSION;
   const internals = checkInternals();
   const fastPath = internals.verified && config.httpHandler === "fast";
   if (!internals.verified) {
@@ -108,6 +115,7 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
   });
   const authorized = bearerCheck(config.token);
   const cors = createCors(config.corsOrigin ?? []);
+  const hostCheck = createHostCheck(options.allowedHosts);
   const observe = createAccessObserver({ metrics: sessiond.metrics, log, sample: config.accessLogSample });
   const onError = ({ error, path, ex }: { error: TRPCError; path: string | undefined; ex: Exchange }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") log.error({ requestId: ex.requestId, path, err: error.cause ?? error }, "internal error");
@@ -138,7 +146,7 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
     onError,
     runWithRequest: (requestId, serve) => requestScope.run(requestId, serve),
   });
-  const eventRoute = createEventRoute(sessiond.events, log);
+  const eventRoute = createEventRoute(sessiond.events, log, routes.find((route) => route.kind === "events")?.query ?? {});
 
   const kinds: Record<RouteKind, (ex: Exchange, params: Record<string, string>) => void | Promise<void>> = {
     trpc: (ex, params) => trpc(ex, params.procedure ?? ""),
@@ -191,7 +199,7 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
   }
 
   function serve(ex: Exchange): void | Promise<void> {
-    if (cors(ex)) return;
+    if (hostCheck(ex) || cors(ex)) return;
     // Exact paths: the router would take "/session/" for "/session". Everything under /trpc is tRPC's.
     const path = ex.path;
     const found =

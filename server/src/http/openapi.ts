@@ -35,10 +35,16 @@ const JSON_VALUE_REF = "#/components/schemas/JsonValue";
 /** zod's schema of any JSON value (metadata's values), its self-reference pointed at the component. */
 const ZOD_JSON_VALUE = JSON.stringify(describe(z.json(), "output")).replaceAll('"$ref":"#"', `"$ref":"${JSON_VALUE_REF}"`);
 /**
- * The component says the same without recursion: in a JSON body every value is a JSON value. (The
- * recursive form makes generated TypeScript types refer to themselves, which tsc refuses.)
+ * The component says the same without recursion (in a JSON body every value below is a JSON value;
+ * a recursive form makes generated TypeScript types refer to themselves, which tsc refuses), with
+ * the types spelled out, so generators type it as a union that includes null.
  */
-const JSON_VALUE = { description: "any JSON value" };
+const JSON_VALUE = {
+  description: "any JSON value",
+  type: ["string", "number", "boolean", "null", "array", "object"],
+  items: {},
+  additionalProperties: {},
+};
 
 /**
  * Moves a schema's local `$defs` into the document's components. The only shared definition zod
@@ -156,8 +162,8 @@ export function withoutNull(schema: JsonSchema): JsonSchema {
   return options?.length === 1 ? { ...rest, ...options[0] } : schema;
 }
 
-/** The properties of an object schema, minus some, as query parameters. */
-export function queryParameters(schema: JsonSchema, omit: string[]) {
+/** The properties of an object schema, minus some, as query parameters, each with its example. */
+export function queryParameters(schema: JsonSchema, omit: string[], examples: Record<string, unknown>) {
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const required = (schema.required ?? []) as string[];
   return Object.entries(properties)
@@ -168,6 +174,7 @@ export function queryParameters(schema: JsonSchema, omit: string[]) {
       required: required.includes(name),
       // A null cursor cannot be written in a query string: leave the parameter out for the first page.
       schema: Array.isArray(property.type) ? { ...property, type: property.type.filter((type) => type !== "null") } : property,
+      example: examples[name],
     }));
 }
 
@@ -177,7 +184,16 @@ export function withoutProperty(schema: JsonSchema, name: string): JsonSchema {
   return { ...schema, properties, ...(required.length ? { required } : { required: undefined }) };
 }
 
-export const idParameter = { name: "id", in: "path", required: true, schema: { type: "string", pattern: SESSION_ID_PATTERN.source } };
+/** An ID to show in examples: valid, as a tool that builds requests from examples needs. */
+export const EXAMPLE_ID = "ses_0123456789abABCDEFGHIJKLMN";
+
+export const idParameter = {
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: SESSION_ID_PATTERN.source },
+  example: EXAMPLE_ID,
+};
 
 /** How a route is described in the document: an OpenAPI operation object, by the route itself. */
 export type Operation = Record<string, unknown> & { operationId: string; summary: string };

@@ -31,6 +31,21 @@ export interface ProcedureCall {
   input(parts: RequestParts): unknown;
 }
 
+/** How a query parameter's text becomes an input value (from the input schema's JSON Schema type). */
+export type QueryType = "integer" | "boolean" | "string";
+
+/** The query parameters' types of an object input schema (its JSON Schema). */
+export function queryTypes(schema: { properties?: unknown }): Record<string, QueryType> {
+  const types: Record<string, QueryType> = {};
+  for (const [name, property] of Object.entries((schema.properties ?? {}) as Record<string, { type?: unknown }>)) {
+    types[name] =
+      property.type === "integer" || property.type === "number" ? "integer" : property.type === "boolean" ? "boolean" : "string";
+  }
+  return types;
+}
+
+const BOOLEANS: Record<string, boolean> = { true: true, false: false, "1": true, "0": false };
+
 export interface RestDeps {
   invoker(procedure: string): Invoke;
   authorized(header: string | undefined): boolean;
@@ -46,17 +61,27 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 const isJsonContentType = (header: string) => header.split(";", 1)[0]!.trim().toLowerCase() === "application/json";
 
 /**
- * Query parameters as input fields. Numbers and booleans are converted only when written exactly
- * (`limit=10`, `roots=true`); anything else stays a string for the schema to refuse. A repeated
+ * Query parameters as input fields, each converted by its type in the input schema: an integer
+ * written as one (`limit=10`), a boolean as other HTTP APIs take them (`roots=true|false|1|0`);
+ * anything else stays a string for the schema to refuse, as does an unknown parameter. A repeated
  * parameter becomes an array (refused too). Object.fromEntries defines `__proto__` as an own key,
  * which the strict schemas then refuse as unknown.
  */
-export function queryInput(query: URLSearchParams, fields: Record<string, unknown> = {}): Record<string, unknown> {
+export function queryInput(
+  query: URLSearchParams,
+  types: Record<string, QueryType>,
+  fields: Record<string, unknown> = {},
+): Record<string, unknown> {
   const values = new Map<string, unknown[]>();
   for (const [key, text] of query) {
     if (Object.hasOwn(fields, key)) throw new InvalidInputError(`${key} comes from the path, not the query`, key);
+    const type = Object.hasOwn(types, key) ? types[key] : "string";
     const value =
-      /^-?\d+(\.\d+)?$/.test(text) && key !== "cursor" ? Number(text) : text === "true" ? true : text === "false" ? false : text;
+      type === "integer" && /^-?\d{1,15}$/.test(text)
+        ? Number(text)
+        : type === "boolean" && Object.hasOwn(BOOLEANS, text)
+          ? BOOLEANS[text]
+          : text;
     values.set(key, [...(values.get(key) ?? []), value]);
   }
   return Object.fromEntries([

@@ -7,8 +7,9 @@
  * Paths are below the handler's base path, written as OpenAPI writes them; `{procedure}` in the
  * tRPC route takes the rest of the path (`a,b` for a batch).
  */
-import { createInputSchemas, SessionEventsInputSchema, type Limits } from "@sessiond/shared";
+import { createInputSchemas, encodeCursor, SessionEventsInputSchema, type Limits } from "@sessiond/shared";
 import {
+  EXAMPLE_ID,
   ERRORS,
   inputSchema,
   json,
@@ -20,7 +21,7 @@ import {
   type JsonSchema,
   type Operation,
 } from "./openapi.ts";
-import { bodyInput, ifMatchRevision, noQuery, queryInput, type ProcedureCall } from "./rest.ts";
+import { bodyInput, ifMatchRevision, noQuery, queryInput, queryTypes, type ProcedureCall, type QueryType } from "./rest.ts";
 
 export type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
@@ -36,7 +37,21 @@ interface RouteBase {
   label: string;
   /** The route's operation in the OpenAPI document; absent: not in the document. */
   operation?: Operation;
+  /** Its query parameters' types, from its input schema (GET /event reads them too). */
+  query?: Record<string, QueryType>;
 }
+
+/**
+ * Examples for every parameter and body, for tools that build requests from them (Prism, Dredd):
+ * together they make valid requests (e.g. `roots=false` beside a `parentId`).
+ */
+const EXAMPLES = {
+  cursor: encodeCursor({ createdAt: 1_764_000_000_000, id: EXAMPLE_ID }),
+  page: { limit: 20, direction: "forward", parentId: EXAMPLE_ID, roots: false },
+  create: { id: EXAMPLE_ID, title: "Refactor the parser", metadata: { worker: "w-17" } },
+  update: { title: "Renamed" },
+  events: { lastEventId: "0", sessionId: EXAMPLE_ID, roots: false },
+};
 
 export type Route = RouteBase & ({ kind: "procedure"; call: ProcedureCall } | { kind: RouteKind });
 
@@ -49,14 +64,20 @@ const fixed = (method: Method, path: string, kind: RouteKind, auth: boolean, ope
   operation,
 });
 
-const rest = (method: Method, path: string, call: ProcedureCall, operation: Operation): Route => ({
+/** A REST route; its operation is named and tagged as its tRPC procedure (`session.create`: a generated client's `session.create()`). */
+const rest = (
+  method: Method,
+  path: string,
+  call: ProcedureCall,
+  operation: Omit<Operation, "operationId"> & { summary: string },
+): Route => ({
   method,
   path,
   kind: "procedure",
   call,
   auth: true,
   label: `${method} ${path}`,
-  operation,
+  operation: { operationId: call.procedure, tags: [call.procedure.split(".")[0]!], ...operation },
 });
 
 /** The table, for a server with these limits (its input schemas, and so its document, follow them). */
@@ -69,6 +90,8 @@ export function createRouteTable(limits?: Limits): Route[] {
   const events = inputSchema(SessionEventsInputSchema);
   const idempotencyKey = (create.properties as Record<string, JsonSchema>).idempotencyKey!;
   const eventId = withoutNull((events.properties as Record<string, JsonSchema>).lastEventId!);
+  const listQuery = queryTypes(list);
+  const childrenQuery = queryTypes(children);
 
   return [
     rest(
@@ -85,7 +108,6 @@ export function createRouteTable(limits?: Limits): Route[] {
         },
       },
       {
-        operationId: "createSession",
         summary: "Create a session, with the caller's ID or a generated one",
         parameters: [
           {
@@ -94,9 +116,10 @@ export function createRouteTable(limits?: Limits): Route[] {
             required: false,
             description: "same as idempotencyKey in the body",
             schema: idempotencyKey,
+            example: "job-4711",
           },
         ],
-        requestBody: { required: false, ...json(create) },
+        requestBody: { required: false, content: { "application/json": { schema: create, example: EXAMPLES.create } } },
         responses: responses(
           { description: "the new session (or, for a retry with the same id and key, the first one)", schema: ref("Session"), etag: true },
           [404, 409, 413, 415],
@@ -106,20 +129,18 @@ export function createRouteTable(limits?: Limits): Route[] {
     rest(
       "GET",
       "/session",
-      { procedure: "session.list", type: "query", hasBody: false, input: ({ query }) => queryInput(query) },
+      { procedure: "session.list", type: "query", hasBody: false, input: ({ query }) => queryInput(query, listQuery) },
       {
-        operationId: "listSessions",
         summary: "List sessions, newest first, a page at a time",
-        parameters: queryParameters(list, []),
+        parameters: queryParameters(list, [], { ...EXAMPLES.page, cursor: EXAMPLES.cursor }),
         responses: responses({ description: "one page; pass nextCursor back as cursor", schema: ref("SessionPage") }, []),
       },
     ),
     rest(
       "GET",
       "/session/{id}",
-      { procedure: "session.get", type: "query", hasBody: false, input: ({ id, query }) => queryInput(query, { id }) },
+      { procedure: "session.get", type: "query", hasBody: false, input: ({ id, query }) => queryInput(query, {}, { id }) },
       {
-        operationId: "getSession",
         summary: "Get a session",
         responses: responses({ description: "the session", schema: ref("Session"), etag: true }, [404]),
       },
@@ -137,7 +158,6 @@ export function createRouteTable(limits?: Limits): Route[] {
         },
       },
       {
-        operationId: "updateSession",
         summary: "Change a session's title, metadata (replaced whole) or archived state",
         parameters: [
           {
@@ -146,18 +166,18 @@ export function createRouteTable(limits?: Limits): Route[] {
             required: false,
             description: 'the expected revision, quoted: "3" (like expectedRevision)',
             schema: { type: "string", pattern: '^"[1-9][0-9]*"$' },
+            example: '"1"',
           },
         ],
-        requestBody: { required: true, ...json(update) },
+        requestBody: { required: true, content: { "application/json": { schema: update, example: EXAMPLES.update } } },
         responses: responses({ description: "the updated session", schema: ref("Session"), etag: true }, [404, 412, 413, 415]),
       },
     ),
     rest(
       "DELETE",
       "/session/{id}",
-      { procedure: "session.delete", type: "mutation", hasBody: false, input: ({ id, query }) => queryInput(query, { id }) },
+      { procedure: "session.delete", type: "mutation", hasBody: false, input: ({ id, query }) => queryInput(query, {}, { id }) },
       {
-        operationId: "deleteSession",
         summary: "Delete a session and all its descendants",
         responses: responses({ description: "the deleted IDs, the session first", schema: ref("DeleteResult") }, [404]),
       },
@@ -165,53 +185,14 @@ export function createRouteTable(limits?: Limits): Route[] {
     rest(
       "GET",
       "/session/{id}/children",
-      { procedure: "session.children", type: "query", hasBody: false, input: ({ id, query }) => queryInput(query, { id }) },
+      { procedure: "session.children", type: "query", hasBody: false, input: ({ id, query }) => queryInput(query, childrenQuery, { id }) },
       {
-        operationId: "listChildren",
         summary: "List a session's direct children, newest first",
-        parameters: queryParameters(children, ["id"]),
+        parameters: queryParameters(children, ["id"], { ...EXAMPLES.page, cursor: EXAMPLES.cursor }),
         responses: responses({ description: "one page of children", schema: ref("SessionPage") }, [404]),
       },
     ),
-    fixed("GET", "/event", "events", true, {
-      operationId: "streamEvents",
-      summary: "Live events as server-sent events, resuming after Last-Event-ID",
-      description: [
-        "A text/event-stream that stays open. Each event is a frame `id: <event ID>` and `data: <SessionEvent as JSON>`, in ID order, each once.",
-        "The stream opens with a comment naming its start point (`: sessiond events after <ID>`) and `retry: 1000`;",
-        "an idle stream carries `: ping` comments every --event-heartbeat-ms.",
-        "If pruning overtakes a slow stream, it ends with an `event: expired` frame whose data is the 410 body.",
-        "A client that does not read for --slow-subscriber-timeout-ms is disconnected.",
-      ].join(" "),
-      parameters: [
-        {
-          name: "Last-Event-ID",
-          in: "header",
-          required: false,
-          description: "deliver the events after this one (what a reconnecting EventSource sends); wins over lastEventId",
-          schema: eventId,
-        },
-        ...queryParameters(events, []).map((parameter) => ({ ...parameter, schema: withoutNull(parameter.schema) })),
-      ],
-      responses: {
-        200: {
-          description: "the stream of events (see SessionEvent for each frame's data)",
-          content: { "text/event-stream": { schema: { type: "string" } } },
-        },
-        ...Object.fromEntries(
-          ([400, 401, 405, 410, 500] as const).map((status) => [
-            status,
-            { description: ERRORS[status][1], ...json(ref(`${ERRORS[status][0]}Error`)) },
-          ]),
-        ),
-        503: {
-          description:
-            "this instance has --max-subscribers streams open (retry later, or another instance), or the database is unavailable",
-          headers: { "Retry-After": { description: "seconds", schema: { type: "string" } } },
-          ...json(ref("ServiceUnavailableError")),
-        },
-      },
-    }),
+    { ...fixed("GET", "/event", "events", true, eventsOperation(events, eventId)), query: queryTypes(events) },
     // tRPC checks its token itself, in tRPC's error shape.
     fixed("GET", "/trpc/{procedure}", "trpc", false),
     fixed("POST", "/trpc/{procedure}", "trpc", false),
@@ -222,4 +203,48 @@ export function createRouteTable(limits?: Limits): Route[] {
     fixed("GET", "/", "console.html", false),
     fixed("GET", "/console.js", "console.js", false),
   ];
+}
+
+/** GET /event in the document: a stream that stays open, its frames, its resume header and filters. */
+function eventsOperation(events: JsonSchema, eventId: JsonSchema): Operation {
+  return {
+    operationId: "session.events",
+    tags: ["session"],
+    summary: "Live events as server-sent events, resuming after Last-Event-ID",
+    description: [
+      "A text/event-stream that stays open. Each event is a frame `id: <event ID>` and `data: <SessionEvent as JSON>`, in ID order, each once.",
+      "The stream opens with a comment naming its start point (`: sessiond events after <ID>`) and `retry: 1000`;",
+      "an idle stream carries `: ping` comments every --event-heartbeat-ms.",
+      "If pruning overtakes a slow stream, it ends with an `event: expired` frame whose data is the 410 body.",
+      "A client that does not read for --slow-subscriber-timeout-ms is disconnected.",
+    ].join(" "),
+    parameters: [
+      {
+        name: "Last-Event-ID",
+        in: "header",
+        required: false,
+        description: "deliver the events after this one (what a reconnecting EventSource sends); wins over lastEventId",
+        schema: eventId,
+        example: "0",
+      },
+      ...queryParameters(events, [], EXAMPLES.events).map((parameter) => ({ ...parameter, schema: withoutNull(parameter.schema) })),
+    ],
+    responses: {
+      200: {
+        description: "the stream of events (see SessionEvent for each frame's data)",
+        content: { "text/event-stream": { schema: { type: "string" } } },
+      },
+      ...Object.fromEntries(
+        ([400, 401, 405, 410, 500] as const).map((status) => [
+          status,
+          { description: ERRORS[status][1], ...json(ref(`${ERRORS[status][0]}Error`)) },
+        ]),
+      ),
+      503: {
+        description: "this instance has --max-subscribers streams open (retry later, or another instance), or the database is unavailable",
+        headers: { "Retry-After": { description: "seconds", schema: { type: "string" } } },
+        ...json(ref("ServiceUnavailableError")),
+      },
+    },
+  };
 }
