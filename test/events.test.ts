@@ -102,7 +102,6 @@ async function lastEventId(server: TestServer): Promise<number> {
 }
 
 describe.each(engineTargets)("live events [$name]", (target) => {
-  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
   let server: TestServer;
   beforeAll(async () => {
     server = await target.start();
@@ -274,7 +273,6 @@ describe.each(engineTargets)("live events [$name]", (target) => {
 });
 
 describe.each(engineTargets)("live events, bounds [$name]", (target) => {
-  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
   const servers: TestServer[] = [];
   const start = async (settings: Record<string, number | string>) => {
     const db = target.engine === "postgres" ? await freshPostgresDatabase() : undefined;
@@ -387,7 +385,6 @@ describe.each(engineTargets)("live events, bounds [$name]", (target) => {
 });
 
 describe.each(engineTargets)("live events, a subscriber that stops reading [$name]", (target) => {
-  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
   let server: TestServer;
   beforeAll(async () => {
     const db = target.engine === "postgres" ? await freshPostgresDatabase() : undefined;

@@ -17,7 +17,6 @@ const RUNS_PER_ENGINE = Number(process.env.SESSIOND_FUZZ_RUNS ?? 1500);
 const SEED = 20_261_125;
 
 describe.each(engineTargets)("fuzzing the REST routes over HTTP [$name]", (target) => {
-  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
   let server: TestServer;
   beforeAll(async () => {
     server = await target.start();

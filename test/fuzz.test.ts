@@ -56,7 +56,6 @@ function expectWellFormedError(item: unknown, status: number): void {
 }
 
 describe.each(engineTargets)("fuzzing every procedure over HTTP [$name]", (target) => {
-  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
   let server: ServerProcess;
   let db: string;
   beforeAll(async () => {

@@ -17,7 +17,7 @@ describe("the host-app example (examples/host-app)", () => {
   let example: ExampleInstall;
   let host: ServerProcess;
   beforeAll(async () => {
-    example = installExample("host-app", ["shared", "client", "console", "server"]);
+    example = await installExample("host-app", ["shared", "client", "console", "server"]);
     host = await startListening(
       [join(example.dir, "src", "server.ts")],
       { ...OUTSIDE, DB: join(example.dir, "sessions.db"), PORT: "0" },

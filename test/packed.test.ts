@@ -16,9 +16,9 @@ const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
 
 describe("packed install", () => {
   let install: PackedInstall;
-  beforeAll(() => {
-    install = createPackedInstall();
-  }, 180_000);
+  beforeAll(async () => {
+    install = await createPackedInstall();
+  }, 240_000);
   afterAll(() => install?.remove());
 
   it("packs only what a consumer needs: built JavaScript, declarations, the bin", () => {

@@ -39,7 +39,6 @@ async function raceOnce(clients: SessionClient[]): Promise<Tally & { id: string 
 const unbatched = (url: string) => createSessionClient({ url, maxItems: 1 });
 
 describe.each(engineTargets)("concurrent creates of one ID [$name]", (target) => {
-  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
   let server: TestServer;
   beforeAll(async () => {
     server = await target.start();
@@ -80,7 +79,6 @@ describe("concurrent creates of one ID across two processes sharing one SQLite f
 });
 
 describe.each(engineTargets)("concurrent creates of one ID through one server with --workers 2 [$name]", (target) => {
-  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
   const dir = mkdtempSync(join(tmpdir(), "sessiond-race-workers-"));
   let server: ServerProcess;
   beforeAll(async () => {

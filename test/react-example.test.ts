@@ -21,8 +21,8 @@ describe.skipIf(browserUnavailable())("the React example (examples/react)", () =
   let site: StaticSite | undefined;
   let server: TestServer | undefined;
   let browser: Browser | undefined;
-  beforeAll(() => {
-    example = installExample("react", ["shared", "client"]);
+  beforeAll(async () => {
+    example = await installExample("react", ["shared", "client"]);
   }, 240_000);
   afterAll(async () => {
     await browser?.close();

@@ -157,7 +157,6 @@ describe("REST with the database locked", () => {
 });
 
 describe.each(engineTargets)("a REST caller and a tRPC caller racing for one ID [$name]", (target) => {
-  if (target.skip) return void it.skip(`skipped: ${target.skip}`);
   let server: TestServer;
   beforeAll(async () => {
     server = await target.start();

@@ -1,23 +1,40 @@
 /**
- * Starts one throwaway PostgreSQL cluster for the whole run. Where none can be started, the
- * PostgreSQL tests are skipped, loudly; under CI=true that is a failure instead.
+ * Once per test run, for the tests through the public surface: one throwaway PostgreSQL cluster,
+ * a folder for what the run's test files share (the packed tarballs, see packed.ts), and one
+ * check for Chromium. What cannot run here is skipped and said once, loudly, at the end of the
+ * run; under CI=true it is a failure instead.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { chromiumMissing } from "./browser.ts";
 import { startPostgres, type PostgresCluster } from "./postgres.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     /** The cluster's admin URL, or null when PostgreSQL could not be started. */
     postgresUrl: string | null;
+    /** A folder for this run, deleted at its end. */
+    runDir: string;
   }
 }
 
-function banner(reason: string): void {
+function banner(skipped: string[]): void {
   const line = "!".repeat(78);
-  process.stderr.write(`\n${line}\n!! PostgreSQL tests SKIPPED: no PostgreSQL could be started.\n!! ${reason}\n${line}\n\n`);
+  process.stderr.write(`\n${line}\n${skipped.map((text) => `!! SKIPPED: ${text}`).join("\n")}\n${line}\n\n`);
 }
 
 export default async function setup(project: TestProject) {
+  const skipped: string[] = [];
+  const chromium = chromiumMissing();
+  if (chromium) {
+    if (process.env.CI) throw new Error(`CI must run the browser tests, but ${chromium}`);
+    skipped.push(`the browser tests (${chromium})`);
+  }
+  const runDir = mkdtempSync(join(tmpdir(), "sessiond-run-"));
+  project.provide("runDir", runDir);
+
   let cluster: PostgresCluster | undefined;
   try {
     cluster = await startPostgres();
@@ -25,9 +42,13 @@ export default async function setup(project: TestProject) {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (process.env.CI) throw new Error(`CI must run the PostgreSQL tests, but PostgreSQL could not be started: ${reason}`);
-    banner(reason);
+    skipped.push(`the PostgreSQL tests and targets (no PostgreSQL could be started: ${reason})`);
     project.provide("postgresUrl", null);
-    return () => banner(reason);
   }
-  return () => cluster?.destroy();
+
+  return async () => {
+    await cluster?.destroy();
+    rmSync(runDir, { recursive: true, force: true });
+    if (skipped.length > 0) banner(skipped);
+  };
 }

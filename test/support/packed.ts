@@ -4,11 +4,24 @@
  * workspace links. For the packed-install and browser tests.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import { inject } from "vitest";
+import { cleanEnv } from "./process.ts";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export interface Tarball {
@@ -36,7 +49,7 @@ export interface PackedInstall {
  */
 export function outsideEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
+  for (const [key, value] of Object.entries(cleanEnv())) {
     // The test runner's own settings (NODE_ENV=test makes a bundler build React's development copy).
     if (key === "NODE_OPTIONS" || key === "NODE_ENV" || key.startsWith("VITEST") || key.toLowerCase().startsWith("npm_")) continue;
     env[key] = value;
@@ -61,27 +74,108 @@ function systemPath(): string {
     .join(delimiter);
 }
 
-/** The README's commands for another project: pack every package, install the tarballs. */
-function readmeInstallCommands(): string {
+/**
+ * The README's commands for another project, split where they change to the project's folder:
+ * packing here, then installing there.
+ */
+function readmeInstallCommands(): { pack: string; install: string } {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const commands = /## Use from another project[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
   if (!commands) throw new Error('README.md has no sh block under "## Use from another project"');
-  return commands;
+  const cut = commands.indexOf('cd "$PROJECT"');
+  if (cut === -1) throw new Error('the README\'s commands for another project no longer change to "$PROJECT"');
+  return { pack: commands.slice(0, cut), install: commands.slice(cut) };
 }
 
-/** Runs the README's commands for another project: the packages packed, installed in a fresh folder. */
-export function createPackedInstall(): PackedInstall {
+export interface PackedTarballs {
+  /** The folder holding one tarball per package. */
+  dir: string;
+  /** What the README's pack command printed (stdout and stderr), npm's and the builds' warnings included. */
+  output: string;
+}
+
+let packing: Promise<PackedTarballs> | undefined;
+
+/**
+ * Every package packed by the README's own pack command, once per test run: the first test file
+ * to ask packs into the run's folder (global-setup.ts), the others wait for it. One pack instead
+ * of one per file is faster, and it keeps the builds that packing runs (each cleans its package's
+ * dist/ first) from overlapping.
+ */
+export function packedTarballs(): Promise<PackedTarballs> {
+  packing ??= packOncePerRun();
+  return packing;
+}
+
+async function packOncePerRun(): Promise<PackedTarballs> {
+  // Without a run folder (a project whose global setup provides none), this file packs for itself.
+  let run = inject("runDir");
+  if (!run) {
+    const own = mkdtempSync(join(tmpdir(), "sessiond-pack-"));
+    process.once("exit", () => rmSync(own, { recursive: true, force: true }));
+    run = own;
+  }
+  const dir = join(run, "tarballs");
+  const outputFile = join(run, "pack-output.txt");
+  const failedFile = join(run, "pack-failed.txt");
+  let mine = true;
+  try {
+    mkdirSync(join(run, "pack.lock"));
+  } catch {
+    mine = false;
+  }
+  if (mine) {
+    const partial = join(run, "tarballs.partial");
+    mkdirSync(partial);
+    // npm on the machine's own Node, as a consumer runs it (npm pack's builds still get the project's Node 24).
+    const pack = spawnSync("bash", ["-e", "-c", readmeInstallCommands().pack], {
+      cwd: ROOT,
+      env: outsideEnv({ PACKAGES: partial, PATH: systemPath() }),
+      encoding: "utf8",
+      timeout: 180_000,
+    });
+    const output = `${pack.stdout}${pack.stderr}`;
+    if (pack.status !== 0) {
+      writeFileSync(failedFile, output);
+      throw new Error(`the README's pack command failed (${pack.status ?? pack.signal}): ${output}`);
+    }
+    writeFileSync(outputFile, output);
+    renameSync(partial, dir);
+  } else {
+    for (const deadline = Date.now() + 240_000; !existsSync(dir); await new Promise((resolve) => setTimeout(resolve, 100))) {
+      if (existsSync(failedFile)) throw new Error(`the README's pack command failed: ${readFileSync(failedFile, "utf8")}`);
+      if (Date.now() > deadline) throw new Error(`no tarballs in ${dir} after 4 minutes of waiting for another test file to pack them`);
+    }
+  }
+  return { dir, output: readFileSync(outputFile, "utf8") };
+}
+
+/** The packed tarball of each of these workspace folders (e.g. "shared", "client"). */
+function tarballsOf(packed: PackedTarballs, workspaces: string[]): string[] {
+  const files = readdirSync(packed.dir);
+  return workspaces.map((workspace) => {
+    const file = files.find((name) => new RegExp(`^sessiond-${workspace}-\\d+\\.\\d+\\.\\d+\\.tgz$`).test(name));
+    if (!file) throw new Error(`no tarball of ${workspace} among ${files.join(", ")}`);
+    return join(packed.dir, file);
+  });
+}
+
+/**
+ * Runs the README's commands for another project: the packages packed (once per run, see
+ * packedTarballs), installed in a fresh folder.
+ */
+export async function createPackedInstall(): Promise<PackedInstall> {
+  const packed = await packedTarballs();
   const dir = mkdtempSync(join(tmpdir(), "sessiond-consumer-"));
-  const packages = join(dir, "tarballs");
+  const packages = packed.dir;
   const app = join(dir, "app");
   const run = (command: string, args: string[], cwd: string, env = outsideEnv()) =>
     execFileSync(command, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
   try {
-    mkdirSync(packages);
     mkdirSync(app);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     // npm on the machine's own Node, as a consumer runs it (its scripts still get the project's Node 24).
-    const install = spawnSync("bash", ["-e", "-c", readmeInstallCommands()], {
+    const install = spawnSync("bash", ["-e", "-c", readmeInstallCommands().install], {
       cwd: ROOT,
       env: outsideEnv({ PACKAGES: packages, PROJECT: app, PATH: systemPath() }),
       encoding: "utf8",
@@ -99,7 +193,7 @@ export function createPackedInstall(): PackedInstall {
     return {
       dir: app,
       tarballs,
-      installOutput: `${install.stdout}${install.stderr}`,
+      installOutput: `${packed.output}${install.stdout}${install.stderr}`,
       run: (command, args, options = {}) => run(options.node ?? command, options.node ? [command, ...args] : args, app),
       remove: () => rmSync(dir, { recursive: true, force: true }),
     };
@@ -172,11 +266,12 @@ function collectVersions(
 
 /**
  * An example of examples/ as a user gets it: copied outside the repository, the named workspace
- * packages packed and installed from their tarballs beside the example's own dependencies.
+ * packages' tarballs (packed once per run, see packedTarballs) installed beside the example's own
+ * dependencies.
  */
-export function installExample(name: string, workspaces: string[]): ExampleInstall {
+export async function installExample(name: string, workspaces: string[]): Promise<ExampleInstall> {
+  const packed = await packedTarballs();
   const dir = mkdtempSync(join(tmpdir(), `sessiond-example-${name}-`));
-  const tarballs = join(dir, "tarballs");
   const app = join(dir, name);
   const env = outsideEnv({ PATH: systemPath() });
   const run = (command: string, args: string[], cwd: string) => {
@@ -185,16 +280,8 @@ export function installExample(name: string, workspaces: string[]): ExampleInsta
     return result.stdout;
   };
   try {
-    mkdirSync(tarballs);
     cpSync(join(ROOT, "examples", name), app, { recursive: true, filter: (source) => !/\/(node_modules|dist)(\/|$)/.test(source) });
-    // npm pack builds each package first (prepack), with the project's own tools.
-    execFileSync("npm", ["pack", "--pack-destination", tarballs, ...workspaces.flatMap((workspace) => ["-w", workspace])], {
-      cwd: ROOT,
-      env: outsideEnv(),
-      stdio: "ignore",
-      timeout: 180_000,
-    });
-    const files = readdirSync(tarballs).map((file) => join(tarballs, file));
+    const files = tarballsOf(packed, workspaces);
     run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...files], app);
     return {
       dir: app,
