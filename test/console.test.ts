@@ -8,118 +8,30 @@ import { startTestServer, type TestServer } from "@sessiond/testing";
 import { browserUnavailable, launchChromium } from "./support/browser.ts";
 import { freshId } from "./support/ids.ts";
 import { ROOT } from "./support/packed.ts";
-import { startServerProcess } from "./support/process.ts";
+import { cleanEnv, startServerProcess } from "./support/process.ts";
 
 const unavailable = browserUnavailable();
 const SHOTS = join(ROOT, "test-results", "console");
 const TOKEN = "console-token-for-tests-0123456789";
 
-/** The console as the server ships it: built from its sources. */
+/** The console as the server ships it: built from its sources, once per file. */
+let built = false;
 function buildConsole(): void {
-  execFileSync("npm", ["run", "build", "--silent", "-w", "console"], { cwd: ROOT, stdio: "pipe" });
+  if (built) return;
+  execFileSync("npm", ["run", "build", "--silent", "-w", "console"], { cwd: ROOT, env: cleanEnv(), stdio: "pipe" });
+  built = true;
 }
 
 const rowIds = (page: Page, table = "#sessions") =>
   page.locator(`${table} tr[data-id]`).evaluateAll((rows) => rows.map((row) => row.getAttribute("data-id")));
 
+/** Each test has a server and a tab of its own, so it runs alone and in any order. */
 describe.skipIf(unavailable)("the console page", () => {
   let browser: Browser;
-  let server: TestServer;
-  let page: Page;
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-
   beforeAll(async () => {
     buildConsole();
     mkdirSync(SHOTS, { recursive: true });
     console.log(`console screenshots: ${SHOTS}`);
-    server = await startTestServer();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  it("lists sessions newest first, 20 to a page, with a next page", async () => {
-    for (let index = 0; index < 23; index++) await server.client.session.create.mutate({ title: `seeded ${index}` });
-    const newestFirst = (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
-
-    await page.goto(`${server.url}/`);
-    await page.locator("#sessions tr").first().waitFor();
-    expect(await rowIds(page)).toEqual(newestFirst.slice(0, 20));
-    await shot("1-list");
-
-    await page.click("#next");
-    await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(20));
-    expect(await page.locator("#next").isDisabled()).toBe(true);
-    await page.click("#first");
-    await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 20));
-  });
-
-  it("creates a session with a chosen ID and shows it with its metadata", async () => {
-    const id = freshId();
-    await page.fill("#create-id", id);
-    await page.fill("#create-title", "chosen in the console");
-    await page.fill("#create-metadata", '{"team":"infra"}');
-    await page.click("#create button[type=submit]");
-    await expect.poll(() => page.textContent("#status")).toBe(`Created ${id}`);
-    await expect.poll(() => page.textContent("#detail-id")).toBe(id);
-    expect(JSON.parse((await page.textContent("#detail-metadata"))!)).toEqual({ team: "infra" });
-    expect((await rowIds(page))[0]).toBe(id);
-    expect(await server.client.session.get.query({ id })).toMatchObject({ title: "chosen in the console", metadata: { team: "infra" } });
-    await shot("2-created");
-
-    // The same ID again: the server's CONFLICT, shown as one.
-    await page.click("#create button[type=submit]");
-    await expect.poll(() => page.getAttribute("#status", "class")).toBe("conflict");
-    expect(await page.textContent("#status")).toBe(`CONFLICT: session ${id} already exists`);
-    await shot("3-conflict");
-  });
-
-  it("creates a session without an ID (the server generates one) and opens a session's children", async () => {
-    await page.fill("#create-id", "");
-    await page.fill("#create-title", "generated");
-    await page.fill("#create-metadata", "");
-    await page.click("#create button[type=submit]");
-    await expect.poll(() => page.textContent("#status")).toMatch(/^Created ses_/);
-    const parent = (await page.textContent("#status"))!.slice("Created ".length);
-    expect((await server.client.session.get.query({ id: parent })).title).toBe("generated");
-
-    const child = await server.client.session.create.mutate({ parentId: parent, title: "a child" });
-    await page.click(`#sessions tr[data-id="${parent}"]`);
-    await expect.poll(() => rowIds(page, "#children")).toEqual([child.id]);
-    await shot("4-children");
-  });
-
-  it("asks for the token when the server needs one, and keeps it in the tab", async () => {
-    const guarded = await startTestServer({ settings: { token: TOKEN } });
-    try {
-      const created = await guarded.client.session.create.mutate({ title: "behind a token" });
-      const tab = await browser.newPage();
-      await tab.goto(`${guarded.url}/`);
-      await tab.locator("#token-form.asking").waitFor();
-      expect(await tab.textContent("#status")).toContain("UNAUTHORIZED");
-      await tab.fill("#token-input", TOKEN);
-      await tab.click("#token button[type=submit]");
-      await expect.poll(() => rowIds(tab)).toEqual([created.id]);
-      await tab.reload();
-      await expect.poll(() => rowIds(tab)).toEqual([created.id]);
-      expect(await tab.evaluate(() => sessionStorage.getItem("sessiond-token"))).toBe(TOKEN);
-      await tab.screenshot({ path: join(SHOTS, "5-token.png"), fullPage: true });
-      await tab.close();
-    } finally {
-      await guarded.close();
-    }
-  });
-});
-
-/** Each test here has a server and a tab of its own, so it runs alone and in any order. */
-describe.skipIf(unavailable)("the console page: paging and conflicts", () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    buildConsole();
-    mkdirSync(SHOTS, { recursive: true });
     browser = await launchChromium();
   });
   afterAll(() => browser?.close());
@@ -134,6 +46,89 @@ describe.skipIf(unavailable)("the console page: paging and conflicts", () => {
       await server.close();
     }
   }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  it("lists sessions newest first, 20 to a page, with a next page", async () => {
+    await withConsole(async (page, server) => {
+      for (let index = 0; index < 23; index++) await server.client.session.create.mutate({ title: `seeded ${index}` });
+      const newestFirst = (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
+
+      await page.goto(`${server.url}/`);
+      await page.locator("#sessions tr").first().waitFor();
+      expect(await rowIds(page)).toEqual(newestFirst.slice(0, 20));
+      await shot(page, "1-list");
+
+      await page.click("#next");
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(20));
+      expect(await page.locator("#next").isDisabled()).toBe(true);
+      await page.click("#first");
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 20));
+    });
+  });
+
+  it("creates a session with a chosen ID and shows it with its metadata; the same ID again is a CONFLICT", async () => {
+    await withConsole(async (page, server) => {
+      const existing = await server.client.session.create.mutate({ title: "already here" });
+      await page.goto(`${server.url}/`);
+      await expect.poll(() => rowIds(page)).toEqual([existing.id]);
+
+      const id = freshId();
+      await page.fill("#create-id", id);
+      await page.fill("#create-title", "chosen in the console");
+      await page.fill("#create-metadata", '{"team":"infra"}');
+      await page.click("#create button[type=submit]");
+      await expect.poll(() => page.textContent("#status")).toBe(`Created ${id}`);
+      await expect.poll(() => page.textContent("#detail-id")).toBe(id);
+      expect(JSON.parse((await page.textContent("#detail-metadata"))!)).toEqual({ team: "infra" });
+      expect(await rowIds(page)).toEqual([id, existing.id]);
+      expect(await server.client.session.get.query({ id })).toMatchObject({ title: "chosen in the console", metadata: { team: "infra" } });
+      await shot(page, "2-created");
+
+      // The same ID again: the server's CONFLICT, shown as one.
+      await page.click("#create button[type=submit]");
+      await expect.poll(() => page.getAttribute("#status", "class")).toBe("conflict");
+      expect(await page.textContent("#status")).toBe(`CONFLICT: session ${id} already exists`);
+      await shot(page, "3-conflict");
+    });
+  });
+
+  it("creates a session without an ID (the server generates one) and opens a session's children", async () => {
+    await withConsole(async (page, server) => {
+      await page.goto(`${server.url}/`);
+      await page.fill("#create-title", "generated");
+      await page.click("#create button[type=submit]");
+      await expect.poll(() => page.textContent("#status")).toMatch(/^Created ses_/);
+      const parent = (await page.textContent("#status"))!.slice("Created ".length);
+      expect((await server.client.session.get.query({ id: parent })).title).toBe("generated");
+
+      const child = await server.client.session.create.mutate({ parentId: parent, title: "a child" });
+      await page.click(`#sessions tr[data-id="${parent}"]`);
+      await expect.poll(() => rowIds(page, "#children")).toEqual([child.id]);
+      await shot(page, "4-children");
+    });
+  });
+
+  it("asks for the token when the server needs one, and keeps it in the tab", async () => {
+    const guarded = await startTestServer({ settings: { token: TOKEN } });
+    const tab = await browser.newPage();
+    try {
+      const created = await guarded.client.session.create.mutate({ title: "behind a token" });
+      await tab.goto(`${guarded.url}/`);
+      await tab.locator("#token-form.asking").waitFor();
+      expect(await tab.textContent("#status")).toContain("UNAUTHORIZED");
+      await tab.fill("#token-input", TOKEN);
+      await tab.click("#token button[type=submit]");
+      await expect.poll(() => rowIds(tab)).toEqual([created.id]);
+      await tab.reload();
+      await expect.poll(() => rowIds(tab)).toEqual([created.id]);
+      expect(await tab.evaluate(() => sessionStorage.getItem("sessiond-token"))).toBe(TOKEN);
+      await shot(tab, "5-token");
+    } finally {
+      await tab.close();
+      await guarded.close();
+    }
+  });
 
   it("pages back with Previous page, which is off on the first page", async () => {
     await withConsole(async (page, server) => {

@@ -23,15 +23,16 @@ async function databaseFor(engine: string): Promise<string> {
 }
 
 /**
- * Runs `workers` loops that create sessions with chosen IDs until `stop()` resolves, and returns
- * every session whose create was acknowledged with success, and every other outcome.
+ * Runs `workers` loops that create sessions with chosen IDs until `until` resolves: `acknowledged`
+ * fills with every session whose create succeeded, `failures` with every other outcome, and
+ * `done` resolves once every loop has stopped.
  */
-async function createLoad(client: SessionClient, workers: number, until: Promise<unknown>) {
+function createLoad(client: SessionClient, workers: number, until: Promise<unknown>) {
   const acknowledged: Session[] = [];
   const failures: unknown[] = [];
   let stopped = false;
   void until.then(() => (stopped = true));
-  await Promise.all(
+  const done = Promise.all(
     Array.from({ length: workers }, async () => {
       while (!stopped) {
         try {
@@ -42,8 +43,16 @@ async function createLoad(client: SessionClient, workers: number, until: Promise
         }
       }
     }),
-  );
-  return { acknowledged, failures };
+  ).then(() => undefined);
+  return { acknowledged, failures, done };
+}
+
+/** Resolves once the load has `count` acknowledged creates (mid-flight: its loops keep going). */
+async function loadReached(load: ReturnType<typeof createLoad>, count: number): Promise<void> {
+  for (const deadline = Date.now() + 30_000; load.acknowledged.length < count; await new Promise((resolve) => setTimeout(resolve, 10))) {
+    if (load.failures.length > 0) throw new Error(`the load failed before the fault: ${String(load.failures[0])}`);
+    if (Date.now() > deadline) throw new Error(`the load reached ${load.acknowledged.length} of ${count} creates in 30 s`);
+  }
 }
 
 /** True when the error is the connection failing, not an HTTP answer. */
@@ -75,11 +84,12 @@ describe.each(engineTargets)("crash and shutdown [$name]", (target) => {
     const kill = new Promise<void>((resolve) => (killed = resolve));
     const load = createLoad(client, 16, kill);
     // Let the load run, then kill the server mid-flight.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await loadReached(load, 200);
     expect(await server.stop("SIGKILL")).toBeNull();
     killed();
-    const { acknowledged, failures } = await load;
-    expect(acknowledged.length).toBeGreaterThan(100);
+    await load.done;
+    const { acknowledged, failures } = load;
+    expect(acknowledged.length).toBeGreaterThanOrEqual(200);
     expect(failures.every(isConnectionError), String(failures.find((error) => !isConnectionError(error)))).toBe(true);
 
     const restarted = await startServerProcess(["--db", db]);
@@ -98,9 +108,10 @@ describe.each(engineTargets)("crash and shutdown [$name]", (target) => {
       const client = createSessionClient({ url: server.url, maxItems: 1 });
       const exited = new Promise<void>((resolve) => server.child.once("exit", () => resolve()));
       const load = createLoad(client, 16, exited);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await loadReached(load, 200);
       const exitCode = server.stop("SIGTERM");
-      const { acknowledged, failures } = await load;
+      await load.done;
+      const { acknowledged, failures } = load;
       expect(await exitCode).toBe(0);
       // Every call got a success or a connection error (never accepted, or cut): no HTTP error.
       expect(failures.every(isConnectionError), String(failures.find((error) => !isConnectionError(error)))).toBe(true);
@@ -123,7 +134,8 @@ describe.each(engineTargets)("crash and shutdown [$name]", (target) => {
   );
 });
 
-describe("slow clients", () => {
+// Concurrently: each waits out a timeout, on its own connections.
+describe.concurrent("slow clients", () => {
   let server: ServerProcess;
   beforeAll(async () => {
     server = await startServerProcess([

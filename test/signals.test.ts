@@ -3,14 +3,13 @@
  * SIGINT to the process it runs, which execs sessiond) and the sessiond launcher outside npm (it
  * runs the sources in a child and passes the signal on once), and how each stops.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { outsideEnv, ROOT } from "./support/packed.ts";
-import { cleanEnv } from "./support/process.ts";
+import { cleanEnv, spawnProcess } from "./support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sessiond-signals-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,9 +21,10 @@ interface Started {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Starts a command that runs `sessiond serve` and waits for its "listening" log line. */
+/** Starts a command that runs `sessiond serve` and waits for its "listening" log line. `env`: its whole environment. */
 async function start(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawnProcess(command, args, { cwd: ROOT, env });
+  child.stdin.end();
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const logs: string[] = [];
   let stderr = "";
@@ -79,7 +79,7 @@ describe("npm start", () => {
 
 describe("stopping sessiond", () => {
   it.each(["SIGTERM", "SIGINT"] as const)("npm start stops gracefully on %s sent to npm", async (signal) => {
-    const running = await start("npm", ["start", "--silent"], { ...process.env, PORT: "0", SESSIOND_DB: join(dir, `npm-${signal}.db`) });
+    const running = await start("npm", ["start", "--silent"], cleanEnv({ PORT: "0", SESSIOND_DB: join(dir, `npm-${signal}.db`) }));
     await expectGracefulStop(running, signal);
   });
 

@@ -2,6 +2,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import { cleanEnv } from "./env.ts";
+
+export { cleanEnv };
 
 export const CLI = fileURLToPath(import.meta.resolve("@sessiond/cli"));
 
@@ -43,21 +46,21 @@ export async function stopAllProcesses(): Promise<void> {
   while (pids.some((pid) => running.has(pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-/** Every variable the server's configuration reads (server/src/config.ts), and the CLI's own. */
-const SETTINGS_ENV = /^(SESSIOND_\w+|HOST|PORT|DATABASE_URL|LOG_LEVEL)$/;
-
-/**
- * This process's environment without any sessiond setting, so that a test's process runs with
- * what the test gives it, whatever the shell that started the tests had set.
- */
-export function cleanEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTINGS_ENV.test(name)));
-  return { ...clean, ...env };
+/** Spawns a script with this Node in its own group and tracks it until it exits. */
+function spawnTracked(args: string[], env: NodeJS.ProcessEnv, cwd?: string) {
+  return spawnProcess(process.execPath, args, { env: cleanEnv(env), cwd });
 }
 
-/** Spawns a process in its own group and tracks it until it exits. */
-function spawnTracked(args: string[], env: NodeJS.ProcessEnv, cwd?: string) {
-  const child = spawn(process.execPath, args, { env: cleanEnv(env), detached: true, cwd });
+/**
+ * Spawns a command in its own group and tracks it until it exits: whatever a test leaves running
+ * is killed when its file ends. `env` is its whole environment: cleanEnv() unless given.
+ */
+export function spawnProcess(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): ChildProcessWithoutNullStreams {
+  const child = spawn(command, args, { env: options.env ?? cleanEnv(), detached: true, cwd: options.cwd });
   const pid = child.pid!;
   running.add(pid);
   child.once("exit", () => {
@@ -123,6 +126,11 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** Starts one `sessiond` command and returns it running: for a command that runs until stopped (watch). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
+  return spawnTracked([CLI, ...args], env);
 }
 
 /** Runs one `sessiond` command to completion. */
