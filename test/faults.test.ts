@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionClient, isUnavailable, type SessionClient } from "@sessiond/client";
 import type { Session } from "@sessiond/shared";
 import { freshId } from "./support/ids.ts";
-import { startServerProcess, type ServerProcess } from "./support/process.ts";
+import { cleanEnv, startServerProcess, type ServerProcess } from "./support/process.ts";
 import { engineTargets, freshPostgresDatabase } from "./support/targets.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "sessiond-faults-"));
@@ -224,8 +224,8 @@ const canMount = (() => {
   const probe = join(scratch, "probe");
   mkdirSync(probe);
   try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", probe], { stdio: "ignore" });
-    execFileSync("umount", [probe], { stdio: "ignore" });
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", probe], { env: cleanEnv(), stdio: "ignore" });
+    execFileSync("umount", [probe], { env: cleanEnv(), stdio: "ignore" });
     return true;
   } catch {
     return false;
@@ -238,13 +238,13 @@ describe.skipIf(!canMount)("a full or read-only disk (SQLite)", () => {
   let client: SessionClient;
   beforeAll(async () => {
     mkdirSync(mountPoint);
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint]);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint], { env: cleanEnv() });
     server = await startServerProcess(["--db", join(mountPoint, "sessions.db")]);
     client = createSessionClient({ url: server.url, maxItems: 1 });
   });
   afterAll(async () => {
     await server?.stop();
-    execFileSync("umount", ["-l", mountPoint]);
+    execFileSync("umount", ["-l", mountPoint], { env: cleanEnv() });
   });
 
   async function createUntilUnavailable(): Promise<unknown> {
@@ -262,7 +262,7 @@ describe.skipIf(!canMount)("a full or read-only disk (SQLite)", () => {
     const kept = await client.session.create.mutate({ title: "before the disk filled" });
     const filler = join(mountPoint, "filler");
     try {
-      execFileSync("dd", ["if=/dev/zero", `of=${filler}`, "bs=64k"], { stdio: "ignore" });
+      execFileSync("dd", ["if=/dev/zero", `of=${filler}`, "bs=64k"], { env: cleanEnv(), stdio: "ignore" });
     } catch {
       // dd stops with an error when the disk is full: that is the point.
     }
@@ -289,16 +289,16 @@ describe.skipIf(!canMount)("a disk that turns read-only (SQLite)", () => {
   let device = "";
   beforeAll(async () => {
     mkdirSync(mountPoint);
-    execFileSync("dd", ["if=/dev/zero", `of=${image}`, "bs=1M", "count=16"], { stdio: "ignore" });
-    execFileSync("mkfs.ext4", ["-q", "-F", image]);
-    execFileSync("mount", ["-o", "loop,errors=remount-ro", image, mountPoint]);
-    device = execFileSync("findmnt", ["-n", "-o", "SOURCE", mountPoint], { encoding: "utf8" }).trim().split("/").pop()!;
+    execFileSync("dd", ["if=/dev/zero", `of=${image}`, "bs=1M", "count=16"], { env: cleanEnv(), stdio: "ignore" });
+    execFileSync("mkfs.ext4", ["-q", "-F", image], { env: cleanEnv() });
+    execFileSync("mount", ["-o", "loop,errors=remount-ro", image, mountPoint], { env: cleanEnv() });
+    device = execFileSync("findmnt", ["-n", "-o", "SOURCE", mountPoint], { env: cleanEnv(), encoding: "utf8" }).trim().split("/").pop()!;
     server = await startServerProcess(["--db", join(mountPoint, "sessions.db")]);
     client = createSessionClient({ url: server.url, maxItems: 1 });
   });
   afterAll(async () => {
     await server?.stop();
-    execFileSync("umount", ["-l", mountPoint]);
+    execFileSync("umount", ["-l", mountPoint], { env: cleanEnv() });
   });
 
   it("answers 503 when the disk turns read-only, and keeps serving reads", async () => {

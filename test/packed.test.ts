@@ -204,47 +204,45 @@ window.sessiond = { createSessionClient, isConflict, generateSessionId };
     expect(root).toBeLessThanOrEqual(subpath + 64);
   });
 
-  it.skipIf(Number(execFileSync(systemNode(), ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" })) >= 23)(
-    "without the node package on an older system Node, client commands still run and serve says why it cannot, in one line",
-    () => {
-      const nodePackage = join(install.dir, "node_modules", "node");
-      renameSync(nodePackage, `${nodePackage}.away`);
-      try {
-        const sessiond = (...args: string[]) => {
-          try {
-            return { code: 0, stderr: install.run(join(install.dir, "node_modules", ".bin", "sessiond"), args, { node: systemNode() }) };
-          } catch (error) {
-            return error as { status: number; stderr: string };
-          }
-        };
-        const serve = sessiond("serve", "--port", "0");
-        expect(serve).toMatchObject({
-          status: 1,
-          stderr: expect.stringMatching(/^sessiond: serve needs Node >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*\n$/),
-        });
-        // A client command runs on this Node: it gets as far as calling the (absent) server.
-        const list = sessiond("--url", "http://127.0.0.1:9", "list");
-        expect(list).toMatchObject({ status: 1, stderr: expect.stringMatching(/^sessiond: cannot reach http:\/\/127\.0\.0\.1:9: .+\n$/) });
-      } finally {
-        renameSync(`${nodePackage}.away`, nodePackage);
-      }
-    },
-  );
+  it.skipIf(
+    Number(execFileSync(systemNode(), ["-p", "process.versions.node.split('.')[0]"], { env: outsideEnv(), encoding: "utf8" })) >= 23,
+  )("without the node package on an older system Node, client commands still run and serve says why it cannot, in one line", () => {
+    const nodePackage = join(install.dir, "node_modules", "node");
+    renameSync(nodePackage, `${nodePackage}.away`);
+    try {
+      const sessiond = (...args: string[]) => {
+        try {
+          return { code: 0, stderr: install.run(join(install.dir, "node_modules", ".bin", "sessiond"), args, { node: systemNode() }) };
+        } catch (error) {
+          return error as { status: number; stderr: string };
+        }
+      };
+      const serve = sessiond("serve", "--port", "0");
+      expect(serve).toMatchObject({
+        status: 1,
+        stderr: expect.stringMatching(/^sessiond: serve needs Node >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*\n$/),
+      });
+      // A client command runs on this Node: it gets as far as calling the (absent) server.
+      const list = sessiond("--url", "http://127.0.0.1:9", "list");
+      expect(list).toMatchObject({ status: 1, stderr: expect.stringMatching(/^sessiond: cannot reach http:\/\/127\.0\.0\.1:9: .+\n$/) });
+    } finally {
+      renameSync(`${nodePackage}.away`, nodePackage);
+    }
+  });
 
-  it.skipIf(Number(execFileSync(systemNode(), ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" })) >= 23)(
-    "the test kit on an older system Node says in one line that SQLite needs Node 22.13",
-    () => {
-      writeFileSync(
-        join(install.dir, "old-node.mjs"),
-        `import { startTestServer } from "@sessiond/testing";
+  it.skipIf(
+    Number(execFileSync(systemNode(), ["-p", "process.versions.node.split('.')[0]"], { env: outsideEnv(), encoding: "utf8" })) >= 23,
+  )("the test kit on an older system Node says in one line that SQLite needs Node 22.13", () => {
+    writeFileSync(
+      join(install.dir, "old-node.mjs"),
+      `import { startTestServer } from "@sessiond/testing";
 await startTestServer().then(() => console.log("started"), (error) => console.log(error.message));
 `,
-      );
-      expect(install.run("old-node.mjs", [], { node: systemNode() })).toMatch(
-        /^SQLite needs Node\.js >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*: run it with Node 24 \(npm install node@24\)\n$/,
-      );
-    },
-  );
+    );
+    expect(install.run("old-node.mjs", [], { node: systemNode() })).toMatch(
+      /^SQLite needs Node\.js >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*: run it with Node 24 \(npm install node@24\)\n$/,
+    );
+  });
 
   it("(d) a consumer's contract test starts startTestServer() from the packed install, sees a CONFLICT and closes", () => {
     writeFileSync(

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/testing";
+import { cleanEnv } from "./support/process.ts";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const curlExamples = /## REST and OpenAPI[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
@@ -27,7 +28,7 @@ describe("README: REST and OpenAPI", () => {
     // Asynchronously: the server answering the examples runs in this process.
     // A curlrc that ends every answer with a newline, so the test can tell them apart.
     writeFileSync(join(dir, ".curlrc"), 'write-out = "\\n"\n');
-    const env = { ...process.env, HOME: dir, CURL_HOME: dir };
+    const env = cleanEnv({ HOME: dir, CURL_HOME: dir });
     const result = await promisify(execFile)("bash", ["-e", "-c", curlExamples!.replaceAll("http://127.0.0.1:3000", server.url)], {
       cwd: dir,
       env,

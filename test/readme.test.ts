@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/testing";
-import { runScript } from "./support/process.ts";
+import { cleanEnv, runScript } from "./support/process.ts";
 import { postgresUrl } from "./support/targets.ts";
 import { spawnSync } from "node:child_process";
 
@@ -47,7 +47,7 @@ describe.skipIf(!postgresUrl || process.getuid?.() !== 0)("README: running sever
     const dir = mkdtempSync(join(tmpdir(), "sessiond-readme-")); // mode 0700: closed to the postgres user
     symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
     try {
-      const result = spawnSync("bash", ["-e", "-c", severalInstances!], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+      const result = spawnSync("bash", ["-e", "-c", severalInstances!], { cwd: dir, env: cleanEnv(), encoding: "utf8", timeout: 60_000 });
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout.match(/ses_0123456789abABCDEFGHIJKLMN {2}made on A/g)).toHaveLength(2);
       expect(result.stderr).toContain("sessiond: session ses_0123456789abABCDEFGHIJKLMN already exists");

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
+import { cleanEnv } from "./env.ts";
 
 // Not packed.ts's ROOT: the global setup imports this file, and packed.ts cannot load there.
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -40,7 +41,7 @@ const FLAGS = [
 ];
 
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, env: cleanEnv() });
 }
 
 /** The typed client and the ID helpers, bundled for the browser as a page would ship them. */

@@ -3,7 +3,7 @@
  * tarball, as a user would get them: built JavaScript and declarations only, no sources, no
  * workspace links. For the packed-install and browser tests.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFileSync, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -21,7 +21,7 @@ import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { inject } from "vitest";
-import { cleanEnv } from "./process.ts";
+import { cleanEnv, spawnProcess } from "./process.ts";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export interface Tarball {
@@ -212,10 +212,14 @@ export interface PackedServer {
 /** Starts the installed `sessiond serve` with the given Node, on a random port, and waits for it. */
 export async function startPackedServer(install: PackedInstall, node: string, args: string[] = []): Promise<PackedServer> {
   const bin = join(install.dir, "node_modules", ".bin", "sessiond");
-  const child = spawn(node, [bin, "serve", "--host", "127.0.0.1", "--port", "0", "--db", join(install.dir, "sessions.db"), ...args], {
-    cwd: install.dir,
-    env: outsideEnv({ LOG_LEVEL: "info" }),
-  });
+  const child = spawnProcess(
+    node,
+    [bin, "serve", "--host", "127.0.0.1", "--port", "0", "--db", join(install.dir, "sessions.db"), ...args],
+    {
+      cwd: install.dir,
+      env: outsideEnv({ LOG_LEVEL: "info" }),
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));

@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { cleanEnv } from "./env.ts";
 
 export interface PostgresCluster {
   /** postgres://postgres@127.0.0.1:<port>/postgres */
@@ -28,7 +29,7 @@ export interface PostgresCluster {
 function binDir(): string {
   if (process.env.PG_BINDIR) return process.env.PG_BINDIR;
   try {
-    return execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim();
+    return execFileSync("pg_config", ["--bindir"], { env: cleanEnv(), encoding: "utf8" }).trim();
   } catch {
     throw new Error("pg_config not found: install PostgreSQL's server binaries (Debian: postgresql-15) or set PG_BINDIR");
   }
@@ -38,8 +39,8 @@ function binDir(): string {
 function clusterUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   try {
-    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
-    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
+    const uid = Number(execFileSync("id", ["-u", "postgres"], { env: cleanEnv(), encoding: "utf8" }).trim());
+    const gid = Number(execFileSync("id", ["-g", "postgres"], { env: cleanEnv(), encoding: "utf8" }).trim());
     return { uid, gid };
   } catch {
     throw new Error("running as root, and there is no `postgres` user to run the cluster as (initdb refuses root)");
@@ -86,6 +87,7 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   const data = join(dir, "data");
   execFileSync(initdb, ["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"], {
     ...user,
+    env: cleanEnv(),
     stdio: "pipe",
   });
   const port = await freePort();
@@ -100,7 +102,7 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
     server = spawn(
       join(bin, "postgres"),
       ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", ...durability, "-c", "max_connections=300"],
-      { ...user, stdio: ["ignore", "pipe", "pipe"] },
+      { ...user, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] },
     );
     server.stdout?.on("data", (chunk) => (output += chunk));
     server.stderr?.on("data", (chunk) => (output += chunk));
