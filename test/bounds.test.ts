@@ -106,7 +106,7 @@ describe("readers that stop reading", () => {
     const socket = connect(Number(port), "127.0.0.1");
     socket.pause();
     socket.on("error", () => undefined);
-    socket.write(`GET ${listBatch(5)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    socket.write(`GET ${listBatch(5)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
     return socket;
   }
 

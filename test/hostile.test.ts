@@ -186,7 +186,7 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
     socket.on("data", (chunk) => (received += chunk));
     const answered = new Promise<void>((resolve) => socket.on("data", () => resolve()));
     // Headers promise a 1 MB body that never comes: the answer must not wait for it.
-    socket.write("POST /trpc/session.create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n");
+    socket.write("POST /trpc/session.create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n");
     await answered;
     socket.destroy();
     expect(received).toMatch(/^HTTP\/1\.1 401/);
@@ -204,8 +204,8 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
     // The second request asks the server to close the connection once it has answered.
     const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
     socket.write(
-      `POST /trpc/session.create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` +
-        `GET /trpc/session.get?input=${input} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      `POST /trpc/session.create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` +
+        `GET /trpc/session.get?input=${input} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
     );
     await closed;
     const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((match) => match[1]);

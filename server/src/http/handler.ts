@@ -76,6 +76,14 @@ export interface SessiondHandler {
   document(): OpenApiDocument;
 }
 
+/** A route of the table with its implementation. */
+type BoundRoute = Route & { serve: (ex: Exchange, params: Record<string, string>) => unknown };
+/** One path of the table and its routes by method. */
+interface PathEntry {
+  path: string;
+  byMethod: Map<string, BoundRoute>;
+}
+
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const TRPC_ROUTE = "/trpc/{procedure}";
 /** The order methods are named in an Allow header; HEAD wherever GET is. */
@@ -129,7 +137,6 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
   const invoker = createInvokers(router, { direct: fastPath });
   const rest = {
     invoker,
-    authorized,
     maxBodyBytes: config.maxBodyBytes,
     createContext: (ex: Exchange) => createContextInner({ requestId: ex.requestId, maxReads: config.maxSessionsPerRequest }),
     onError,
@@ -169,14 +176,8 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
   };
 
   /** Each path once, with its routes by method (HEAD answered by GET). */
-  const table = createRouter<{
-    path: string;
-    byMethod: Map<string, Route & { serve: (ex: Exchange, params: Record<string, string>) => unknown }>;
-  }>();
-  const byPath = new Map<
-    string,
-    { path: string; byMethod: Map<string, Route & { serve: (ex: Exchange, params: Record<string, string>) => unknown }> }
-  >();
+  const table = createRouter<PathEntry>();
+  const byPath = new Map<string, PathEntry>();
   for (const route of routes) {
     let entry = byPath.get(route.path);
     if (!entry) {

@@ -4,9 +4,9 @@
  * request into its procedure's input, calls the procedure (invoke.ts, as the fast path does), and
  * writes the answer. So the same zod schemas validate, the same service runs, and errors are the
  * same TRPCErrors; an error's body is what `describeError` (errors.ts) makes of it for tRPC's
- * `error.data`, plus the message. Requests pass the same checks as the tRPC front door, in the
- * same order: token (401, before the body is read), content type (415), body size (413), JSON and
- * its depth (400).
+ * `error.data`, plus the message. After the handler's token check (401, before the body is read),
+ * requests pass the same checks as the tRPC front door, in the same order: content type (415),
+ * body size (413), JSON and its depth (400).
  */
 import { TRPCError, getTRPCErrorFromUnknown } from "@trpc/server";
 import { describeError, InvalidInputError } from "../errors.ts";
@@ -48,7 +48,6 @@ const BOOLEANS: Record<string, boolean> = { true: true, false: false, "1": true,
 
 export interface RestDeps {
   invoker(procedure: string): Invoke;
-  authorized(header: string | undefined): boolean;
   maxBodyBytes: number;
   /** The procedures' context for one request. */
   createContext(ex: Exchange): unknown;
@@ -133,9 +132,6 @@ export function procedureRoute(deps: RestDeps, call: ProcedureCall, template: st
   };
 
   return async function serve(ex: Exchange, params: Record<string, string>): Promise<void> {
-    if (!deps.authorized(ex.header("authorization"))) {
-      return fail(ex, new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" }));
-    }
     let body: unknown;
     if (call.hasBody) {
       const type = ex.header("content-type");
