@@ -57,7 +57,7 @@ describe("--sqlite-sync", () => {
     }
   });
 
-  it("refuses any other value with one line and exit code 2", async () => {
+  it("refuses another value (off as a flag, extra in the environment) with one line and exit code 2", async () => {
     const db = join(scratch, `${freshId()}.db`);
     const flag = await runCli(["serve", "--port", "0", "--db", db, "--sqlite-sync", "off"]);
     expect(flag.code).toBe(2);

@@ -87,7 +87,7 @@ describe("the tRPC wire", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it("sends no stack trace or file path in error bodies", async () => {
+  it("sends no stack trace or file path in a BAD_REQUEST's error body", async () => {
     const { body } = await post("session.create", { id: 42 });
     const text = JSON.stringify(body);
     expect(text).not.toMatch(/stack|\/work\/|node_modules|\.ts:\d+/);
@@ -99,9 +99,17 @@ describe("the tRPC wire", () => {
     expect(body.error.json.data.requestId).toBe("req-123");
   });
 
-  it("gives every response a request ID when the caller sends none", async () => {
-    const { headers } = await post("session.create", {});
-    expect(headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  it("gives each answer a request ID of its own when the caller sends none: tRPC success and error, REST, /healthz, /metrics, an unknown path", async () => {
+    const answers = [
+      (await post("session.create", {})).headers,
+      (await post("session.create", { id: "bad" })).headers,
+      (await fetch(`${server.url}/session/${freshId()}`)).headers,
+      (await fetch(`${server.url}/healthz`)).headers,
+      (await fetch(`${server.url}/metrics`)).headers,
+      (await fetch(`${server.url}/nope`)).headers,
+    ].map((headers) => headers.get("x-request-id"));
+    for (const id of answers) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(answers).size).toBe(answers.length);
   });
 });
 
@@ -112,7 +120,7 @@ describe("other routes", () => {
     expect(await response.json()).toMatchObject({ status: "ok", engine: "sqlite" });
   });
 
-  it("answers unknown paths with 404 in the error shape of every other route", async () => {
+  it("answers an unknown path with 404 in the REST error shape (code, httpStatus, message, path, request ID)", async () => {
     const response = await fetch(`${server.url}/nope`);
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({

@@ -163,7 +163,7 @@ describe.each(engineTargets)("a REST caller and a tRPC caller racing for one ID 
   });
   afterAll(() => server?.close());
 
-  it("lets exactly one win, every time; the other gets CONFLICT", async () => {
+  it("lets exactly one win in each of 40 rounds; the other gets CONFLICT", async () => {
     const rest = createRestClient(server.url);
     const wins = { rest: 0, trpc: 0 };
     for (let round = 0; round < 40; round++) {
