@@ -102,12 +102,19 @@ describeContract("session.list", (server) => {
   });
 
   it("returns the newest sessions first across the whole store", async () => {
-    const a = await server().client.session.create.mutate({});
-    await new Promise((resolve) => setTimeout(resolve, 2));
-    const b = await server().client.session.create.mutate({});
+    // Three, so that a page of two has a next page whatever else the store holds; a millisecond or
+    // more apart (and from what earlier tests made), as within one millisecond the order is the ID's.
+    const created: Session[] = [];
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      created.push(await server().client.session.create.mutate({}));
+    }
+    const [oldest, middle, newest] = created;
     const page = await server().client.session.list.query({ limit: 2 });
-    expect(page.items.map((session) => session.id)).toEqual([b.id, a.id]);
+    expect(page.items.map((session) => session.id)).toEqual([newest!.id, middle!.id]);
     expect(page.nextCursor).not.toBeNull();
+    const next = await server().client.session.list.query({ limit: 1, cursor: page.nextCursor });
+    expect(next.items.map((session) => session.id)).toEqual([oldest!.id]);
   });
 
   it(`uses a default page size of ${LIMITS.pageSizeDefault}`, async () => {
