@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSessionClient, type SessionClient } from "@sessiond/client";
 import { EventSource } from "eventsource";
 import { startServerProcess, type ServerProcess } from "./support/process.ts";
@@ -45,7 +45,8 @@ describe.each(setups)("live events, $name", (setup) => {
   let servers: ServerProcess[] = [];
   let clients: SessionClient[] = [];
   let cleanup: () => void = () => {};
-  beforeAll(async () => {
+  // Instances of its own for each test: one of them kills an instance.
+  beforeEach(async () => {
     const { db, cleanup: remove } = await setup.db();
     cleanup = remove;
     // One first, so the migrations are in place before the others (SQLite migrates under a lock too).
@@ -53,7 +54,7 @@ describe.each(setups)("live events, $name", (setup) => {
     for (let i = 1; i < setup.instances; i++) servers.push(await startServerProcess(["--db", db, "--event-poll-ms", "50"]));
     clients = servers.map((server) => createSessionClient({ url: server.url, EventSource }));
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await Promise.all(servers.map((server) => server.stop("SIGKILL")));
     cleanup();
   });

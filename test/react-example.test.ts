@@ -31,6 +31,14 @@ describe.skipIf(browserUnavailable())("the React example (examples/react)", () =
     example?.remove();
   });
 
+  /** The app built with Vite, once: the build test checks the build, the Chromium test serves it. */
+  let built = false;
+  function buildApp(): string {
+    if (!built) example.bin("vite", ["build", "--logLevel", "error"]);
+    built = true;
+    return join(example.dir, "dist");
+  }
+
   it("installs only what a browser app needs: one @trpc/client and one @trpc/server, no sessiond server, no node package", () => {
     const versions = example.versions(["@trpc/client", "@trpc/server", "@sessiond/server", "@sessiond/console", "node", "pg", "pino"]);
     expect(versions).toEqual({
@@ -46,8 +54,7 @@ describe.skipIf(browserUnavailable())("the React example (examples/react)", () =
 
   it("type-checks with the app's own TypeScript and builds with Vite", () => {
     example.bin("tsc", ["--noEmit"]);
-    example.bin("vite", ["build", "--logLevel", "error"]);
-    const assets = join(example.dir, "dist", "assets");
+    const assets = join(buildApp(), "assets");
     const scripts = readdirSync(assets).filter((file) => file.endsWith(".js"));
     const gzip = scripts.reduce((sum, file) => sum + gzipSync(readFileSync(join(assets, file)), { level: 9 }).length, 0);
     console.log(`React example bundle (React, TanStack Query, tRPC, sessiond's client): ${(gzip / 1024).toFixed(1)} kB gzip`);
@@ -56,7 +63,7 @@ describe.skipIf(browserUnavailable())("the React example (examples/react)", () =
 
   it("in Chromium: creates with a chosen ID, shows the duplicate as CONFLICT, pages an infinite list, receives a live event", async () => {
     const files: StaticSite["files"] = {};
-    const dist = join(example.dir, "dist");
+    const dist = buildApp();
     for (const file of readdirSync(dist, { recursive: true, encoding: "utf8" })) {
       if (!TYPES[extname(file)]) continue;
       files[`/${file}`] = { type: TYPES[extname(file)]!, body: readFileSync(join(dist, file), "utf8") };
