@@ -186,7 +186,9 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
     socket.on("data", (chunk) => (received += chunk));
     const answered = new Promise<void>((resolve) => socket.on("data", () => resolve()));
     // Headers promise a 1 MB body that never comes: the answer must not wait for it.
-    socket.write("POST /trpc/session.create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n");
+    socket.write(
+      "POST /trpc/session.create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n",
+    );
     await answered;
     socket.destroy();
     expect(received).toMatch(/^HTTP\/1\.1 401/);
