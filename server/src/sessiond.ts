@@ -32,6 +32,7 @@ export async function startSessiond(config: ServerConfig, log: Logger, overrides
   let events: EventService | undefined;
   try {
     events = await startEventService(store, { ...config, heartbeatMs: config.eventHeartbeatMs }, log);
+    metrics.observeEvents(events.stats);
     const onWrite = events.poke;
     const sessions = createSessionService(store, { ...overrides, version: VERSION, limits, onWrite });
     const http = await listen({

@@ -11,8 +11,6 @@ import { TRPCError } from "@trpc/server";
 import { describeError } from "../errors.ts";
 import { EventsExpiredError } from "../events/errors.ts";
 import type { EventService, EventStream } from "../events/types.ts";
-import { toSessionEvent } from "../events/stream.ts";
-import type { StoredEvent } from "../store/types.ts";
 import type { Logger } from "../log.ts";
 
 const PATH = "/event";
@@ -23,33 +21,6 @@ function sendError(res: ServerResponse, error: TRPCError, requestId: string, hea
   const httpStatus = status ?? data.httpStatus;
   const body = JSON.stringify({ ...data, httpStatus, message });
   res.writeHead(httpStatus, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
-}
-
-/** Each event's SSE frame, serialised and encoded once however many subscribers receive it. */
-const frames = new WeakMap<StoredEvent, Buffer>();
-function frameOf(event: StoredEvent): Buffer {
-  let frame = frames.get(event);
-  if (frame === undefined) {
-    // JSON.stringify writes the session's dates as ISO strings.
-    frame = Buffer.from(`id: ${event.id}\ndata: ${JSON.stringify(toSessionEvent(event))}\n\n`);
-    frames.set(event, frame);
-  }
-  return frame;
-}
-
-/**
- * A group of events as one chunk (one socket write). Subscribers at the head of the log receive
- * the same group from one hub read: the last one joined is kept, so it is joined once, not once
- * per subscriber.
- */
-let lastGroup: { events: StoredEvent[]; chunk: Buffer } | undefined;
-function chunkOf(events: StoredEvent[]): Buffer {
-  if (events.length === 1) return frameOf(events[0]!);
-  const last = lastGroup;
-  if (last && last.events.length === events.length && last.events.every((event, i) => event === events[i])) return last.chunk;
-  const chunk = Buffer.concat(events.map(frameOf));
-  lastGroup = { events, chunk };
-  return chunk;
 }
 
 function queryInput(req: IncomingMessage): unknown {
@@ -129,8 +100,9 @@ export function createEventRoute(events: EventService, log: Logger) {
       });
     }, heartbeatMs);
     try {
-      for await (const batch of stream.batches()) {
-        await write(chunkOf(batch));
+      // Chunks of frames encoded once per instance (events/encoding.ts), paced by the events layer.
+      for await (const chunk of stream.sse()) {
+        await write(chunk);
         if (res.destroyed) break;
       }
     } catch (error) {

@@ -1,6 +1,6 @@
 import { SessionEventsInputSchema, type InputSchemas } from "@sessiond/shared";
 import { TRPCError, tracked, type TRPCRouterRecord } from "@trpc/server";
-import { cutOffWhenStalled, toSessionEvent } from "../events/stream.ts";
+import { cutOffWhenStalled } from "../events/stream.ts";
 import { publicProcedure } from "../trpc.ts";
 
 /** The session procedures, validating input with the given schemas (built for the server's limits). */
@@ -25,7 +25,8 @@ export function createSessionRouter(inputs: InputSchemas) {
       const disconnect = ctx.disconnect ?? (() => undefined);
       return (async function* () {
         for await (const event of cutOffWhenStalled(stream.events(), slowSubscriberTimeoutMs, disconnect)) {
-          yield tracked(String(event.id), toSessionEvent(event));
+          // The same object for every subscriber: tRPC serialises it for each.
+          yield tracked(String(event.id), event.message);
         }
       })();
     }),
