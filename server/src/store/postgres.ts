@@ -21,7 +21,7 @@ import {
   type SessionRow,
 } from "./row.ts";
 import { listQuery, listValue, updateFailure } from "./queries.ts";
-import { sessionsOf, TreeWalk, treeTooDeep } from "./tree.ts";
+import { TreeWalk, treeTooDeep } from "./tree.ts";
 import { PostgresEventFollower } from "./postgres-events.ts";
 import type { EventFollower, EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
@@ -282,22 +282,24 @@ export class PostgresSessionStore implements SessionStore {
     }
   }
 
-  async deleteTree(id: string): Promise<Session[]> {
+  async deleteTree(id: string): Promise<string[]> {
     // Each row is locked as the walk reads it, so a child cannot be added under a session being
     // deleted (its insert waits for the lock, then finds no parent) and nothing is missed.
     return this.#transaction(async (client) => {
-      const select = `SELECT ${COLUMNS} FROM session`;
-      const [root] = (await client.query<SessionRow>({ name: "session_lock", text: `${select} WHERE id = $1 FOR UPDATE`, values: [id] }))
-        .rows;
-      if (!root) throw new SessionNotFoundError(id);
-      const walk = new TreeWalk(root);
+      const locked = await client.query({ name: "session_lock_id", text: "SELECT id FROM session WHERE id = $1 FOR UPDATE", values: [id] });
+      if (locked.rows.length === 0) throw new SessionNotFoundError(id);
+      const walk = new TreeWalk(id);
       while (walk.frontier.length > 0) {
-        const children = await client.query<SessionRow>({
-          name: "session_lock_children",
-          text: `${select} WHERE parent_id = ANY($1::text[]) FOR UPDATE`,
+        const children = await client.query<[string]>({
+          name: "session_lock_children_ids",
+          text: "SELECT id FROM session WHERE parent_id = ANY($1::text[]) FOR UPDATE",
           values: [walk.frontier],
+          rowMode: "array",
         });
-        await walk.addLevel(children.rows, nextTurn);
+        await walk.addLevel(
+          children.rows.map(([child]) => child),
+          nextTurn,
+        );
       }
       // One event per session, root first, then by depth; last, so the IDs are drawn after every
       // row lock is held (the volatile ID is evaluated after ORDER BY).
@@ -311,8 +313,8 @@ export class PostgresSessionStore implements SessionStore {
         values: [walk.ids, Date.now()],
       });
       await client.query({ name: "session_delete_ids", text: "DELETE FROM session WHERE id = ANY($1::text[])", values: [walk.ids] });
-      return walk.rows;
-    }).then(sessionsOf);
+      return walk.ids;
+    });
   }
 
   async readEvents(afterId: number, limit: number): Promise<StoredEvent[]> {

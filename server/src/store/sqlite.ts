@@ -24,7 +24,7 @@ import {
 } from "./row.ts";
 import { listQuery, listValue, updateFailure } from "./queries.ts";
 import { WalCheckpointer } from "./sqlite-checkpoint.ts";
-import { sessionsOf, TreeWalk, treeTooDeep } from "./tree.ts";
+import { TreeWalk, treeTooDeep } from "./tree.ts";
 import type { EventFollower, EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
 /**
@@ -46,8 +46,8 @@ const SYNCHRONOUS_LEVELS: Record<SqliteSync, number> = { normal: 1, full: 2 };
 /** The longest a create waits for others to share its commit, with synchronous = FULL. */
 const GROUP_WAIT_MS = 1;
 
-/** Rows a delete reads, records or deletes between two turns of the event loop (about 10 ms of work). */
-const DELETE_SLICE = 2000;
+/** Rows a delete reads, records or deletes between two turns of the event loop (a few milliseconds of work). */
+const DELETE_SLICE = 1000;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -103,7 +103,7 @@ export class SqliteSessionStore implements SessionStore {
   readonly #autoCheckpoint: number;
   readonly #insert: StatementSync;
   readonly #get: StatementSync;
-  readonly #getForDelete: StatementSync;
+  readonly #exists: StatementSync;
   readonly #getWithKey: StatementSync;
   readonly #update: StatementSync;
   readonly #revision: StatementSync;
@@ -139,7 +139,7 @@ export class SqliteSessionStore implements SessionStore {
        RETURNING ancestry`,
     );
     this.#get = this.#reads.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ?`);
-    this.#getForDelete = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ?`);
+    this.#exists = this.#db.prepare("SELECT 1 FROM session WHERE id = ?");
     this.#getWithKey = this.#reads.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ? AND create_key = ?`);
     this.#update = this.#db.prepare(`
       UPDATE session SET
@@ -151,8 +151,9 @@ export class SqliteSessionStore implements SessionStore {
       WHERE id = :id AND (:expected IS NULL OR revision = :expected)
       RETURNING ${COLUMNS}`);
     this.#revision = this.#db.prepare("SELECT revision FROM session WHERE id = ?");
-    this.#children = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE parent_id IN (SELECT value FROM json_each(?))`);
-    // Foreign keys are checked at the end of the statement, so the order of deletion is free.
+    this.#children = this.#db.prepare("SELECT id FROM session WHERE parent_id IN (SELECT value FROM json_each(?))");
+    this.#children.setReturnArrays(true);
+    // Foreign keys are checked at the commit (deleteTree defers them), so the order of deletion is free.
     this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE id IN (SELECT value FROM json_each(?))");
     // The event copies the row as stored, inside the change's transaction (before a delete).
     // A create's event from the values just inserted (no look-up of the row).
@@ -369,7 +370,7 @@ export class SqliteSessionStore implements SessionStore {
    * for any write). Reads see the last commit meanwhile. Foreign keys are checked at the commit,
    * so the slices may delete a parent before its children.
    */
-  async deleteTree(id: string): Promise<Session[]> {
+  async deleteTree(id: string): Promise<string[]> {
     await this.#writable();
     let release!: () => void;
     this.#exclusive = new Promise((resolve) => (release = resolve));
@@ -380,18 +381,19 @@ export class SqliteSessionStore implements SessionStore {
       this.#db.exec("BEGIN IMMEDIATE");
       try {
         this.#db.exec("PRAGMA defer_foreign_keys = ON");
-        const root = this.#getForDelete.get(id) as SessionRow | undefined;
-        if (!root) throw new SessionNotFoundError(id);
-        walk = new TreeWalk(root);
+        if (!this.#exists.get(id)) throw new SessionNotFoundError(id);
+        walk = new TreeWalk(id);
         while (walk.frontier.length > 0) {
-          const level: SessionRow[] = [];
+          const level: string[] = [];
           // The children of a slice of the frontier at a time (one statement per slice: its IN
           // list is built before its first row), a slice of rows between pauses.
           for (let start = 0; start < walk.frontier.length; start += DELETE_SLICE) {
             await pause();
             let read = 0;
-            for (const row of this.#children.iterate(JSON.stringify(walk.frontier.slice(start, start + DELETE_SLICE)))) {
-              level.push(row as unknown as SessionRow);
+            for (const [child] of this.#children.iterate(JSON.stringify(walk.frontier.slice(start, start + DELETE_SLICE))) as Iterable<
+              [string]
+            >) {
+              level.push(child);
               if (++read % DELETE_SLICE !== 0) continue;
               walk.checkLevel(level.length);
               await pause();
@@ -428,7 +430,7 @@ export class SqliteSessionStore implements SessionStore {
       this.#exclusive = null;
       release();
     }
-    return sessionsOf(walk.rows);
+    return walk.ids;
   }
 
   readEvents(afterId: number, limit: number): Promise<StoredEvent[]> {

@@ -6,9 +6,7 @@
  * hand-edited database can) is walked once, and a tree of more than MAX_TREE_SIZE sessions is
  * refused before anything is deleted.
  */
-import type { Session } from "@sessiond/shared";
 import { InvalidInputError } from "../errors.ts";
-import { type SessionRow, toSession } from "./row.ts";
 
 /** The most sessions one delete removes (the session and its descendants). */
 export const MAX_TREE_SIZE = 100_000;
@@ -28,21 +26,22 @@ export function treeTooDeep(parentId: string): InvalidInputError {
   );
 }
 
+/** IDs handled between two pauses of a walk (filtering, sorting, merging): a few milliseconds. */
+const SLICE = 4096;
+
+type Pause = () => Promise<void> | void;
+
 export class TreeWalk {
   /** Every session reached, the root first, then by depth, then by ID. */
-  readonly rows: SessionRow[];
+  readonly ids: string[];
   /** The IDs whose children are still to be read. */
   frontier: string[];
   readonly #seen: Set<string>;
 
-  constructor(root: SessionRow) {
-    this.rows = [root];
-    this.frontier = [root.id];
-    this.#seen = new Set([root.id]);
-  }
-
-  get ids(): string[] {
-    return this.rows.map((row) => row.id);
+  constructor(rootId: string) {
+    this.ids = [rootId];
+    this.frontier = [rootId];
+    this.#seen = new Set([rootId]);
   }
 
   /** Refuses a level while it is being read, once it holds more than the bound (cycles or not). */
@@ -51,42 +50,43 @@ export class TreeWalk {
   }
 
   #tooLarge(): InvalidInputError {
-    const root = this.rows[0]!.id;
-    return new InvalidInputError(`Session ${root} has more than ${MAX_TREE_SIZE - 1} descendants: delete its subtrees first`);
+    return new InvalidInputError(`Session ${this.ids[0]} has more than ${MAX_TREE_SIZE - 1} descendants: delete its subtrees first`);
   }
 
   /**
    * Takes the children of the frontier as the next level; what was seen before (a cycle) is
-   * skipped. Sorting a level of 100,000 takes about 100 ms: it is done in slices, `pause` letting
-   * the event loop turn in between.
+   * skipped. A level of 100,000 takes a few hundred milliseconds to sort: the work is done in
+   * slices, `pause` letting the event loop turn in between.
    */
-  async addLevel(children: SessionRow[], pause: () => Promise<void> | void = () => undefined): Promise<void> {
-    const unseen = children.filter((row) => !this.#seen.has(row.id));
-    if (this.rows.length + unseen.length > MAX_TREE_SIZE) throw this.#tooLarge();
-    const next = await sortedById(unseen, pause);
-    for (const row of next) {
-      this.#seen.add(row.id);
-      this.rows.push(row);
+  async addLevel(children: string[], pause: Pause = () => undefined): Promise<void> {
+    const unseen: string[] = [];
+    for (let start = 0; start < children.length; start += SLICE) {
+      if (start > 0) await pause();
+      for (const id of children.slice(start, start + SLICE)) if (!this.#seen.has(id)) unseen.push(id);
     }
-    this.frontier = next.map((row) => row.id);
+    if (this.ids.length + unseen.length > MAX_TREE_SIZE) throw this.#tooLarge();
+    const next = await sorted(unseen, pause);
+    for (let start = 0; start < next.length; start += SLICE) {
+      await pause();
+      for (const id of next.slice(start, start + SLICE)) {
+        this.#seen.add(id);
+        this.ids.push(id);
+      }
+    }
+    this.frontier = next;
   }
 }
 
-const byId = (a: SessionRow, b: SessionRow) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-/** Rows sorted or merged between two pauses. */
-const SORT_SLICE = 4096;
-
-/** `rows` by ID: slices sorted, then merged pairwise, pausing after each slice's worth of work. */
-async function sortedById(rows: SessionRow[], pause: () => Promise<void> | void): Promise<SessionRow[]> {
-  if (rows.length <= SORT_SLICE) return rows.sort(byId);
-  let runs: SessionRow[][] = [];
-  for (let start = 0; start < rows.length; start += SORT_SLICE) {
-    runs.push(rows.slice(start, start + SORT_SLICE).sort(byId));
+/** `ids` in order: slices sorted, then merged pairwise, pausing after each slice's worth of work. */
+async function sorted(ids: string[], pause: Pause): Promise<string[]> {
+  if (ids.length <= SLICE) return ids.sort();
+  let runs: string[][] = [];
+  for (let start = 0; start < ids.length; start += SLICE) {
+    runs.push(ids.slice(start, start + SLICE).sort());
     await pause();
   }
   while (runs.length > 1) {
-    const merged: SessionRow[][] = [];
+    const merged: string[][] = [];
     for (let index = 0; index < runs.length; index += 2) {
       const a = runs[index]!;
       const b = runs[index + 1];
@@ -94,32 +94,16 @@ async function sortedById(rows: SessionRow[], pause: () => Promise<void> | void)
         merged.push(a);
         continue;
       }
-      const out: SessionRow[] = [];
+      const out: string[] = [];
       let i = 0;
       let j = 0;
       while (i < a.length || j < b.length) {
-        out.push(j >= b.length || (i < a.length && a[i]!.id <= b[j]!.id) ? a[i++]! : b[j++]!);
-        if (out.length % SORT_SLICE === 0) await pause();
+        out.push(j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!);
+        if (out.length % SLICE === 0) await pause();
       }
       merged.push(out);
     }
     runs = merged;
   }
   return runs[0]!;
-}
-
-/** Rows converted between two turns of the event loop (parsing metadata is most of it). */
-const CONVERT_SLICE = 2000;
-
-/**
- * A delete's rows as sessions, a slice at a time with the event loop turning in between: a tree of
- * 100,000 sessions takes hundreds of milliseconds to convert.
- */
-export async function sessionsOf(rows: readonly SessionRow[]): Promise<Session[]> {
-  const sessions: Session[] = [];
-  for (let start = 0; start < rows.length; start += CONVERT_SLICE) {
-    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const row of rows.slice(start, start + CONVERT_SLICE)) sessions.push(toSession(row));
-  }
-  return sessions;
 }

@@ -50,10 +50,11 @@ export interface SessionStore {
   list(query: ListQuery): Promise<Session[]>;
   update(id: string, patch: SessionPatch): Promise<Session>;
   /**
-   * Deletes the session and its descendants in one transaction and returns their last state: the
-   * session first, then its descendants by depth. Cycle-proof and bounded (tree.ts).
+   * Deletes the session and its descendants in one transaction and returns their IDs: the session
+   * first, then its descendants by depth, then by ID (their last states are in the events).
+   * Cycle-proof and bounded (tree.ts).
    */
-  deleteTree(id: string): Promise<Session[]>;
+  deleteTree(id: string): Promise<string[]>;
   /** Events after `afterId`, oldest first, at most `limit`. */
   readEvents(afterId: number, limit: number): Promise<StoredEvent[]>;
   /** The last event's ID and the last pruned one (0: none). */
