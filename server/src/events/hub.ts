@@ -44,9 +44,10 @@ const PRUNE_BATCH = 500;
 
 /**
  * The budget of one turn, in units of about 10 µs of work as measured on the machine that built
- * this (2 shared cores): at most about 15 ms of event work between two chances for other requests.
+ * this (2 cores shared with other work): about 10 ms of event work between two chances for other
+ * requests, which stays under 100 ms even when the process gets a fraction of a core.
  */
-export const TURN_BUDGET = 1500;
+export const TURN_BUDGET = 1000;
 /** Reading a page of the log: each event's share of the query and its decoding, per event and per KiB of it. */
 const READ_EVENT_COST = 0.6;
 const READ_KIB_COST = 0.15;
