@@ -34,9 +34,9 @@ export class TurnBudget {
     });
   }
 
-  /** Counts work that has already run (its cost known only afterwards) against this turn. */
+  /** Counts work that has already run (its cost known only afterwards) against this turn; a negative cost refunds. */
   charge(cost: number): void {
-    this.#used += cost;
+    this.#used = Math.max(0, this.#used + cost);
     this.#schedule();
   }
 

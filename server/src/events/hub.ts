@@ -4,7 +4,8 @@
  * recent events in memory, so a thousand subscribers cost one query per change, not a thousand.
  * A subscriber further behind takes pages of the log that the hub reads once for every subscriber
  * at that point (a page is a fixed range of IDs, so subscribers that resume from different IDs
- * still share it), keeping the last few. The table stays the truth: the hub never invents an
+ * still share it); the hub keeps the pages used last, and the events leaving its recent memory
+ * become pages too. The table stays the truth: the hub never invents an
  * order, it only caches what the store returned. It reads through the store's follower, which
  * returns an event only once it is settled (every event with a smaller ID that will ever commit
  * has), so `head` is a point no later commit can land before.
@@ -54,7 +55,7 @@ const READ_KIB_COST = 0.15;
 /** Pruning a batch: per event deleted. */
 const PRUNE_COST = 0.1;
 
-/** What reading `events` cost; the read asked for a page of small events before it ran. */
+/** What reading `events` cost; a read takes a page of small events' cost before it runs, and is charged (or refunded) the difference. */
 function readCost(events: readonly { size: number }[]): number {
   let cost = 0;
   for (const { size } of events) cost += READ_EVENT_COST + (READ_KIB_COST * size) / 1024;

@@ -102,7 +102,7 @@ export async function openEventStream(
     }
   }
 
-  async function* sse(): AsyncGenerator<Buffer> {
+  async function* sse(): AsyncGenerator<Uint8Array> {
     for await (const { events, whole } of groups()) {
       let cost = SSE_CHUNK_COST;
       for (const event of events) {

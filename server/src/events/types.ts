@@ -27,8 +27,10 @@ export interface EventStream {
   /**
    * The same events as server-sent-events frames (`id:` and `data:`, encoded once per instance),
    * several to a chunk: one socket write each. The stream is consumed through one of the two.
+   * (Uint8Array, not Buffer: the router's type, which the client's declarations bundle, must not
+   * need Node's types.)
    */
-  sse(): AsyncGenerator<Buffer>;
+  sse(): AsyncGenerator<Uint8Array>;
 }
 
 /** What an instance's events cost it so far (counters since start), for /metrics. */

@@ -65,7 +65,7 @@ export function createEventRoute(events: EventService, log: Logger) {
     res.write(`: sessiond events after ${stream.startId}\nretry: 1000\n\n`);
 
     /** Writes, and when the socket's buffer is full waits for it to drain, cutting a client that never reads. */
-    const write = async (chunk: Buffer): Promise<void> => {
+    const write = async (chunk: Uint8Array): Promise<void> => {
       if (res.write(chunk) || res.destroyed) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
