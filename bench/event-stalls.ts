@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createSessionClient } from "@sessiond/client";
 import { EventSource } from "eventsource";
-import { durableDatabase } from "./lib/postgres.ts";
+import { destroyCluster, durableDatabase } from "./lib/postgres.ts";
 import { killAll, startServe, type ServerProcess } from "./lib/proc.ts";
 import { treeCpuSeconds } from "./lib/tree.ts";
 
@@ -254,6 +254,7 @@ async function main(): Promise<void> {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
     killAll();
+    await destroyCluster();
   }
 }
 
