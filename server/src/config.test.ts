@@ -53,6 +53,16 @@ describe("resolveConfig", () => {
   it("refuses a default page size above the maximum", () => {
     expect(() => resolveConfig({ pageSizeDefault: "300" }, {})).toThrow(/exceeds the maximum 200/);
   });
+
+  it("refuses an event heartbeat that the write timeout would cut, naming both settings", () => {
+    expect(() => resolveConfig({ eventHeartbeatMs: "40000" }, {})).toThrow(
+      /--event-heartbeat-ms \(40000\) must be less than --write-timeout-ms \(30000\)/,
+    );
+    expect(() => resolveConfig({ writeTimeoutMs: "15000" }, { SESSIOND_EVENT_HEARTBEAT_MS: "15000" })).toThrow(
+      /SESSIOND_EVENT_HEARTBEAT_MS \(15000\) must be less than --write-timeout-ms \(15000\)/,
+    );
+    expect(resolveConfig({ eventHeartbeatMs: "29999" }, {}).eventHeartbeatMs).toBe(29_999);
+  });
 });
 
 describe("storeLocation", () => {

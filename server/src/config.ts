@@ -346,6 +346,15 @@ export function resolveConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = 
       `invalid configuration: ${source.pageSizeDefault ?? flagName("pageSizeDefault")}: the default page size ${config.pageSizeDefault} exceeds the maximum ${config.pageSizeMax} (${source.pageSizeMax ?? `${flagName("pageSizeMax")}'s default`})`,
     );
   }
+  // An idle event stream writes only its heartbeats; a connection silent for --write-timeout-ms is
+  // closed, so a heartbeat at or past it would cut every idle stream before its first one.
+  if (config.eventHeartbeatMs >= config.writeTimeoutMs) {
+    const heartbeat = source.eventHeartbeatMs ?? flagName("eventHeartbeatMs");
+    const timeout = source.writeTimeoutMs ?? flagName("writeTimeoutMs");
+    throw new ConfigError(
+      `invalid configuration: ${heartbeat} (${config.eventHeartbeatMs}) must be less than ${timeout} (${config.writeTimeoutMs}), else idle event streams are closed before their first heartbeat`,
+    );
+  }
   return config;
 }
 

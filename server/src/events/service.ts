@@ -16,6 +16,7 @@ export async function startEventService(store: SessionStore, settings: EventSett
     settings,
     poke: () => hub.wrote(),
     open: (input, signal) => openEventStream(hub, store, input, signal),
+    stats: () => ({ subscribers: hub.subscribers, ...hub.counters }),
     close: () => hub.close(),
   };
 }

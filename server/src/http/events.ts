@@ -9,10 +9,8 @@ import { SessionEventsInputSchema } from "@sessiond/shared";
 import { TRPCError, getTRPCErrorFromUnknown } from "@trpc/server";
 import { describeError } from "../errors.ts";
 import { EventsExpiredError } from "../events/errors.ts";
-import { toSessionEvent } from "../events/stream.ts";
 import type { EventService, EventStream } from "../events/types.ts";
 import type { Logger } from "../log.ts";
-import type { StoredEvent } from "../store/types.ts";
 import type { Exchange, StreamSink } from "./exchange.ts";
 import { queryInput, sendRestError, type QueryType } from "./rest.ts";
 
@@ -26,33 +24,12 @@ function streamInput(ex: Exchange, types: Record<string, QueryType>): unknown {
   return input;
 }
 
-/** The route's handler. Each event's frame is encoded once, however many subscribers receive it. */
+/** The route's handler. Frames come encoded once per instance and paced by the events layer (events/encoding.ts). */
 export function createEventRoute(events: EventService, log: Logger, query: Record<string, QueryType>) {
   const { heartbeatMs, slowSubscriberTimeoutMs } = events.settings;
-  const frames = new WeakMap<StoredEvent, Buffer>();
-  const frameOf = (event: StoredEvent): Buffer => {
-    let frame = frames.get(event);
-    if (frame === undefined) {
-      // JSON.stringify writes the session's dates as ISO strings.
-      frame = Buffer.from(`id: ${event.id}\ndata: ${JSON.stringify(toSessionEvent(event))}\n\n`);
-      frames.set(event, frame);
-    }
-    return frame;
-  };
-  // Subscribers at the head of the log receive the same group from one hub read: the last one
-  // joined is kept, so it is joined once, not once per subscriber.
-  let lastGroup: { events: StoredEvent[]; chunk: Buffer } | undefined;
-  const chunkOf = (batch: StoredEvent[]): Buffer => {
-    if (batch.length === 1) return frameOf(batch[0]!);
-    const last = lastGroup;
-    if (last && last.events.length === batch.length && last.events.every((event, i) => event === batch[i])) return last.chunk;
-    const chunk = Buffer.concat(batch.map(frameOf));
-    lastGroup = { events: batch, chunk };
-    return chunk;
-  };
 
   /** Writes, and when the peer's buffer is full waits for it to drain, cutting a peer that never reads. */
-  async function write(sink: StreamSink, chunk: Buffer): Promise<void> {
+  async function write(sink: StreamSink, chunk: Uint8Array): Promise<void> {
     if (sink.write(chunk) || sink.closed) return;
     const timer = setTimeout(() => {
       log.info({ timeoutMs: slowSubscriberTimeoutMs }, "event subscriber too slow: disconnected");
@@ -106,8 +83,8 @@ export function createEventRoute(events: EventService, log: Logger, query: Recor
       });
     }, heartbeatMs);
     try {
-      for await (const batch of stream.batches()) {
-        await write(sink, chunkOf(batch));
+      for await (const chunk of stream.sse()) {
+        await write(sink, chunk);
         if (sink.closed) break;
       }
     } catch (error) {

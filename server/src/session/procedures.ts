@@ -31,7 +31,7 @@ import {
 } from "@trpc/server";
 import type { z } from "zod";
 import type { ReadBudget } from "../context.ts";
-import { cutOffWhenStalled, toSessionEvent } from "../events/stream.ts";
+import { cutOffWhenStalled } from "../events/stream.ts";
 import type { EventService } from "../events/types.ts";
 import type { SessionService } from "./service.ts";
 
@@ -124,7 +124,8 @@ export function createSessionProcedures<TBuilder extends AnyBuilder>(
       const disconnect = scopeOf(ctx).disconnect ?? (() => undefined);
       return (async function* () {
         for await (const event of cutOffWhenStalled(stream.events(), slowSubscriberTimeoutMs, disconnect)) {
-          yield tracked(String(event.id), toSessionEvent(event));
+          // The same object for every subscriber: tRPC serialises it for each.
+          yield tracked(String(event.id), event.message);
         }
       })();
     }),

@@ -133,8 +133,7 @@ export function createSessionService(store: SessionStore, options: SessionServic
     },
 
     async delete(id: string): Promise<DeleteSessionOutput> {
-      const deleted = announce(await store.deleteTree(id));
-      return { deleted: deleted.map((session) => session.id) };
+      return { deleted: announce(await store.deleteTree(id)) };
     },
 
     async health(): Promise<Health> {

@@ -128,4 +128,45 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
     },
   },
+  {
+    version: 4,
+    name: "session ancestry",
+    // Each session and each event carries the session's ancestors, root first, each ID followed by
+    // "/" ('' for a root; NULL where unknown: rows planted by hand, or deeper than the limit before
+    // this migration). A stream filtered to a session's tree decides membership from the event
+    // alone (events/filter.ts), with nothing per subscriber and no query. The ancestry is written
+    // with the row (a child's is its parent's plus the parent's ID; parents never change) and
+    // copied into each event in the change's transaction. The check bounds it: at most 100
+    // ancestors (tree.ts, MAX_TREE_DEPTH; 31 characters each). Existing sessions are filled from
+    // their roots down; existing events from their session when it is still the same one (same
+    // parent), else left unknown.
+    sql: {
+      sqlite: `
+        ALTER TABLE session ADD COLUMN ancestry TEXT CONSTRAINT session_depth CHECK (length(ancestry) <= 3100);
+        ALTER TABLE session_event ADD COLUMN ancestry TEXT;
+        WITH RECURSIVE tree (id, ancestry) AS (
+          SELECT id, '' FROM session WHERE parent_id IS NULL
+          UNION ALL
+          SELECT session.id, tree.ancestry || tree.id || '/' FROM session JOIN tree ON session.parent_id = tree.id
+          WHERE length(tree.ancestry) + length(tree.id) + 1 <= 3100
+        )
+        UPDATE session SET ancestry = tree.ancestry FROM tree WHERE tree.id = session.id;
+        UPDATE session_event SET ancestry = session.ancestry
+          FROM session WHERE session.id = session_event.session_id AND session.parent_id IS session_event.parent_id;
+      `,
+      postgres: `
+        ALTER TABLE session ADD COLUMN ancestry TEXT CONSTRAINT session_depth CHECK (length(ancestry) <= 3100);
+        ALTER TABLE session_event ADD COLUMN ancestry TEXT;
+        WITH RECURSIVE tree (id, ancestry) AS (
+          SELECT id, ''::text FROM session WHERE parent_id IS NULL
+          UNION ALL
+          SELECT session.id, tree.ancestry || tree.id || '/' FROM session JOIN tree ON session.parent_id = tree.id
+          WHERE length(tree.ancestry) + length(tree.id) + 1 <= 3100
+        )
+        UPDATE session SET ancestry = tree.ancestry FROM tree WHERE tree.id = session.id;
+        UPDATE session_event SET ancestry = session.ancestry
+          FROM session WHERE session.id = session_event.session_id AND session.parent_id IS NOT DISTINCT FROM session_event.parent_id;
+      `,
+    },
+  },
 ];

@@ -21,7 +21,7 @@ import {
   type SessionRow,
 } from "./row.ts";
 import { listQuery, listValue, updateFailure } from "./queries.ts";
-import { TreeWalk } from "./tree.ts";
+import { TreeWalk, treeTooDeep } from "./tree.ts";
 import { PostgresEventFollower } from "./postgres-events.ts";
 import type { EventFollower, EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
 
@@ -39,21 +39,26 @@ const INT8_OID = 20;
 // SQLSTATEs (https://www.postgresql.org/docs/15/errcodes-appendix.html).
 const UNIQUE_VIOLATION = "23505";
 const FOREIGN_KEY_VIOLATION = "23503";
+const CHECK_VIOLATION = "23514";
 const QUERY_CANCELED = "57014";
 const DEADLOCK_DETECTED = "40P01";
 const SERIALIZATION_FAILURE = "40001";
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The channel an instance notifies after its writes: a wake-up only; the events table is the truth. */
 const EVENTS_CHANNEL = "sessiond_events";
 
 /**
- * Inserts the event rows for the sessions a CTE named `changed` returned. next_event_id()
- * (migration 3) draws from a sequence, with no lock; it runs as the statement's last step, after
- * the row locks, so of two writes to one session the later draws after the earlier committed.
- * Readers hold back at IDs still in flight (postgres-events.ts). `$at` is the event time.
+ * Inserts the event rows for the sessions a CTE named `changed` returned (their columns and their
+ * ancestry, migration 4). next_event_id() (migration 3) draws from a sequence, with no lock; it
+ * runs as the statement's last step, after the row locks, so of two writes to one session the
+ * later draws after the earlier committed. Readers hold back at IDs still in flight
+ * (postgres-events.ts). `$at` is the event time.
  */
 const recordEvents = (type: string, at: string) =>
-  `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS}) SELECT next_event_id(), '${type}', ${at}, ${COLUMNS} FROM changed`;
+  `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS}, ancestry)
+   SELECT next_event_id(), '${type}', ${at}, ${COLUMNS}, ancestry FROM changed`;
 
 /**
  * Errors that mean the database cannot serve us now rather than that the call is wrong:
@@ -178,11 +183,14 @@ export class PostgresSessionStore implements SessionStore {
   async insert(session: NewSession): Promise<Session> {
     const createdAt = session.createdAt.getTime();
     try {
-      // One statement, so one transaction: the row and its event.
+      // One statement, so one transaction: the row and its event. The ancestry is the parent's plus
+      // the parent's ID (the check bounds its length); a parent deleted meanwhile fails the foreign key.
       await this.#query(
         "session_insert",
         `WITH changed AS (
-           INSERT INTO session (${COLUMNS}, create_key) VALUES ($1, $2, $3, $4, 1, $5, $5, NULL, $6) RETURNING ${COLUMNS}
+           INSERT INTO session (${COLUMNS}, create_key, ancestry) VALUES ($1, $2, $3, $4, 1, $5, $5, NULL, $6,
+             CASE WHEN $2::text IS NULL THEN '' ELSE (SELECT ancestry || id || '/' FROM session WHERE id = $2) END)
+           RETURNING ${COLUMNS}, ancestry
          ) ${recordEvents("session.created", "$5")}`,
         [session.id, session.parentId, session.title, JSON.stringify(session.metadata), createdAt, session.createKey],
       );
@@ -190,6 +198,7 @@ export class PostgresSessionStore implements SessionStore {
       const code = (error as { code?: unknown }).code;
       if (code === UNIQUE_VIOLATION) throw new SessionConflictError(session.id);
       if (code === FOREIGN_KEY_VIOLATION && session.parentId) throw new SessionNotFoundError(session.parentId, "parent");
+      if (code === CHECK_VIOLATION && session.parentId) throw treeTooDeep(session.parentId);
       throw error;
     }
     return insertedSession(session);
@@ -226,7 +235,7 @@ export class PostgresSessionStore implements SessionStore {
            revision = revision + 1,
            updated_at = $5
          WHERE id = $1 AND ($6::integer IS NULL OR revision = $6)
-         RETURNING ${COLUMNS}
+         RETURNING ${COLUMNS}, ancestry
        ), recorded AS (${recordEvents("session.updated", "$5::bigint")})
        SELECT ${COLUMNS} FROM changed`,
       [
@@ -273,36 +282,38 @@ export class PostgresSessionStore implements SessionStore {
     }
   }
 
-  async deleteTree(id: string): Promise<Session[]> {
+  async deleteTree(id: string): Promise<string[]> {
     // Each row is locked as the walk reads it, so a child cannot be added under a session being
     // deleted (its insert waits for the lock, then finds no parent) and nothing is missed.
     return this.#transaction(async (client) => {
-      const select = `SELECT ${COLUMNS} FROM session`;
-      const [root] = (await client.query<SessionRow>({ name: "session_lock", text: `${select} WHERE id = $1 FOR UPDATE`, values: [id] }))
-        .rows;
-      if (!root) throw new SessionNotFoundError(id);
-      const walk = new TreeWalk(root);
+      const locked = await client.query({ name: "session_lock_id", text: "SELECT id FROM session WHERE id = $1 FOR UPDATE", values: [id] });
+      if (locked.rows.length === 0) throw new SessionNotFoundError(id);
+      const walk = new TreeWalk(id);
       while (walk.frontier.length > 0) {
-        const children = await client.query<SessionRow>({
-          name: "session_lock_children",
-          text: `${select} WHERE parent_id = ANY($1::text[]) FOR UPDATE`,
+        const children = await client.query<[string]>({
+          name: "session_lock_children_ids",
+          text: "SELECT id FROM session WHERE parent_id = ANY($1::text[]) FOR UPDATE",
           values: [walk.frontier],
+          rowMode: "array",
         });
-        walk.addLevel(children.rows);
+        await walk.addLevel(
+          children.rows.map(([child]) => child),
+          nextTurn,
+        );
       }
       // One event per session, root first, then by depth; last, so the IDs are drawn after every
       // row lock is held (the volatile ID is evaluated after ORDER BY).
       await client.query({
         name: "session_delete_events",
-        text: `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS})
+        text: `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS}, ancestry)
                SELECT next_event_id(), 'session.deleted', $2, ${COLUMNS.split(", ")
                  .map((column) => `session.${column}`)
-                 .join(", ")}
+                 .join(", ")}, session.ancestry
                FROM unnest($1::text[]) WITH ORDINALITY AS walk (id, position) JOIN session USING (id) ORDER BY walk.position`,
         values: [walk.ids, Date.now()],
       });
       await client.query({ name: "session_delete_ids", text: "DELETE FROM session WHERE id = ANY($1::text[])", values: [walk.ids] });
-      return walk.rows.map(toSession);
+      return walk.ids;
     });
   }
 
@@ -344,20 +355,6 @@ export class PostgresSessionStore implements SessionStore {
       [before.getTime(), batch],
     );
     return row!.pruned;
-  }
-
-  async subtreeIds(id: string, cap: number): Promise<string[]> {
-    // UNION (not UNION ALL) visits each ID once, so even a cycle in the data ends; LIMIT bounds the rest.
-    const rows = await this.#query<{ id: string }>(
-      "session_subtree",
-      `WITH RECURSIVE tree (id) AS (
-         SELECT id FROM session WHERE id = $1
-         UNION
-         SELECT session.id FROM session JOIN tree ON session.parent_id = tree.id
-       ) SELECT id FROM tree LIMIT $2`,
-      [id, cap],
-    );
-    return rows.map((row) => row.id);
   }
 
   async announceEvents(): Promise<void> {

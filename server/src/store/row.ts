@@ -46,18 +46,29 @@ export function insertedSession(session: NewSession): Session {
   };
 }
 
-/** The event table's columns (migration 2) in the shape of a session row, plus the event's own. */
+/** The event table's columns (migrations 2 and 4) in the shape of a session row, plus the event's own. */
 export interface EventRow extends SessionRow {
   event_id: number;
   type: SessionEventType;
+  /** The session's ancestors (migration 4), or null where unknown. */
+  ancestry: string | null;
 }
 
 export const EVENT_COLUMNS =
-  "id AS event_id, type, session_id AS id, parent_id, title, metadata, revision, created_at, updated_at, archived_at";
+  "id AS event_id, type, session_id AS id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, ancestry";
 
 /** The event table's session columns, in COLUMNS order, for INSERT ... SELECT. */
 export const EVENT_SESSION_COLUMNS = "session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at";
 
+/** What an event's JSON takes besides its title and metadata (IDs, dates, keys), roughly. */
+const EVENT_JSON_OVERHEAD = 300;
+
 export function toStoredEvent(row: EventRow): StoredEvent {
-  return { id: Number(row.event_id), type: row.type, session: toSession(row) };
+  return {
+    id: Number(row.event_id),
+    type: row.type,
+    session: toSession(row),
+    ancestry: row.ancestry,
+    size: EVENT_JSON_OVERHEAD + row.title.length + row.metadata.length,
+  };
 }

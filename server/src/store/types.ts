@@ -52,10 +52,11 @@ export interface SessionStore {
   list(query: ListQuery): Promise<Session[]>;
   update(id: string, patch: SessionPatch): Promise<Session>;
   /**
-   * Deletes the session and its descendants in one transaction and returns their last state: the
-   * session first, then its descendants by depth. Cycle-proof and bounded (tree.ts).
+   * Deletes the session and its descendants in one transaction and returns their IDs: the session
+   * first, then its descendants by depth, then by ID (their last states are in the events).
+   * Cycle-proof and bounded (tree.ts).
    */
-  deleteTree(id: string): Promise<Session[]>;
+  deleteTree(id: string): Promise<string[]>;
   /** Events after `afterId`, oldest first, at most `limit`. */
   readEvents(afterId: number, limit: number): Promise<StoredEvent[]>;
   /** The last event's ID and the last pruned one (0: none). */
@@ -64,8 +65,6 @@ export interface SessionStore {
   followEvents(): Promise<EventFollower>;
   /** Deletes up to `batch` of the oldest events written before `before`; returns how many. */
   pruneEvents(before: Date, batch: number): Promise<number>;
-  /** A session and its descendants' IDs, at most `cap` (cycle-proof); empty for an unknown session. */
-  subtreeIds(id: string, cap: number): Promise<string[]>;
   /**
    * Calls `onChange` when another connection or process may have written events (PostgreSQL:
    * LISTEN; SQLite: `PRAGMA data_version`), checking at least every `pollMs`. Returns a stop function.
@@ -89,6 +88,14 @@ export interface StoredEvent {
   id: number;
   type: SessionEventType;
   session: Session;
+  /**
+   * The session's ancestors when the event was written, root first, each ID followed by "/" (''
+   * for a root); null where unknown (migration 4). Parents never change, so this is the session's
+   * place in its tree for as long as it exists.
+   */
+  ancestry: string | null;
+  /** About how many bytes the event's JSON takes (from the stored text), to pace its delivery. */
+  size: number;
 }
 
 /**
