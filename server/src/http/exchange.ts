@@ -348,7 +348,9 @@ export class FetchExchange implements Exchange {
   send(status: number, body: string | Uint8Array, contentType: string): void {
     const empty = status === 204 || status === 304;
     const headers = empty ? this.#headers : { ...this.#headers, "content-type": contentType, "content-length": String(byteLength(body)) };
-    this.#respond(new Response(this.method === "HEAD" || empty ? null : body, { status, headers }));
+    // As DOM's BodyInit types it (the console's type-check reaches this file through the router's type).
+    const payload = body as string | Uint8Array<ArrayBuffer>;
+    this.#respond(new Response(this.method === "HEAD" || empty ? null : payload, { status, headers }));
   }
 
   stream(status: number): StreamSink {
