@@ -1,12 +1,21 @@
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
-import { DEFAULT_MAX_BATCH_SIZE, TRPC_PATH, transformer } from "@sessiond/shared/transformer";
+import { DEFAULT_MAX_BATCH_SIZE, OWNER_HEADER, TRPC_PATH, transformer } from "@sessiond/shared/transformer";
 import type { AppRouter } from "@sessiond/server";
 
 export interface SessionClientOptions {
   /** The server's base URL, e.g. http://127.0.0.1:3000 (the tRPC endpoint /trpc is appended). */
   url: string;
-  /** The server's bearer token (`sessiond serve --token`), sent as `Authorization: Bearer <token>`. */
+  /**
+   * The bearer token, sent as `Authorization: Bearer <token>`: a JWT naming the caller's owner
+   * (the server's `--jwks-file`, `--jwks-url` or `--jwt-secret`), or the operator's `--token`.
+   */
   token?: string;
+  /**
+   * With the operator's token: act for this owner (the `Sessiond-Owner` header on every call and
+   * stream), seeing and creating exactly that owner's sessions. Without it the operator's lists and
+   * events span every owner, and calls that name a session act in the default owner.
+   */
+  owner?: string;
   /** Extra headers for every request. */
   headers?: Record<string, string>;
   /**
@@ -40,7 +49,14 @@ export function trpcEndpoint(url: string): string {
  */
 export function createSessionClient(options: SessionClientOptions): SessionClient {
   const url = trpcEndpoint(options.url);
-  const headers = options.token ? { ...options.headers, authorization: `Bearer ${options.token}` } : options.headers;
+  const headers =
+    options.token || options.owner !== undefined
+      ? {
+          ...options.headers,
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(options.owner !== undefined ? { [OWNER_HEADER]: options.owner } : {}),
+        }
+      : options.headers;
   const fetchImpl = options.fetch ?? globalThis.fetch;
   return createTRPCClient<AppRouter>({
     links: [

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
 import { LIMITS, SESSION_ID_PATTERN, decodeSessionIdTime } from "@sessiond/shared";
 import { expectBadRequest, expectConflict, expectNotFound } from "../support/expect.ts";
@@ -175,15 +176,16 @@ describeContract("session.create", (server) => {
 
   it("returns the first result to a retry with the same idempotency key", async () => {
     const id = freshId();
-    const first = await client().session.create.mutate({ id, title: "mine", idempotencyKey: "job-1" });
-    const retry = await client().session.create.mutate({ id, title: "mine", idempotencyKey: "job-1" });
+    const key = `job-${randomUUID()}`;
+    const first = await client().session.create.mutate({ id, title: "mine", idempotencyKey: key });
+    const retry = await client().session.create.mutate({ id, title: "mine", idempotencyKey: key });
     expect(retry).toEqual(first);
   });
 
   it("still answers CONFLICT to a create with another key or none", async () => {
     const id = freshId();
-    await client().session.create.mutate({ id, idempotencyKey: "job-1" });
-    await expectConflict(client().session.create.mutate({ id, idempotencyKey: "job-2" }), id);
+    await client().session.create.mutate({ id, idempotencyKey: `job-${randomUUID()}` });
+    await expectConflict(client().session.create.mutate({ id, idempotencyKey: `job-${randomUUID()}` }), id);
     await expectConflict(client().session.create.mutate({ id }), id);
   });
 

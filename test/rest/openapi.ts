@@ -88,6 +88,7 @@ export interface components {
     schemas: {
         Session: {
             id: string;
+            owner: string;
             title: string;
             parentId: string | null;
             metadata: {
@@ -103,6 +104,7 @@ export interface components {
         SessionPage: {
             items: {
                 id: string;
+                owner: string;
                 title: string;
                 parentId: string | null;
                 metadata: {
@@ -155,6 +157,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -163,6 +166,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         UnauthorizedError: {
@@ -188,6 +195,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -196,6 +204,48 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
+            };
+        };
+        ForbiddenError: {
+            /** @constant */
+            code: "FORBIDDEN";
+            message: string;
+            httpStatus: number;
+            /** @description the x-request-id the server logged this error under */
+            requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
+            /** @description each bad input field mapped to its messages */
+            fieldErrors?: {
+                [key: string]: string[];
+            };
+            /** @description problems that belong to no single field */
+            formErrors?: string[];
+            conflict?: {
+                id: string;
+            };
+            notFound?: {
+                id: string;
+            };
+            precondition?: {
+                id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
+                expectedRevision: number;
+                actualRevision: number;
+            };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         NotFoundError: {
@@ -221,6 +271,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -229,6 +280,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         MethodNotAllowedError: {
@@ -254,6 +309,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -262,6 +318,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         ConflictError: {
@@ -287,6 +347,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -295,6 +356,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         GoneError: {
@@ -320,6 +385,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -328,6 +394,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         PreconditionFailedError: {
@@ -353,6 +423,7 @@ export interface components {
             };
             precondition: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -361,6 +432,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         PayloadTooLargeError: {
@@ -386,6 +461,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -394,6 +470,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         UnsupportedMediaTypeError: {
@@ -419,6 +499,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -427,6 +508,48 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
+            };
+        };
+        UnprocessableContentError: {
+            /** @constant */
+            code: "UNPROCESSABLE_CONTENT";
+            message: string;
+            httpStatus: number;
+            /** @description the x-request-id the server logged this error under */
+            requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
+            /** @description each bad input field mapped to its messages */
+            fieldErrors?: {
+                [key: string]: string[];
+            };
+            /** @description problems that belong to no single field */
+            formErrors?: string[];
+            conflict?: {
+                id: string;
+            };
+            notFound?: {
+                id: string;
+            };
+            precondition?: {
+                id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
+                expectedRevision: number;
+                actualRevision: number;
+            };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
+            };
+            idempotencyKeyReused: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         InternalServerErrorError: {
@@ -452,6 +575,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -460,6 +584,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         ServiceUnavailableError: {
@@ -485,6 +613,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -493,6 +622,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
     };
@@ -537,13 +670,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the route does not take this method (see the Allow header) */
@@ -579,7 +721,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description same as idempotencyKey in the body */
+                /** @description same as idempotencyKey in the body: a retry with the same key and body gets the session the first create made; the same key with another body is 422 (per owner, while that session exists) */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -599,7 +741,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the new session (or, for a retry with the same id and key, the first one) */
+            /** @description the new session (or, for a retry with the same key and body, the first one) */
             200: {
                 headers: {
                     /** @description the revision, quoted: "3" */
@@ -619,13 +761,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the session (or the parent named on create) does not exist */
@@ -671,6 +822,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+                };
+            };
+            /** @description the idempotency key was used before, by this owner, with another body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
                 };
             };
             /** @description a bug; logged in full under the request ID */
@@ -724,13 +884,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the session (or the parent named on create) does not exist */
@@ -774,7 +943,10 @@ export interface operations {
     deleteSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description write only if the session is at this revision: its ETag ("3"), a list of them ("2", "3"), or * for any; a weak tag (W/"3") never matches (RFC 9110 §13.1.1) */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -800,13 +972,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the session (or the parent named on create) does not exist */
@@ -825,6 +1006,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MethodNotAllowedError"];
+                };
+            };
+            /** @description the session is not at the expected revision */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreconditionFailedError"];
                 };
             };
             /** @description a bug; logged in full under the request ID */
@@ -851,7 +1041,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the expected revision, quoted: "3" (like expectedRevision) */
+                /** @description write only if the session is at this revision: its ETag ("3"), a list of them ("2", "3"), or * for any; a weak tag (W/"3") never matches (RFC 9110 §13.1.1) */
                 "If-Match"?: string;
             };
             path: {
@@ -892,13 +1082,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the session (or the parent named on create) does not exist */
@@ -999,13 +1198,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the session (or the parent named on create) does not exist */
@@ -1080,13 +1288,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the route does not take this method (see the Allow header) */

@@ -2,13 +2,14 @@
  * One subscriber's stream of events, shared by the tRPC subscription and the REST route: checks the
  * resume point, takes a subscriber slot, then yields every later event once, in ID order, that
  * passes the filter. Nothing is buffered per subscriber: a subscriber that stops reading simply
- * stops pulling, and one that falls behind the hub's memory reads the store page by page.
+ * stops pulling, and one that falls behind the hub's memory reads the store page by page. A
+ * subscriber receives only the events of its owner's sessions (the operator's, every owner's).
  */
 import type { SessionEvent, SessionEventsInput } from "@sessiond/shared";
 import type { SessionStore, StoredEvent } from "../store/types.ts";
 import { EventsExpiredError } from "./errors.ts";
 import type { EventHub } from "./hub.ts";
-import type { EventStream } from "./types.ts";
+import type { EventScope, EventStream } from "./types.ts";
 
 /** The most sessions a "this session and its descendants" filter follows. */
 export const SUBTREE_CAP = 100_000;
@@ -16,11 +17,12 @@ const PAGE = 500;
 
 type Filter = (event: StoredEvent) => boolean;
 
-/** Whether an event belongs to one session's tree; learns new descendants from their creation. */
-async function subtreeFilter(store: SessionStore, rootId: string): Promise<Filter> {
-  const members = new Set(await store.subtreeIds(rootId, SUBTREE_CAP));
+/** Whether an event belongs to one session's tree (of `owner`'s); learns new descendants from their creation. */
+async function subtreeFilter(store: SessionStore, owner: string, rootId: string): Promise<Filter> {
+  const members = new Set(await store.subtreeIds(owner, rootId, SUBTREE_CAP));
   members.add(rootId);
   return (event) => {
+    if (event.session.owner !== owner) return false;
     const { id, parentId } = event.session;
     // Parents never change, so membership is decided when a session is created (an ID reused
     // after a delete is judged afresh).
@@ -43,6 +45,7 @@ export async function openEventStream(
   hub: EventHub,
   store: SessionStore,
   input: SessionEventsInput,
+  scope: EventScope,
   signal: AbortSignal,
 ): Promise<EventStream> {
   // The slot first: a hub with no subscriber reads nothing, and "now" needs it reading.
@@ -58,11 +61,17 @@ export async function openEventStream(
       // Not the table's last ID: on PostgreSQL an event still in flight may yet commit below it.
       startId = await hub.now(signal);
     }
+    const { owner } = scope;
+    const everyOwner = scope.allOwners === true;
     filter = input?.sessionId
-      ? await subtreeFilter(store, input.sessionId)
+      ? await subtreeFilter(store, owner, input.sessionId)
       : input?.roots
-        ? (event) => event.session.parentId === null
-        : () => true;
+        ? everyOwner
+          ? (event) => event.session.parentId === null
+          : (event) => event.session.owner === owner && event.session.parentId === null
+        : everyOwner
+          ? () => true
+          : (event) => event.session.owner === owner;
   } catch (error) {
     release();
     throw error;

@@ -23,10 +23,20 @@ import {
   type EventRow,
   type SessionRow,
 } from "./row.ts";
-import { listQuery, listValue, updateFailure } from "./queries.ts";
+import { listQuery, listValue, revisionMatches, updateFailure } from "./queries.ts";
 import { SqliteFiles, type FileChange } from "./sqlite-files.ts";
 import { TreeWalk } from "./tree.ts";
-import type { EventFollower, EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
+import {
+  CreateKeyTakenError,
+  type EventFollower,
+  type EventLogState,
+  type KeyedSession,
+  type ListQuery,
+  type NewSession,
+  type SessionPatch,
+  type SessionStore,
+  type StoredEvent,
+} from "./types.ts";
 
 /**
  * SQLite's `synchronous` in WAL mode. normal: a commit is written to the WAL but not fsynced, so an
@@ -74,6 +84,8 @@ const SQLITE_FULL = 13;
 const SQLITE_CANTOPEN = 14;
 const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
 const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
+/** A unique index other than the primary key: the owner's idempotency keys. */
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
 
 /** Engine errors that mean "not now" rather than "wrong": the caller may retry. */
 function unavailable(error: unknown): StoreUnavailableError | null {
@@ -135,9 +147,11 @@ export class SqliteSessionStore implements SessionStore {
     if (level !== SYNCHRONOUS_LEVELS[synchronous]) throw new Error(`SQLite runs with synchronous = ${level}, not ${synchronous}`);
     this.sqliteSync = synchronous;
     this.#migrate();
-    this.#insert = this.#db.prepare(`INSERT INTO session (${COLUMNS}, create_key) VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?)`);
-    this.#get = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ?`);
-    this.#getWithKey = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ? AND create_key = ?`);
+    this.#insert = this.#db.prepare(
+      `INSERT INTO session (${COLUMNS}, create_key, create_fingerprint) VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?, ?, ?)`,
+    );
+    this.#get = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE owner = ? AND id = ?`);
+    this.#getWithKey = this.#db.prepare(`SELECT ${COLUMNS}, create_fingerprint FROM session WHERE owner = ? AND create_key = ?`);
     this.#update = this.#db.prepare(`
       UPDATE session SET
         title = coalesce(:title, title),
@@ -145,19 +159,19 @@ export class SqliteSessionStore implements SessionStore {
         archived_at = CASE :archived WHEN 1 THEN coalesce(archived_at, :now) WHEN 0 THEN NULL ELSE archived_at END,
         revision = revision + 1,
         updated_at = :now
-      WHERE id = :id AND (:expected IS NULL OR revision = :expected)
+      WHERE owner = :owner AND id = :id AND (:expected IS NULL OR revision IN (SELECT value FROM json_each(:expected)))
       RETURNING ${COLUMNS}`);
-    this.#revision = this.#db.prepare("SELECT revision FROM session WHERE id = ?");
-    this.#children = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE parent_id IN (SELECT value FROM json_each(?))`);
+    this.#revision = this.#db.prepare("SELECT revision FROM session WHERE owner = ? AND id = ?");
+    this.#children = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE owner = ? AND parent_id IN (SELECT value FROM json_each(?))`);
     // Foreign keys are checked at the end of the statement, so the order of deletion is free.
-    this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE id IN (SELECT value FROM json_each(?))");
+    this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE owner = ? AND id IN (SELECT value FROM json_each(?))");
     // The event copies the row as stored, inside the change's transaction (before a delete).
     // A create's event from the values just inserted (no look-up of the row).
     this.#recordCreated = this.#db.prepare(
-      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) VALUES ('session.created', ?, ?, ?, ?, ?, 1, ?, ?, NULL)`,
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) VALUES ('session.created', ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?)`,
     );
     this.#recordEvent = this.#db.prepare(
-      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) SELECT ?, ?, ${COLUMNS} FROM session WHERE id = ?`,
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) SELECT ?, ?, ${COLUMNS} FROM session WHERE owner = ? AND id = ?`,
     );
     // A delete's events, one per session in the walk's order (root first, then by depth).
     this.#recordDeletes = this.#db.prepare(
@@ -165,7 +179,7 @@ export class SqliteSessionStore implements SessionStore {
        SELECT 'session.deleted', ?, ${COLUMNS.split(", ")
          .map((column) => `session.${column}`)
          .join(", ")}
-       FROM json_each(?) AS walk JOIN session ON session.id = walk.value ORDER BY walk.key`,
+       FROM json_each(?) AS walk JOIN session ON session.owner = ? AND session.id = walk.value ORDER BY walk.key`,
     );
     this.#readEvents = this.#db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM session_event WHERE session_event.id > ? ORDER BY session_event.id LIMIT ?`,
@@ -179,10 +193,10 @@ export class SqliteSessionStore implements SessionStore {
     this.#advanceHorizon = this.#db.prepare("UPDATE event_horizon SET pruned_through = max(pruned_through, ?)");
     // UNION (not UNION ALL) visits each ID once, so even a cycle in the data ends; LIMIT bounds the rest.
     this.#subtree = this.#db.prepare(`WITH RECURSIVE tree (id) AS (
-        SELECT id FROM session WHERE id = ?
+        SELECT id FROM session WHERE owner = :owner AND id = :id
         UNION
-        SELECT session.id FROM session JOIN tree ON session.parent_id = tree.id
-      ) SELECT id FROM tree LIMIT ?`);
+        SELECT session.id FROM session JOIN tree ON session.owner = :owner AND session.parent_id = tree.id
+      ) SELECT id FROM tree LIMIT :cap`);
     this.#subtree.setReturnArrays(true);
     this.#dataVersion = this.#db.prepare("PRAGMA data_version");
     this.#dataVersion.setReturnArrays(true);
@@ -334,28 +348,39 @@ export class SqliteSessionStore implements SessionStore {
     const createdAt = session.createdAt.getTime();
     const metadata = JSON.stringify(session.metadata);
     try {
-      this.#insert.run(session.id, session.parentId, session.title, metadata, createdAt, createdAt, session.createKey);
+      this.#insert.run(
+        session.id,
+        session.parentId,
+        session.title,
+        metadata,
+        createdAt,
+        createdAt,
+        session.owner,
+        session.createKey,
+        session.createFingerprint,
+      );
     } catch (error) {
       const code = (error as { errcode?: unknown }).errcode;
       if (code === SQLITE_CONSTRAINT_PRIMARYKEY) return new SessionConflictError(session.id);
+      if (code === SQLITE_CONSTRAINT_UNIQUE && session.createKey !== null) return new CreateKeyTakenError();
       if (code === SQLITE_CONSTRAINT_FOREIGNKEY && session.parentId) return new SessionNotFoundError(session.parentId, "parent");
       throw error;
     }
-    this.#recordCreated.run(createdAt, session.id, session.parentId, session.title, metadata, createdAt, createdAt);
+    this.#recordCreated.run(createdAt, session.id, session.parentId, session.title, metadata, createdAt, createdAt, session.owner);
     return insertedSession(session);
   }
 
-  get(id: string): Promise<Session | null> {
+  get(owner: string, id: string): Promise<Session | null> {
     return this.#call(() => {
-      const row = this.#get.get(id) as SessionRow | undefined;
+      const row = this.#get.get(owner, id) as SessionRow | undefined;
       return row ? toSession(row) : null;
     });
   }
 
-  getCreatedWithKey(id: string, createKey: string): Promise<Session | null> {
+  getCreatedWithKey(owner: string, createKey: string): Promise<KeyedSession | null> {
     return this.#call(() => {
-      const row = this.#getWithKey.get(id, createKey) as SessionRow | undefined;
-      return row ? toSession(row) : null;
+      const row = this.#getWithKey.get(owner, createKey) as (SessionRow & { create_fingerprint: string | null }) | undefined;
+      return row ? { session: toSession(row), fingerprint: row.create_fingerprint } : null;
     });
   }
 
@@ -372,37 +397,40 @@ export class SqliteSessionStore implements SessionStore {
     });
   }
 
-  update(id: string, patch: SessionPatch): Promise<Session> {
+  update(owner: string, id: string, patch: SessionPatch): Promise<Session> {
     return this.#call(() =>
       this.#transaction(() => {
         const row = this.#update.get({
+          owner,
           id,
           title: patch.title ?? null,
           metadata: patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
           archived: patch.archived === undefined ? null : patch.archived ? 1 : 0,
-          expected: patch.expectedRevision ?? null,
+          expected: patch.expectedRevisions === undefined ? null : JSON.stringify(patch.expectedRevisions),
           now: patch.now.getTime(),
         }) as SessionRow | undefined;
         if (row) {
-          this.#recordEvent.run("session.updated" satisfies SessionEventType, patch.now.getTime(), id);
+          this.#recordEvent.run("session.updated" satisfies SessionEventType, patch.now.getTime(), owner, id);
           return toSession(row);
         }
         // The conditional write did not apply; a read now only says why.
-        throw updateFailure(id, patch.expectedRevision, this.#revision.get(id) as { revision: number } | undefined);
+        throw updateFailure(id, patch.expectedRevisions, this.#revision.get(owner, id) as { revision: number } | undefined);
       }),
     );
   }
 
-  deleteTree(id: string): Promise<Session[]> {
+  deleteTree(owner: string, id: string, expectedRevisions?: readonly number[]): Promise<Session[]> {
     return this.#call(() =>
       this.#transaction(() => {
-        const root = this.#get.get(id) as SessionRow | undefined;
+        const root = this.#get.get(owner, id) as SessionRow | undefined;
         if (!root) throw new SessionNotFoundError(id);
+        // Decided inside the write transaction: nobody can change the root in between.
+        if (!revisionMatches(root.revision, expectedRevisions)) throw updateFailure(id, expectedRevisions, root);
         const walk = new TreeWalk(root);
-        while (walk.frontier.length > 0) walk.addLevel(this.#children.all(JSON.stringify(walk.frontier)) as unknown as SessionRow[]);
+        while (walk.frontier.length > 0) walk.addLevel(this.#children.all(owner, JSON.stringify(walk.frontier)) as unknown as SessionRow[]);
         const ids = JSON.stringify(walk.ids);
-        this.#recordDeletes.run(Date.now(), ids);
-        this.#deleteIds.run(ids);
+        this.#recordDeletes.run(Date.now(), ids, owner);
+        this.#deleteIds.run(owner, ids);
         return walk.rows.map(toSession);
       }),
     );
@@ -446,8 +474,8 @@ export class SqliteSessionStore implements SessionStore {
     );
   }
 
-  subtreeIds(id: string, cap: number): Promise<string[]> {
-    return this.#call(() => (this.#subtree.all(id, cap) as unknown as [string][]).map(([treeId]) => treeId));
+  subtreeIds(owner: string, id: string, cap: number): Promise<string[]> {
+    return this.#call(() => (this.#subtree.all({ owner, id, cap }) as unknown as [string][]).map(([treeId]) => treeId));
   }
 
   watchEvents(onChange: () => void, pollMs: number): () => Promise<void> {
