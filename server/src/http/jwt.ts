@@ -33,7 +33,7 @@ const CACHE_ENTRIES = 10_000;
 const CACHE_CHARS = 16 * 1024 * 1024;
 /** A remote key set: kept this long, fetched again at most this often for an unknown key, given this long to answer. */
 const REMOTE_CACHE_MAX_AGE_MS = 10 * 60_000;
-const REMOTE_COOLDOWN_MS = 30_000;
+const REMOTE_COOLDOWN_MS = 10_000;
 const REMOTE_TIMEOUT_MS = 5000;
 
 /** Every asymmetric JWS algorithm jose verifies, by the key type (and curve) that can verify it. */
