@@ -24,7 +24,8 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest();
 
 /** The credentials of an `Authorization: Bearer <token>` header; the scheme is case-insensitive (RFC 9110 §11.1). */
 export function bearerToken(header: string | undefined): string {
-  if (header === undefined || header.length < 7 || header.slice(0, 7).toLowerCase() !== "bearer ") return "";
+  if (header === undefined || header.length < 7) return "";
+  if (!header.startsWith("Bearer ") && header.slice(0, 7).toLowerCase() !== "bearer ") return "";
   return header.slice(7).trim();
 }
 
