@@ -33,6 +33,7 @@ function rowAsJson(row: Record<string, unknown>): unknown {
   const time = (value: unknown) => (value === null ? null : new Date(Number(value)).toISOString());
   return {
     id: row.id,
+    owner: row.owner,
     title: row.title,
     parentId: row.parent_id,
     metadata: JSON.parse(String(row.metadata)),
@@ -461,12 +462,12 @@ describe.skipIf(!postgresUrl)("live events on PostgreSQL: writers in flight", ()
     await slow.connect();
     await slow.query("BEGIN");
     await slow.query(
-      `INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key)
-       VALUES ('${SLOW_ID}', NULL, 'slow', '{}', 1, 1, 1, NULL, NULL)`,
+      `INSERT INTO session (owner, id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key)
+       VALUES ('default', '${SLOW_ID}', NULL, 'slow', '{}', 1, 1, 1, NULL, NULL)`,
     );
     await slow.query(
-      `INSERT INTO session_event (id, type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at)
-       SELECT next_event_id(), 'session.created', 1, id, parent_id, title, metadata, revision, created_at, updated_at, archived_at
+      `INSERT INTO session_event (id, type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, owner)
+       SELECT next_event_id(), 'session.created', 1, id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, owner
        FROM session WHERE id = '${SLOW_ID}'`,
     );
     return slow;

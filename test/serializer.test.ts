@@ -25,6 +25,7 @@ function sameAsSuperjson(value: unknown): void {
 const date = fc.date({ min: new Date(0), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true });
 const session = fc.record({
   id: fc.string(),
+  owner: fc.string(),
   title: fc.string(),
   parentId: fc.option(fc.string()),
   metadata: fc.dictionary(fc.string(), fc.jsonValue()),
@@ -82,6 +83,7 @@ describe("the output serializer", () => {
 
   const stored = () => ({
     id: "ses_1",
+    owner: "alice",
     title: "t",
     parentId: null as string | null,
     metadata: { a: [1, "x", null, { b: true }] } as Record<string, unknown>,

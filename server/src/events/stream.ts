@@ -4,7 +4,8 @@
  * passes the filter. A subscriber holds its position, its filter's ID and at most one group of
  * events (PAGE, the hub's shared objects): one that stops reading simply stops pulling, and one
  * that falls behind the hub's memory takes the pages the hub reads for everyone at that point.
- * Each step takes its cost from the hub's budget (budget.ts) before it runs.
+ * Each step takes its cost from the hub's budget (budget.ts) before it runs. A subscriber
+ * receives only the events of its owner's sessions (the operator's, every owner's).
  */
 import type { SessionEventsInput } from "@sessiond/shared";
 import type { SessionStore } from "../store/types.ts";
@@ -12,7 +13,7 @@ import type { LiveEvent } from "./encoding.ts";
 import { EventsExpiredError } from "./errors.ts";
 import { eventFilter } from "./filter.ts";
 import type { EventHub } from "./hub.ts";
-import type { DeliveredEvent, EventStream } from "./types.ts";
+import type { DeliveredEvent, EventScope, EventStream } from "./types.ts";
 
 /**
  * Costs in the budget's units (about 10 µs each where they were measured): checking an event
@@ -38,6 +39,7 @@ export async function openEventStream(
   hub: EventHub,
   store: SessionStore,
   input: SessionEventsInput,
+  scope: EventScope,
   signal: AbortSignal,
 ): Promise<EventStream> {
   // The slot first: a hub with no subscriber reads nothing, and "now" needs it reading.
@@ -56,7 +58,7 @@ export async function openEventStream(
     release();
     throw error;
   }
-  const filter = eventFilter(input);
+  const filter = eventFilter(input, scope);
   if (signal.aborted) release();
   else signal.addEventListener("abort", release, { once: true });
   let started = false;

@@ -19,6 +19,15 @@ export interface DeliveredEvent {
   readonly message: SessionEvent;
 }
 
+/**
+ * Whose events a stream carries: those of `owner`'s sessions, or with `allOwners` (the operator)
+ * every owner's; a `sessionId` filter names a session of `owner` either way.
+ */
+export interface EventScope {
+  owner: string;
+  allOwners?: boolean;
+}
+
 export interface EventStream {
   /** The ID the stream starts after. */
   startId: number;
@@ -45,7 +54,7 @@ export interface EventService {
   /** A write committed on this instance: read its events now. */
   poke(): void;
   /** See openEventStream (stream.ts): throws EventsExpiredError or SubscriberLimitError. */
-  open(input: SessionEventsInput, signal: AbortSignal): Promise<EventStream>;
+  open(input: SessionEventsInput, scope: EventScope, signal: AbortSignal): Promise<EventStream>;
   stats(): EventStats;
   close(): Promise<void>;
 }

@@ -2,8 +2,9 @@
  * `GET /event`: live events as server-sent events in opencode's shape, for callers without the
  * tRPC client. `id:` is the event ID; a reconnecting EventSource sends it back as `Last-Event-ID`
  * and gets every later event exactly once. Filters: `?sessionId=<id>` (that session and its
- * descendants) or `?roots=true`. A resume point that is gone answers 410 Gone. Error bodies are
- * the REST routes' (rest.ts): `error.data` as tRPC callers get it, with the message.
+ * descendants) or `?roots=true`. A resume point that is gone answers 410 Gone. A subscriber gets
+ * the events of its owner's sessions only (the operator without an owner named, every owner's).
+ * Error bodies are the REST routes' (rest.ts): `error.data` as tRPC callers get it, with the message.
  */
 import { SessionEventsInputSchema } from "@sessiond/shared";
 import { TRPCError, getTRPCErrorFromUnknown } from "@trpc/server";
@@ -11,6 +12,7 @@ import { describeError } from "../errors.ts";
 import { EventsExpiredError } from "../events/errors.ts";
 import type { EventService, EventStream } from "../events/types.ts";
 import type { Logger } from "../log.ts";
+import type { Caller } from "./auth.ts";
 import type { Exchange, StreamSink } from "./exchange.ts";
 import { queryInput, sendRestError, type QueryType } from "./rest.ts";
 
@@ -39,7 +41,7 @@ export function createEventRoute(events: EventService, log: Logger, query: Recor
     clearTimeout(timer);
   }
 
-  async function serve(ex: Exchange): Promise<void> {
+  async function serve(ex: Exchange, caller: Caller): Promise<void> {
     let raw: unknown;
     try {
       raw = streamInput(ex, query);
@@ -50,7 +52,7 @@ export function createEventRoute(events: EventService, log: Logger, query: Recor
     if (!parsed.success) return sendRestError(ex, new TRPCError({ code: "BAD_REQUEST", cause: parsed.error }), PATH);
     let stream: EventStream;
     try {
-      stream = await events.open(parsed.data, ex.signal);
+      stream = await events.open(parsed.data, caller, ex.signal);
     } catch (error) {
       if (error instanceof EventsExpiredError) return sendRestError(ex, error, PATH, 410);
       const trpcError = getTRPCErrorFromUnknown(error);
@@ -99,8 +101,8 @@ export function createEventRoute(events: EventService, log: Logger, query: Recor
     }
   }
 
-  return function handleEvents(ex: Exchange): void {
-    serve(ex).catch((cause: unknown) => {
+  return function handleEvents(ex: Exchange, caller: Caller): void {
+    serve(ex, caller).catch((cause: unknown) => {
       log.error({ requestId: ex.requestId, err: cause }, "event stream failed");
       ex.disconnect();
     });

@@ -26,11 +26,21 @@ import {
   type EventRow,
   type SessionRow,
 } from "./row.ts";
-import { listQuery, listValue, updateFailure } from "./queries.ts";
+import { listQuery, listValue, revisionMatches, updateFailure } from "./queries.ts";
 import { WalCheckpointer } from "./sqlite-checkpoint.ts";
 import { SqliteFiles, type FileChange } from "./sqlite-files.ts";
 import { TreeWalk, treeTooDeep } from "./tree.ts";
-import type { EventFollower, EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
+import {
+  CreateKeyTakenError,
+  type EventFollower,
+  type EventLogState,
+  type KeyedSession,
+  type ListQuery,
+  type NewSession,
+  type SessionPatch,
+  type SessionStore,
+  type StoredEvent,
+} from "./types.ts";
 
 /**
  * SQLite's `synchronous` in WAL mode. normal: a commit is written to the WAL but not fsynced, so an
@@ -84,6 +94,8 @@ const SQLITE_CANTOPEN = 14;
 const SQLITE_CONSTRAINT_CHECK = 275;
 const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
 const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
+/** A unique index other than the primary key: the owner's idempotency keys. */
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
 
 /** Engine errors that mean "not now" rather than "wrong": the caller may retry. */
 function unavailable(error: unknown): StoreUnavailableError | null {
@@ -120,7 +132,6 @@ export class SqliteSessionStore implements SessionStore {
   readonly #autoCheckpoint: number;
   readonly #insert: StatementSync;
   readonly #get: StatementSync;
-  readonly #exists: StatementSync;
   readonly #getWithKey: StatementSync;
   readonly #update: StatementSync;
   readonly #revision: StatementSync;
@@ -158,13 +169,14 @@ export class SqliteSessionStore implements SessionStore {
     this.#autoCheckpoint = Number(this.#db.prepare("PRAGMA wal_autocheckpoint").get()?.wal_autocheckpoint);
     // The ancestry (migration 4) is the parent's plus the parent's ID; the check bounds its length.
     this.#insert = this.#db.prepare(
-      `INSERT INTO session (${COLUMNS}, create_key, ancestry) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, NULL, ?6,
-         CASE WHEN ?2 IS NULL THEN '' ELSE (SELECT ancestry || id || '/' FROM session WHERE id = ?2) END)
+      `INSERT INTO session (${COLUMNS}, create_key, create_fingerprint, ancestry)
+       VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, NULL, ?6, ?7, ?8,
+         CASE WHEN ?2 IS NULL THEN '' ELSE (SELECT ancestry || id || '/' FROM session WHERE owner = ?6 AND id = ?2) END)
        RETURNING ancestry`,
     );
-    this.#get = this.#reads.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ?`);
-    this.#exists = this.#db.prepare("SELECT 1 FROM session WHERE id = ?");
-    this.#getWithKey = this.#reads.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ? AND create_key = ?`);
+    // Reads through the read-only connection: they see the last commit, never a delete half done.
+    this.#get = this.#reads.prepare(`SELECT ${COLUMNS} FROM session WHERE owner = ? AND id = ?`);
+    this.#getWithKey = this.#reads.prepare(`SELECT ${COLUMNS}, create_fingerprint FROM session WHERE owner = ? AND create_key = ?`);
     this.#update = this.#db.prepare(`
       UPDATE session SET
         title = coalesce(:title, title),
@@ -172,20 +184,20 @@ export class SqliteSessionStore implements SessionStore {
         archived_at = CASE :archived WHEN 1 THEN coalesce(archived_at, :now) WHEN 0 THEN NULL ELSE archived_at END,
         revision = revision + 1,
         updated_at = :now
-      WHERE id = :id AND (:expected IS NULL OR revision = :expected)
+      WHERE owner = :owner AND id = :id AND (:expected IS NULL OR revision IN (SELECT value FROM json_each(:expected)))
       RETURNING ${COLUMNS}`);
-    this.#revision = this.#db.prepare("SELECT revision FROM session WHERE id = ?");
-    this.#children = this.#db.prepare("SELECT id FROM session WHERE parent_id IN (SELECT value FROM json_each(?))");
+    this.#revision = this.#db.prepare("SELECT revision FROM session WHERE owner = ? AND id = ?");
+    this.#children = this.#db.prepare("SELECT id FROM session WHERE owner = ? AND parent_id IN (SELECT value FROM json_each(?))");
     this.#children.setReturnArrays(true);
     // Foreign keys are checked at the commit (deleteTree defers them), so the order of deletion is free.
-    this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE id IN (SELECT value FROM json_each(?))");
+    this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE owner = ? AND id IN (SELECT value FROM json_each(?))");
     // The event copies the row as stored, inside the change's transaction (before a delete).
     // A create's event from the values just inserted (no look-up of the row).
     this.#recordCreated = this.#db.prepare(
-      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}, ancestry) VALUES ('session.created', ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?)`,
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}, ancestry) VALUES ('session.created', ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?, ?)`,
     );
     this.#recordEvent = this.#db.prepare(
-      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}, ancestry) SELECT ?, ?, ${COLUMNS}, ancestry FROM session WHERE id = ?`,
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}, ancestry) SELECT ?, ?, ${COLUMNS}, ancestry FROM session WHERE owner = ? AND id = ?`,
     );
     // A delete's events, one per session in the walk's order (root first, then by depth).
     this.#recordDeletes = this.#db.prepare(
@@ -193,7 +205,7 @@ export class SqliteSessionStore implements SessionStore {
        SELECT 'session.deleted', ?, ${COLUMNS.split(", ")
          .map((column) => `session.${column}`)
          .join(", ")}, session.ancestry
-       FROM json_each(?) AS walk JOIN session ON session.id = walk.value ORDER BY walk.key`,
+       FROM json_each(?) AS walk JOIN session ON session.owner = ? AND session.id = walk.value ORDER BY walk.key`,
     );
     this.#readEvents = this.#reads.prepare(
       `SELECT ${EVENT_COLUMNS} FROM session_event WHERE session_event.id > ? ORDER BY session_event.id LIMIT ?`,
@@ -361,31 +373,49 @@ export class SqliteSessionStore implements SessionStore {
     const metadata = JSON.stringify(session.metadata);
     let ancestry: string | null;
     try {
-      ({ ancestry } = this.#insert.get(session.id, session.parentId, session.title, metadata, createdAt, session.createKey) as {
-        ancestry: string | null;
-      });
+      ({ ancestry } = this.#insert.get(
+        session.id,
+        session.parentId,
+        session.title,
+        metadata,
+        createdAt,
+        session.owner,
+        session.createKey,
+        session.createFingerprint,
+      ) as { ancestry: string | null });
     } catch (error) {
       const code = (error as { errcode?: unknown }).errcode;
       if (code === SQLITE_CONSTRAINT_PRIMARYKEY) return new SessionConflictError(session.id);
+      if (code === SQLITE_CONSTRAINT_UNIQUE && session.createKey !== null) return new CreateKeyTakenError();
       if (code === SQLITE_CONSTRAINT_FOREIGNKEY && session.parentId) return new SessionNotFoundError(session.parentId, "parent");
       if (code === SQLITE_CONSTRAINT_CHECK && session.parentId) return treeTooDeep(session.parentId);
       throw error;
     }
-    this.#recordCreated.run(createdAt, session.id, session.parentId, session.title, metadata, createdAt, createdAt, ancestry);
+    this.#recordCreated.run(
+      createdAt,
+      session.id,
+      session.parentId,
+      session.title,
+      metadata,
+      createdAt,
+      createdAt,
+      session.owner,
+      ancestry,
+    );
     return insertedSession(session);
   }
 
-  get(id: string): Promise<Session | null> {
+  get(owner: string, id: string): Promise<Session | null> {
     return this.#call(() => {
-      const row = this.#get.get(id) as SessionRow | undefined;
+      const row = this.#get.get(owner, id) as SessionRow | undefined;
       return row ? toSession(row) : null;
     });
   }
 
-  getCreatedWithKey(id: string, createKey: string): Promise<Session | null> {
+  getCreatedWithKey(owner: string, createKey: string): Promise<KeyedSession | null> {
     return this.#call(() => {
-      const row = this.#getWithKey.get(id, createKey) as SessionRow | undefined;
-      return row ? toSession(row) : null;
+      const row = this.#getWithKey.get(owner, createKey) as (SessionRow & { create_fingerprint: string | null }) | undefined;
+      return row ? { session: toSession(row), fingerprint: row.create_fingerprint } : null;
     });
   }
 
@@ -402,24 +432,25 @@ export class SqliteSessionStore implements SessionStore {
     });
   }
 
-  async update(id: string, patch: SessionPatch): Promise<Session> {
+  async update(owner: string, id: string, patch: SessionPatch): Promise<Session> {
     await this.#writable();
     return this.#call(() =>
       this.#transaction(() => {
         const row = this.#update.get({
+          owner,
           id,
           title: patch.title ?? null,
           metadata: patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
           archived: patch.archived === undefined ? null : patch.archived ? 1 : 0,
-          expected: patch.expectedRevision ?? null,
+          expected: patch.expectedRevisions === undefined ? null : JSON.stringify(patch.expectedRevisions),
           now: patch.now.getTime(),
         }) as SessionRow | undefined;
         if (row) {
-          this.#recordEvent.run("session.updated" satisfies SessionEventType, patch.now.getTime(), id);
+          this.#recordEvent.run("session.updated" satisfies SessionEventType, patch.now.getTime(), owner, id);
           return toSession(row);
         }
         // The conditional write did not apply; a read now only says why.
-        throw updateFailure(id, patch.expectedRevision, this.#revision.get(id) as { revision: number } | undefined);
+        throw updateFailure(id, patch.expectedRevisions, this.#revision.get(owner, id) as { revision: number } | undefined);
       }),
     );
   }
@@ -442,7 +473,7 @@ export class SqliteSessionStore implements SessionStore {
    * for any write). Reads see the last commit meanwhile. Foreign keys are checked at the commit,
    * so the slices may delete a parent before its children.
    */
-  async deleteTree(id: string): Promise<string[]> {
+  async deleteTree(owner: string, id: string, expectedRevisions?: readonly number[]): Promise<string[]> {
     await this.#writable();
     if (this.#refused) throw new StoreUnavailableError(FILES_REPLACED);
     let release!: () => void;
@@ -454,7 +485,10 @@ export class SqliteSessionStore implements SessionStore {
       this.#db.exec("BEGIN IMMEDIATE");
       try {
         this.#db.exec("PRAGMA defer_foreign_keys = ON");
-        if (!this.#exists.get(id)) throw new SessionNotFoundError(id);
+        const root = this.#revision.get(owner, id) as { revision: number } | undefined;
+        if (!root) throw new SessionNotFoundError(id);
+        // Decided inside the write transaction: nobody can change the root in between.
+        if (!revisionMatches(root.revision, expectedRevisions)) throw updateFailure(id, expectedRevisions, root);
         walk = new TreeWalk(id);
         while (walk.frontier.length > 0) {
           const level: string[] = [];
@@ -463,9 +497,10 @@ export class SqliteSessionStore implements SessionStore {
           for (let start = 0; start < walk.frontier.length; start += DELETE_SLICE) {
             await pause();
             let read = 0;
-            for (const [child] of this.#children.iterate(JSON.stringify(walk.frontier.slice(start, start + DELETE_SLICE))) as Iterable<
-              [string]
-            >) {
+            for (const [child] of this.#children.iterate(
+              owner,
+              JSON.stringify(walk.frontier.slice(start, start + DELETE_SLICE)),
+            ) as Iterable<[string]>) {
               level.push(child);
               if (++read % DELETE_SLICE !== 0) continue;
               walk.checkLevel(level.length);
@@ -480,8 +515,8 @@ export class SqliteSessionStore implements SessionStore {
         for (let start = 0; start < ids.length; start += DELETE_SLICE) {
           await pause();
           const slice = JSON.stringify(ids.slice(start, start + DELETE_SLICE));
-          this.#recordDeletes.run(at, slice);
-          this.#deleteIds.run(slice);
+          this.#recordDeletes.run(at, slice, owner);
+          this.#deleteIds.run(owner, slice);
         }
         await pause();
         // A large delete's pages are copied into the database file by the checkpointer's thread,

@@ -72,7 +72,7 @@ function plain(value: unknown, path: string, walk: Walk): unknown {
 }
 
 /** The keys of a session as the stores and the service build it, in their order. */
-const SESSION_KEYS = ["id", "title", "parentId", "metadata", "revision", "createdAt", "updatedAt", "archivedAt"];
+const SESSION_KEYS = ["id", "owner", "title", "parentId", "metadata", "revision", "createdAt", "updatedAt", "archivedAt"];
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
@@ -89,8 +89,9 @@ function sessionText(value: unknown, prefix: string, meta: string[], walk: Walk)
   const keys = Object.keys(value);
   if (keys.length !== SESSION_KEYS.length) return undefined;
   for (let index = 0; index < keys.length; index++) if (keys[index] !== SESSION_KEYS[index]) return undefined;
-  const { id, title, parentId, metadata, revision, createdAt, updatedAt, archivedAt } = value;
-  if (typeof id !== "string" || typeof title !== "string" || (parentId !== null && typeof parentId !== "string")) return undefined;
+  const { id, owner, title, parentId, metadata, revision, createdAt, updatedAt, archivedAt } = value;
+  if (typeof id !== "string" || typeof owner !== "string" || typeof title !== "string") return undefined;
+  if (parentId !== null && typeof parentId !== "string") return undefined;
   if (!isSendableNumber(revision) || !isValidDate(createdAt) || !isValidDate(updatedAt)) return undefined;
   if (archivedAt !== null && !isValidDate(archivedAt)) return undefined;
   walk.seen.add(value);
@@ -99,7 +100,7 @@ function sessionText(value: unknown, prefix: string, meta: string[], walk: Walk)
   if (metadataJson === GIVE_UP || walk.values) return undefined;
   meta.push(`"${prefix}createdAt":["Date"]`, `"${prefix}updatedAt":["Date"]`);
   if (archivedAt !== null) meta.push(`"${prefix}archivedAt":["Date"]`);
-  return `{"id":${JSON.stringify(id)},"title":${JSON.stringify(title)},"parentId":${parentId === null ? "null" : JSON.stringify(parentId)},"metadata":${JSON.stringify(metadataJson)},"revision":${revision},"createdAt":"${createdAt.toISOString()}","updatedAt":"${updatedAt.toISOString()}","archivedAt":${archivedAt === null ? "null" : `"${archivedAt.toISOString()}"`}}`;
+  return `{"id":${JSON.stringify(id)},"owner":${JSON.stringify(owner)},"title":${JSON.stringify(title)},"parentId":${parentId === null ? "null" : JSON.stringify(parentId)},"metadata":${JSON.stringify(metadataJson)},"revision":${revision},"createdAt":"${createdAt.toISOString()}","updatedAt":"${updatedAt.toISOString()}","archivedAt":${archivedAt === null ? "null" : `"${archivedAt.toISOString()}"`}}`;
 }
 
 /** A page of sessions' `json` text (see sessionText), or undefined. */
