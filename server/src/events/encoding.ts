@@ -7,6 +7,7 @@
 import type { Session, SessionEvent, SessionEventType } from "@sessiond/shared";
 import type { StoredEvent } from "../store/types.ts";
 import type { DeliveredEvent } from "./types.ts";
+import { jsonText } from "../wire/serialize.ts";
 
 /** What an instance's events cost it, for /metrics. */
 export interface EventCounters {
@@ -46,7 +47,9 @@ export class LiveEvent implements DeliveredEvent {
   /** `id: <id>`, `data: <JSON>` (dates as ISO strings), encoded on first use. */
   get frame(): Buffer {
     if (this.#frame === undefined) {
-      this.#frame = Buffer.from(`id: ${this.id}\ndata: ${JSON.stringify(this.message)}\n\n`);
+      // JSON.stringify(this.message)'s bytes (the type is one of a fixed set of plain names).
+      const data = `{"type":"${this.message.type}","properties":{"info":${jsonText(this.message.properties.info)}}}`;
+      this.#frame = Buffer.from(`id: ${this.id}\ndata: ${data}\n\n`);
       this.#counters.framesEncoded++;
     }
     return this.#frame;

@@ -12,6 +12,7 @@
 import { TRPCError, getTRPCErrorFromUnknown } from "@trpc/server";
 import { describeError, InvalidInputError } from "../errors.ts";
 import { measureJson, parseJson } from "../wire/decode.ts";
+import { jsonText } from "../wire/serialize.ts";
 import { AuthenticationError, type Caller, WWW_AUTHENTICATE } from "./auth.ts";
 import type { Exchange } from "./exchange.ts";
 import type { CallType, Invoke } from "./invoke.ts";
@@ -218,7 +219,7 @@ export function procedureRoute(deps: RestDeps, call: ProcedureCall, template: st
       });
       const revision = (data as { revision?: unknown }).revision;
       if (typeof revision === "number") ex.setHeader("etag", `"${revision}"`);
-      ex.send(200, JSON.stringify(data), "application/json");
+      ex.send(200, jsonText(data), "application/json");
     } catch (error) {
       fail(ex, error);
     }
