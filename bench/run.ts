@@ -20,6 +20,7 @@ import { scenarioCreate } from "./scenarios/create.ts";
 import { scenarioEvents } from "./scenarios/events.ts";
 import { scenarioGrowth } from "./scenarios/growth.ts";
 import { scenarioIds } from "./scenarios/ids.ts";
+import { scenarioOwners } from "./scenarios/owners.ts";
 import { scenarioPostgres, scenarioWorkers } from "./scenarios/instances.ts";
 import { scenarioPlain } from "./scenarios/plain.ts";
 import { scenarioRead } from "./scenarios/read.ts";
@@ -39,6 +40,7 @@ const SCENARIOS: Record<string, { title: string; run: Scenario }> = {
   workers: { title: "`sessiond serve --workers 2` against 1 on SQLite", run: scenarioWorkers },
   postgres: { title: "durable PostgreSQL, 2 instances against 1", run: scenarioPostgres },
   events: { title: "live events: fan-out, and what events cost a create", run: scenarioEvents },
+  owners: { title: "bearer JWT owners on every call against no authentication", run: scenarioOwners },
 };
 
 const { values: flags } = parseArgs({

@@ -121,7 +121,8 @@ describe("readers that stop reading", () => {
   }
 
   it("drops the connections of stalled readers after the write timeout, holding bounded memory meanwhile", async () => {
-    const server = await start("--write-timeout-ms", "1000");
+    // Heartbeats must come more often than the timeout (config.ts refuses the pair otherwise).
+    const server = await start("--write-timeout-ms", "1000", "--event-heartbeat-ms", "500");
     const pid = server.child.pid!;
     const baseline = sockets(pid);
     const before = rss(pid);

@@ -188,6 +188,17 @@ describe("sessiond serve", () => {
     expect(existsSync("redis:")).toBe(false);
   });
 
+  it("refuses an event heartbeat that the write timeout would cut, naming both in one line, with exit code 2", async () => {
+    // Idle event streams write only heartbeats: with these two, every one would be closed before its first.
+    const db = join(dir, "heartbeat.db");
+    const result = await runCli(["serve", "--port", "0", "--db", db, "--event-heartbeat-ms", "40000"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^sessiond: invalid configuration: --event-heartbeat-ms \(40000\) must be less than --write-timeout-ms \(30000\)[^\n]*\n$/,
+    );
+    expect(existsSync(db)).toBe(false);
+  });
+
   it("takes a sqlite: URL as the file it names", async () => {
     const file = join(dir, "from-url.db");
     const server = await startServerProcess(["--db", `sqlite://${file}`]);

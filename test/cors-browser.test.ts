@@ -22,7 +22,9 @@ window.useEveryRoute = async (base, token) => {
     return response.status === 200 && init.method !== "HEAD" && !path.startsWith("/event") ? response.json() : undefined;
   };
   const parent = await call("create", "/session", { method: "POST", headers: { ...json, "idempotency-key": "page-key-1" }, body: JSON.stringify({ title: "from the page" }) });
-  await call("create again with the key", "/session", { method: "POST", headers: { ...json, "idempotency-key": "page-key-1" }, body: JSON.stringify({ id: parent.id, title: "from the page" }) });
+  // The retry of a create whose answer was lost: the same key and body, the same session.
+  const retried = await call("create again with the key", "/session", { method: "POST", headers: { ...json, "idempotency-key": "page-key-1" }, body: JSON.stringify({ title: "from the page" }) });
+  steps["create again with the key"].same = retried.id === parent.id;
   const child = await call("create a child", "/session", { method: "POST", headers: json, body: JSON.stringify({ parentId: parent.id }) });
   await call("list", "/session?limit=5&roots=true", { headers: auth });
   await call("get", "/session/" + parent.id, { headers: auth });
@@ -73,7 +75,7 @@ describe.skipIf(browserUnavailable())("a page on a listed origin, through the br
     )) as { steps: Record<string, Record<string, unknown>>; parent: string };
     expect(result.steps).toEqual({
       create: { status: 200, etag: '"1"', requestId: true },
-      "create again with the key": { status: 200, etag: '"1"', requestId: true },
+      "create again with the key": { status: 200, etag: '"1"', requestId: true, same: true },
       "create a child": { status: 200, etag: '"1"', requestId: true },
       list: { status: 200, etag: null, requestId: true },
       get: { status: 200, etag: '"1"', requestId: true },

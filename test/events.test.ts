@@ -9,49 +9,11 @@ import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/testing";
-import { isEventsExpired, type SessionClient } from "@sessiond/client";
-import type { Session, SessionEvent } from "@sessiond/shared";
+import { isEventsExpired } from "@sessiond/client";
+import type { Session } from "@sessiond/shared";
 import { engineTargets, freshPostgresDatabase, postgresUrl, storedSessions } from "./support/targets.ts";
 import { decodeFrames, openSse } from "./support/sse.ts";
-
-interface Received {
-  id: number;
-  event: SessionEvent;
-}
-
-/** Subscribes through the typed client and collects what arrives. */
-function subscribe(client: SessionClient, input: Parameters<SessionClient["session"]["events"]["subscribe"]>[0] = {}) {
-  const received: Received[] = [];
-  const errors: unknown[] = [];
-  /** Errors the link reported while (re)connecting; it retries those by itself (e.g. 503). */
-  const connectionErrors: unknown[] = [];
-  let started!: () => void;
-  const ready = new Promise<void>((resolve) => (started = resolve));
-  const subscription = client.session.events.subscribe(input, {
-    onStarted: () => started(),
-    onData: ({ id, data }) => received.push({ id: Number(id), event: data }),
-    onError: (error) => errors.push(error),
-    onConnectionStateChange: (state) => {
-      if (state.error) connectionErrors.push(state.error);
-    },
-  });
-  return {
-    received,
-    errors,
-    connectionErrors,
-    ready,
-    async waitFor(count: number, timeoutMs = 20_000): Promise<Received[]> {
-      const deadline = Date.now() + timeoutMs;
-      while (received.length < count && errors.length === 0) {
-        if (Date.now() > deadline) throw new Error(`timed out: ${received.length} of ${count} events`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      if (errors.length > 0) throw errors[0];
-      return received.slice(0, count);
-    },
-    stop: () => subscription.unsubscribe(),
-  };
-}
+import { subscribe } from "./support/subscribe.ts";
 
 /** Replays every event from 0 and folds them into the sessions they describe. */
 function rebuild(events: { type: string; info: { id: string } }[]): Map<string, unknown> {
@@ -71,6 +33,7 @@ function rowAsJson(row: Record<string, unknown>): unknown {
   const time = (value: unknown) => (value === null ? null : new Date(Number(value)).toISOString());
   return {
     id: row.id,
+    owner: row.owner,
     title: row.title,
     parentId: row.parent_id,
     metadata: JSON.parse(String(row.metadata)),
@@ -496,12 +459,12 @@ describe.skipIf(!postgresUrl)("live events on PostgreSQL: writers in flight", ()
     await slow.connect();
     await slow.query("BEGIN");
     await slow.query(
-      `INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key)
-       VALUES ('${SLOW_ID}', NULL, 'slow', '{}', 1, 1, 1, NULL, NULL)`,
+      `INSERT INTO session (owner, id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key)
+       VALUES ('default', '${SLOW_ID}', NULL, 'slow', '{}', 1, 1, 1, NULL, NULL)`,
     );
     await slow.query(
-      `INSERT INTO session_event (id, type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at)
-       SELECT next_event_id(), 'session.created', 1, id, parent_id, title, metadata, revision, created_at, updated_at, archived_at
+      `INSERT INTO session_event (id, type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, owner)
+       SELECT next_event_id(), 'session.created', 1, id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, owner
        FROM session WHERE id = '${SLOW_ID}'`,
     );
     return slow;

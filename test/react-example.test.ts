@@ -61,7 +61,7 @@ describe.skipIf(browserUnavailable())("the React example (examples/react)", () =
     expect(scripts.length).toBeGreaterThan(0);
   });
 
-  it("in Chromium: creates with a chosen ID, shows the duplicate as CONFLICT, pages an infinite list, receives a live event", async () => {
+  it("in Chromium: signs in with a JWT, pages its owner's infinite list, creates with a chosen ID, shows the duplicate as CONFLICT, receives a live event", async () => {
     const files: StaticSite["files"] = {};
     const dist = buildApp();
     for (const file of readdirSync(dist, { recursive: true, encoding: "utf8" })) {
@@ -70,14 +70,20 @@ describe.skipIf(browserUnavailable())("the React example (examples/react)", () =
     }
     files["/"] = files["/index.html"]!;
     site = await serveStatic(files);
-    server = await startTestServer({ settings: { corsOrigin: site.url } });
-    for (let i = 0; i < 12; i++) await server.client.session.create.mutate({ title: `listed ${i}` });
+    server = await startTestServer({ owners: true, settings: { corsOrigin: site.url } });
+    const [alice, bob] = [server.clientFor("alice"), server.clientFor("bob")];
+    for (let i = 0; i < 12; i++) await alice.session.create.mutate({ title: `listed ${i}` });
+    // Someone else's sessions, newer than alice's: the page must not show them.
+    for (let i = 0; i < 3; i++) await bob.session.create.mutate({ title: `bob's ${i}` });
 
     browser = await launchChromium();
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
     await page.goto(`${site.url}/?server=${encodeURIComponent(server.url)}`);
+    // The page's login stand-in: a token for alice, as her login would hand it over.
+    await page.getByLabel("token").fill(server.tokenFor("alice"));
+    await page.getByRole("button", { name: "Sign in" }).click();
 
     // The infinite list: 5 a page, three pages for 12 sessions.
     await page.locator("#sessions li").nth(4).waitFor();
@@ -88,10 +94,13 @@ describe.skipIf(browserUnavailable())("the React example (examples/react)", () =
     await page.locator("#sessions li").nth(11).waitFor();
     expect(await page.locator("#pages").textContent()).toBe("3 pages");
     expect(await page.locator("#sessions li").count()).toBe(12);
+    expect(await page.locator("#sessions li", { hasText: "bob's" }).count()).toBe(0);
     expect(await page.getByRole("button", { name: "More" }).isDisabled()).toBe(true);
 
-    // Create with a chosen ID; its event arrives over the subscription.
+    // Create with a chosen ID; its event arrives over the subscription (the eventsource package's
+    // EventSource, which sends the token). Bob holds the same ID: it is alice's to create too.
     const id = deriveSessionId(`react-example-${server.url}`);
+    await bob.session.create.mutate({ id, title: "bob's own" });
     await page.getByLabel("id").fill(id);
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("status").getByText(`created ${id}`).waitFor();
@@ -100,7 +109,10 @@ describe.skipIf(browserUnavailable())("the React example (examples/react)", () =
     // The same ID again: a CONFLICT, recognised by the client's helper in the page.
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("status").getByText(`CONFLICT: ${id} already exists`).waitFor();
-    expect((await server.client.session.get.query({ id })).title).toBe("From React");
+    expect(await alice.session.get.query({ id })).toMatchObject({ title: "From React", owner: "alice" });
+    expect((await bob.session.get.query({ id })).title).toBe("bob's own");
+    // One created event for the ID: alice's; bob's create of it (after the page subscribed) is not hers.
+    expect(await page.locator("#events li", { hasText: `session.created ${id}` }).count()).toBe(1);
     expect(errors).toEqual([]);
   });
 });

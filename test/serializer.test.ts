@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import superjson from "superjson";
-import { serialize, serializeText } from "../server/src/wire/serialize.ts";
+import { jsonText, serialize, serializeText } from "../server/src/wire/serialize.ts";
 
 /** Same output as superjson, or the same refusal (superjson throws on keys like "constructor"). */
 function sameAsSuperjson(value: unknown): void {
@@ -25,6 +25,7 @@ function sameAsSuperjson(value: unknown): void {
 const date = fc.date({ min: new Date(0), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true });
 const session = fc.record({
   id: fc.string(),
+  owner: fc.string(),
   title: fc.string(),
   parentId: fc.option(fc.string()),
   metadata: fc.dictionary(fc.string(), fc.jsonValue()),
@@ -82,6 +83,7 @@ describe("the output serializer", () => {
 
   const stored = () => ({
     id: "ses_1",
+    owner: "alice",
     title: "t",
     parentId: null as string | null,
     metadata: { a: [1, "x", null, { b: true }] } as Record<string, unknown>,
@@ -152,5 +154,49 @@ describe("the output serializer", () => {
     const wire = serialize({ a: date, b: date });
     expect(wire).toEqual({ json: { a: date.toISOString(), b: date.toISOString() }, meta: { values: { a: ["Date"], b: ["Date"] }, v: 1 } });
     expect(superjson.deserialize(wire)).toEqual({ a: date, b: date });
+  });
+});
+
+/** Same bytes as JSON.stringify, or the same refusal. */
+function sameAsJsonStringify(value: unknown): void {
+  let expected: string | undefined;
+  try {
+    expected = JSON.stringify(value);
+  } catch (error) {
+    expect(() => jsonText(value)).toThrow((error as Error).message);
+    return;
+  }
+  expect(jsonText(value)).toBe(expected);
+}
+
+describe("the JSON writer of REST answers and event frames", () => {
+  const page = fc.record({
+    items: fc.array(session, { maxLength: 20 }),
+    nextCursor: fc.option(fc.string()),
+    prevCursor: fc.option(fc.string()),
+  });
+
+  it("writes JSON.stringify's bytes for sessions and pages of sessions", () => {
+    fc.assert(fc.property(session, sameAsJsonStringify), { numRuns: 2000, seed: 4 });
+    fc.assert(fc.property(page, sameAsJsonStringify), { numRuns: 500, seed: 5 });
+  });
+
+  it("writes JSON.stringify's bytes for any other value (which it hands to JSON.stringify)", () => {
+    fc.assert(fc.property(fc.anything({ withDate: true, withNullPrototype: true, withSparseArray: true }), sameAsJsonStringify), {
+      numRuns: 2000,
+      seed: 6,
+    });
+  });
+
+  it.each([
+    ["a revision of -0", { revision: -0 }],
+    ["metadata with -0, nested arrays and unicode", { metadata: { n: -0, deep: [[["\u2028", "é", "\ud83d\ude00"]]] } }],
+    ["an invalid Date", { updatedAt: new Date(Number.NaN) }],
+    ["keys in another order", { reorder: true }],
+  ])("writes JSON.stringify's bytes for %s", (_, change) => {
+    const base = fc.sample(session, { seed: 7, numRuns: 1 })[0]!;
+    const value = "reorder" in change ? Object.fromEntries(Object.entries(base).reverse()) : { ...base, ...change };
+    sameAsJsonStringify(value);
+    sameAsJsonStringify({ items: [value, base], nextCursor: null, prevCursor: "p" });
   });
 });

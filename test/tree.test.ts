@@ -71,12 +71,12 @@ describe.each(engineTargets)("tree walks over a database with cycles [$name]", (
   it("refuses, changing nothing, to delete a tree larger than 100,000 sessions", async () => {
     const root = await client().session.create.mutate({ title: "huge" });
     const rows = server.db.startsWith("postgres")
-      ? `INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at)
-         SELECT 'ses_' || lpad(to_hex(g), 12, '0') || 'HugeTreeChild0', '${root.id}', 't', '{}', 1, 1, 1
+      ? `INSERT INTO session (owner, id, parent_id, title, metadata, revision, created_at, updated_at)
+         SELECT 'default', 'ses_' || lpad(to_hex(g), 12, '0') || 'HugeTreeChild0', '${root.id}', 't', '{}', 1, 1, 1
          FROM generate_series(1, 100000) AS g`
       : `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 100000)
-         INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at)
-         SELECT printf('ses_%012xHugeTreeChild0', n), '${root.id}', 't', '{}', 1, 1, 1 FROM g`;
+         INSERT INTO session (owner, id, parent_id, title, metadata, revision, created_at, updated_at)
+         SELECT 'default', printf('ses_%012xHugeTreeChild0', n), '${root.id}', 't', '{}', 1, 1, 1 FROM g`;
     await plant(server, rows);
 
     const messages = await expectBadRequest(client().session.delete.mutate({ id: root.id }), null);

@@ -1,8 +1,12 @@
 /** Type-level tests: checked by the type-check step (tsc), which the test command runs first. */
 import { describe, expectTypeOf, it } from "vitest";
+import { initTRPC } from "@trpc/server";
+import { createSessionProcedures, type Sessiond } from "@sessiond/server";
 import {
   createSessionClient,
   hasErrorCode,
+  isEventsExpired,
+  isIdempotencyKeyReused,
   isSessionClientError,
   isBadRequest,
   isConflict,
@@ -67,6 +71,9 @@ describe("the client's types follow the contract", () => {
       expectTypeOf(error.data.formErrors).toEqualTypeOf<string[]>();
     }
     if (isPreconditionFailed(error)) expectTypeOf(error.data.precondition.actualRevision).toEqualTypeOf<number>();
+    // UNPROCESSABLE_CONTENT is one of two kinds; each helper narrows to its own.
+    if (isEventsExpired(error)) expectTypeOf(error.data.eventsExpired.prunedThrough).toEqualTypeOf<string>();
+    if (isIdempotencyKeyReused(error)) expectTypeOf(error.data.idempotencyKeyReused.key).toEqualTypeOf<string>();
   });
 
   it("narrows any code generically, and only to that code's fields", () => {
@@ -81,5 +88,26 @@ describe("the client's types follow the contract", () => {
       const data: SessiondErrorData = error.data;
       if (data.code === "CONFLICT") expectTypeOf(data.conflict.id).toEqualTypeOf<string>();
     }
+  });
+});
+
+describe("library mode: the procedures need an owner from the host's context", () => {
+  const sessiond = null as unknown as Sessiond;
+  const t = initTRPC.context<{ user: { id: string } | null }>().create();
+
+  it("takes a scope that gives an owner", () => {
+    createSessionProcedures(t.procedure, { sessiond, scope: (ctx) => ({ owner: ctx.user?.id ?? "anonymous" }) });
+    const authed = t.procedure.use(({ ctx, next }) => next({ ctx: { user: ctx.user ?? { id: "guest" } } }));
+    // After the host's middleware, the context it narrowed.
+    createSessionProcedures(authed, { sessiond, scope: ({ user }) => ({ owner: user.id, requestId: "r" }) });
+  });
+
+  it("refuses a host context that cannot give an owner, at compile time", () => {
+    // @ts-expect-error: scope is required
+    void (() => createSessionProcedures(t.procedure, { sessiond }));
+    // @ts-expect-error: scope must give an owner
+    void (() => createSessionProcedures(t.procedure, { sessiond, scope: () => ({ requestId: "r" }) }));
+    // @ts-expect-error: a context that may have no user cannot give an owner
+    void (() => createSessionProcedures(t.procedure, { sessiond, scope: (ctx) => ({ owner: ctx.user?.id }) }));
   });
 });

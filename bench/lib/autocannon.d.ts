@@ -15,7 +15,7 @@ declare module "autocannon" {
       timeout?: number;
       requests?: Request[];
     }
-    type Result = { duration: number; errors: number; timeouts: number; non2xx: number };
+    type Result = { duration: number; errors: number; timeouts: number; non2xx: number; requests: { total: number } };
     interface Instance {
       stop(): void;
       on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;

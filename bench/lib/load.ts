@@ -13,6 +13,10 @@ export interface LoadSpec {
   /** One path, or several that each connection cycles through. */
   paths: string[];
   body?: string;
+  /** Headers on every request (e.g. a bearer token). */
+  headers?: Record<string, string>;
+  /** Headers of each path's request, beside `paths` (e.g. a token of its own for each). */
+  headersByPath?: Record<string, string>[];
   connections: number;
   /** Measured seconds in total, split over the rounds. */
   durationS: number;
@@ -39,11 +43,12 @@ export interface LoadResult {
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
 function fire(spec: LoadSpec, duration: number, onResponse?: (ms: number) => void): Promise<autocannon.Result> {
-  const headers: Record<string, string> = spec.method === "POST" ? { "content-type": "application/json" } : {};
+  const headers: Record<string, string> = { ...spec.headers, ...(spec.method === "POST" ? { "content-type": "application/json" } : {}) };
   const request = { method: spec.method, headers, ...(spec.body === undefined ? {} : { body: spec.body }) };
   return new Promise((resolve, reject) => {
     const options = { url: spec.url, connections: spec.connections, duration, sampleInt: 100, timeout: 20, ...request };
-    const instance = autocannon({ ...options, requests: spec.paths.map((path) => ({ path, ...request })) }, (error, result) => {
+    const requests = spec.paths.map((path, i) => ({ path, ...request, headers: { ...headers, ...spec.headersByPath?.[i] } }));
+    const instance = autocannon({ ...options, requests }, (error, result) => {
       clearTimeout(guard);
       if (error) reject(error);
       else resolve(result);

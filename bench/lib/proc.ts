@@ -35,9 +35,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** A bench server (bench/servers/<entry>.ts) on a SQLite file or a postgres:// URL. */
-export function startServer(entry: string, db: string): Promise<ServerProcess> {
-  return start(entry, [join(BENCH_DIR, "servers", `${entry}.ts`), "--db", db]);
+/** A bench server (bench/servers/<entry>.ts) on a SQLite file or a postgres:// URL, with the server's own `args`. */
+export function startServer(entry: string, db: string, args: string[] = []): Promise<ServerProcess> {
+  return start(entry, [join(BENCH_DIR, "servers", `${entry}.ts`), "--db", db, ...args]);
 }
 
 /**

@@ -27,7 +27,7 @@ export async function seed(path: string, rows: number, sampleIds = 0): Promise<S
   const started = performance.now();
   const db = new DatabaseSync(path, { timeout: 5000 });
   const insert = db.prepare(
-    "INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'default')",
   );
   const end = Date.now() - 60_000;
   const span = 90 * 86_400_000;

@@ -6,7 +6,7 @@
  */
 import type { Server } from "node:http";
 import { createSessionService, openStore } from "@sessiond/server";
-import { createInputSchemas } from "@sessiond/shared";
+import { createInputSchemas, DEFAULT_OWNER } from "@sessiond/shared";
 import { createAdaptorServer } from "@hono/node-server";
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono";
@@ -15,14 +15,16 @@ import { dbArg, listen } from "./common.ts";
 
 const store = await openStore(dbArg(), { sqliteSync: "normal" });
 const sessions = createSessionService(store);
+/** Every call acts for one owner, as a server without authentication does. */
+const scope = { owner: DEFAULT_OWNER };
 const inputs = createInputSchemas();
 
 /** Query strings are text: the page size is converted, then the contract's list schema decides. */
 const listQuery = z.object({ limit: z.coerce.number().optional(), cursor: z.string().nullable().optional() }).pipe(inputs.list.unwrap());
 
 const app = new Hono()
-  .post("/session", zValidator("json", inputs.create), async (c) => c.json(await sessions.create(c.req.valid("json"))))
-  .get("/session/:id", zValidator("param", inputs.get), async (c) => c.json(await sessions.get(c.req.valid("param").id)))
-  .get("/session", zValidator("query", listQuery), async (c) => c.json(await sessions.list(c.req.valid("query"))));
+  .post("/session", zValidator("json", inputs.create), async (c) => c.json(await sessions.create(scope, c.req.valid("json"))))
+  .get("/session/:id", zValidator("param", inputs.get), async (c) => c.json(await sessions.get(scope, c.req.valid("param").id)))
+  .get("/session", zValidator("query", listQuery), async (c) => c.json(await sessions.list(scope, c.req.valid("query"))));
 
 await listen(createAdaptorServer({ fetch: app.fetch }) as Server, () => store.close());

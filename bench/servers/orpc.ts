@@ -5,26 +5,28 @@
  */
 import { createServer } from "node:http";
 import { createSessionService, openStore } from "@sessiond/server";
-import { createInputSchemas } from "@sessiond/shared";
+import { createInputSchemas, DEFAULT_OWNER } from "@sessiond/shared";
 import { os } from "@orpc/server";
 import { RPCHandler } from "@orpc/server/node";
 import { dbArg, listen } from "./common.ts";
 
 const store = await openStore(dbArg(), { sqliteSync: "normal" });
 const sessions = createSessionService(store);
+/** Every call acts for one owner, as a server without authentication does. */
+const scope = { owner: DEFAULT_OWNER };
 const inputs = createInputSchemas();
 
 const router = {
   session: {
-    create: os.input(inputs.create).handler(({ input }) => sessions.create(input)),
+    create: os.input(inputs.create).handler(({ input }) => sessions.create(scope, input)),
     get: os
       .route({ method: "GET" })
       .input(inputs.get)
-      .handler(({ input }) => sessions.get(input.id)),
+      .handler(({ input }) => sessions.get(scope, input.id)),
     list: os
       .route({ method: "GET" })
       .input(inputs.list)
-      .handler(({ input }) => sessions.list(input)),
+      .handler(({ input }) => sessions.list(scope, input)),
   },
 };
 

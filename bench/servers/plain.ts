@@ -21,9 +21,12 @@ db.exec("PRAGMA synchronous = NORMAL");
 const getOne = db.prepare(`${SELECT_SESSION} WHERE id = ?`);
 const firstPage = db.prepare(`${SELECT_SESSION} ORDER BY created_at DESC, id DESC LIMIT ?`);
 const nextPage = db.prepare(`${SELECT_SESSION} WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`);
-const insert = db.prepare("INSERT INTO session (id, title, metadata, revision, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)");
+// sessiond's table has an owner column (its own, here: the one a server without authentication gives).
+const insert = db.prepare(
+  "INSERT INTO session (id, title, metadata, revision, created_at, updated_at, owner) VALUES (?, ?, ?, 1, ?, ?, 'default')",
+);
 const insertEvent = db.prepare(
-  "INSERT INTO session_event (type, at, session_id, title, metadata, revision, created_at, updated_at) VALUES ('session.created', ?, ?, ?, ?, 1, ?, ?)",
+  "INSERT INTO session_event (type, at, session_id, title, metadata, revision, created_at, updated_at, owner) VALUES ('session.created', ?, ?, ?, ?, 1, ?, ?, 'default')",
 );
 
 const newId = createOpencodeIdGenerator();

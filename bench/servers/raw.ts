@@ -7,20 +7,21 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { DatabaseSync } from "node:sqlite";
 import { encodeCursor, generateSessionId } from "@sessiond/shared";
-import { newRow, SELECT_SESSION, sessionJson, type Row } from "../lib/row.ts";
+import { DEFAULT_OWNER, newRow, SELECT_SESSION, sessionJson, type Row } from "../lib/row.ts";
 import { dbArg, listen } from "./common.ts";
 
 // A file the bench had sessiond migrate, opened with the store's settings (and `normal`).
 const db = new DatabaseSync(dbArg(), { timeout: 5000, enableForeignKeyConstraints: true });
 db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
 const insert = db.prepare(
-  "INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, create_key) VALUES (?, NULL, ?, ?, 1, ?, ?, NULL, NULL)",
+  "INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, owner, create_key, create_fingerprint) VALUES (?, NULL, ?, ?, 1, ?, ?, NULL, ?, NULL, NULL)",
 );
 const recordCreated = db.prepare(
-  "INSERT INTO session_event (type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at) VALUES ('session.created', ?, ?, NULL, ?, ?, 1, ?, ?, NULL)",
+  "INSERT INTO session_event (type, at, session_id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, owner) VALUES ('session.created', ?, ?, NULL, ?, ?, 1, ?, ?, NULL, ?)",
 );
-const selectOne = db.prepare(`${SELECT_SESSION} WHERE id = ?`);
-const selectPage = db.prepare(`${SELECT_SESSION} ORDER BY created_at DESC, id DESC LIMIT ?`);
+// One owner's sessions, as the store reads them (every call of a server without authentication is the default owner's).
+const selectOne = db.prepare(`${SELECT_SESSION} WHERE owner = ? AND id = ?`);
+const selectPage = db.prepare(`${SELECT_SESSION} WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`);
 
 /** The tRPC answer for a session or a page: superjson's `json`, and `meta` naming every Date's path. */
 function envelope(rows: Row[], page?: { nextCursor: string | null }): string {
@@ -52,8 +53,8 @@ function flushInserts(): void {
   db.exec("BEGIN IMMEDIATE");
   try {
     for (const { row: r } of group) {
-      insert.run(r.id, r.title, r.metadata, r.created_at, r.updated_at);
-      recordCreated.run(r.created_at, r.id, r.title, r.metadata, r.created_at, r.updated_at);
+      insert.run(r.id, r.title, r.metadata, r.created_at, r.updated_at, r.owner);
+      recordCreated.run(r.created_at, r.id, r.title, r.metadata, r.created_at, r.updated_at, r.owner);
     }
     db.exec("COMMIT");
   } catch (error) {
@@ -81,12 +82,12 @@ const server = createServer((req, res) => {
   const url = req.url ?? "";
   if (req.method === "POST" && url.startsWith("/trpc/session.create")) return create(req, res);
   if (req.method === "GET" && url.startsWith("/trpc/session.get?")) {
-    const row = selectOne.get(String(input(req).id)) as Row | undefined;
+    const row = selectOne.get(DEFAULT_OWNER, String(input(req).id)) as Row | undefined;
     return row ? answer(res, 200, envelope([row])) : answer(res, 404, '{"error":"not found"}');
   }
   if (req.method === "GET" && url.startsWith("/trpc/session.list?")) {
     const limit = Number(input(req).limit ?? 50);
-    const rows = selectPage.all(limit + 1) as unknown as Row[];
+    const rows = selectPage.all(DEFAULT_OWNER, limit + 1) as unknown as Row[];
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     const nextCursor = last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
     return answer(res, 200, envelope(rows.slice(0, limit), { nextCursor }));

@@ -1,12 +1,15 @@
 /**
  * sessiond as `sessiond serve` assembles it, through the package's public API, with logs off and
  * SQLite on `synchronous = NORMAL` like the bare handler and the peers: the create, batch, read,
- * growth, rest and events scenarios compare the HTTP path (sync compares `full` with `normal`; plain runs
+ * growth, rest, events and owners scenarios compare the HTTP path (sync compares `full` with `normal`; plain runs
  * `sessiond serve` with its defaults).
  */
 import { createLogger, resolveConfig, startSessiond } from "@sessiond/server";
 import { announce, dbArg } from "./common.ts";
 
-const config = resolveConfig({ host: "127.0.0.1", port: 0, db: dbArg(), logLevel: "silent", sqliteSync: "normal" }, {});
+// `--jwt-secret <secret>`: bearer JWTs name the owner of every call (the owners scenario).
+const secretAt = process.argv.indexOf("--jwt-secret");
+const jwtSecret = secretAt === -1 ? undefined : process.argv[secretAt + 1];
+const config = resolveConfig({ host: "127.0.0.1", port: 0, db: dbArg(), logLevel: "silent", sqliteSync: "normal", jwtSecret }, {});
 const sessiond = await startSessiond(config, createLogger("silent"));
 announce(sessiond.url, () => sessiond.close());

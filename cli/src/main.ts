@@ -42,6 +42,7 @@ function parsePositiveInt(text: string): number {
 interface GlobalOptions {
   url: string;
   token?: string;
+  owner?: string;
   json: boolean;
 }
 
@@ -51,7 +52,12 @@ const jsonErrors = process.argv.includes("--json");
 const program = new Command("sessiond")
   .description("sessiond: typed sessions with caller-chosen IDs")
   .addOption(new Option("--url <url>", "server to call").env("SESSIOND_URL").default("http://127.0.0.1:3000"))
-  .addOption(new Option("--token <token>", "bearer token, if the server requires one").env("SESSIOND_TOKEN"))
+  .addOption(
+    new Option("--token <token>", "bearer token, if the server requires one: a JWT naming your owner, or the operator's token").env(
+      "SESSIOND_TOKEN",
+    ),
+  )
+  .addOption(new Option("--owner <owner>", "with the operator's token: act for this owner (Sessiond-Owner)").env("SESSIOND_OWNER"))
   .option("--json", "print machine-readable JSON", false)
   .showHelpAfterError()
   // Options before a command belong to sessiond, after it to the command: `serve --token` is the
@@ -67,6 +73,7 @@ function clientCommand(name: string): Command {
     .command(name)
     .option("--url <url>", "server to call (default: see sessiond --help)")
     .option("--token <token>", "bearer token")
+    .option("--owner <owner>", "with the operator's token: act for this owner")
     .option("--json", "print machine-readable JSON");
 }
 
@@ -81,10 +88,11 @@ function clientAction<A extends unknown[]>(
     const global: GlobalOptions = {
       url: local.url ?? defaults.url,
       token: local.token ?? defaults.token,
+      owner: local.owner ?? defaults.owner,
       json: Boolean(local.json || defaults.json),
     };
     try {
-      await run(createSessionClient({ url: global.url, token: global.token, EventSource }), global, ...args);
+      await run(createSessionClient({ url: global.url, token: global.token, owner: global.owner, EventSource }), global, ...args);
     } catch (error) {
       fail(error, global.json, global.url);
     }
@@ -139,7 +147,7 @@ clientCommand("create")
   .option("--title <title>", 'title (default: "New session - <time>")')
   .option("--parent <id>", "parent session ID")
   .option("--metadata <json>", "metadata, a JSON object", parseMetadata)
-  .option("--idempotency-key <key>", "retrying with the same --id and key returns the first result")
+  .option("--idempotency-key <key>", "retrying with the same key (and the same options) returns the first result")
   .action(
     clientAction(
       async (client, global, flags: { id?: string; title?: string; parent?: string; metadata?: Metadata; idempotencyKey?: string }) => {
@@ -224,9 +232,10 @@ clientCommand("update")
 clientCommand("delete")
   .description("delete a session and all its descendants")
   .argument("<id>")
+  .option("--expected-revision <n>", "fail unless the session is at this revision", parsePositiveInt)
   .action(
-    clientAction(async (client, global, id: string) => {
-      printDeleted(await client.session.delete.mutate({ id }), global.json);
+    clientAction(async (client, global, id: string, flags: { expectedRevision?: number }) => {
+      printDeleted(await client.session.delete.mutate({ id, expectedRevision: flags.expectedRevision }), global.json);
     }),
   );
 

@@ -17,6 +17,7 @@ export function printSession(session: Session, asJson: boolean): void {
   write(
     [
       `${session.id}  ${session.title}`,
+      `  owner:    ${session.owner}`,
       `  parent:   ${session.parentId ?? "-"}`,
       `  revision: ${session.revision}`,
       `  created:  ${when(session.createdAt)}`,

@@ -12,7 +12,7 @@
  * (sessiond's own, or a host app's `sessiondErrorFormatter`).
  */
 import type { TRPCClientError } from "@trpc/client";
-import type { ErrorCode, ErrorData } from "@sessiond/shared/errors";
+import type { ErrorCode, ErrorData, EventsExpiredData, IdempotencyKeyReusedData } from "@sessiond/shared/errors";
 import type { AppRouter } from "@sessiond/server";
 
 export type SessionClientError = TRPCClientError<AppRouter>;
@@ -41,6 +41,16 @@ export const isPreconditionFailed = (error: unknown): error is SessiondError<"PR
 export const isUnavailable = (error: unknown): error is SessiondError<"SERVICE_UNAVAILABLE"> => hasErrorCode(error, "SERVICE_UNAVAILABLE");
 export const isUnauthorized = (error: unknown): error is SessiondError<"UNAUTHORIZED"> => hasErrorCode(error, "UNAUTHORIZED");
 export const isPayloadTooLarge = (error: unknown): error is SessiondError<"PAYLOAD_TOO_LARGE"> => hasErrorCode(error, "PAYLOAD_TOO_LARGE");
+export const isForbidden = (error: unknown): error is SessiondError<"FORBIDDEN"> => hasErrorCode(error, "FORBIDDEN");
+
 /** `session.events` cannot resume from the given `lastEventId` (pruned, or another database's): re-list, then subscribe from now. */
-export const isEventsExpired = (error: unknown): error is SessiondError<"UNPROCESSABLE_CONTENT"> =>
-  hasErrorCode(error, "UNPROCESSABLE_CONTENT");
+export const isEventsExpired = (
+  error: unknown,
+): error is SessiondError<"UNPROCESSABLE_CONTENT"> & { data: { eventsExpired: EventsExpiredData } } =>
+  hasErrorCode(error, "UNPROCESSABLE_CONTENT") && "eventsExpired" in error.data;
+
+/** A create's idempotency key was used before, by the same owner, with other input: a retry must repeat the create exactly. */
+export const isIdempotencyKeyReused = (
+  error: unknown,
+): error is SessiondError<"UNPROCESSABLE_CONTENT"> & { data: { idempotencyKeyReused: IdempotencyKeyReusedData } } =>
+  hasErrorCode(error, "UNPROCESSABLE_CONTENT") && "idempotencyKeyReused" in error.data;

@@ -3,7 +3,9 @@
  * with its metadata and its children (20 at a time, more on demand), creates one with or without a
  * chosen ID, and shows a duplicate's CONFLICT as such, with a way to open the session that exists.
  * Plain DOM on the typed client; same-origin, so it needs no CORS. A token, when the server asks
- * for one, is kept in sessionStorage: this tab only, gone when it closes.
+ * for one, is kept in sessionStorage: this tab only, gone when it closes. With a JWT the page shows
+ * its owner's sessions; with the operator's token every owner's, and a session opened from the
+ * list is read as its owner's (the Sessiond-Owner header).
  */
 import { createSessionClient, isBadRequest, isConflict, isUnauthorized, type SessionClient } from "@sessiond/client";
 import type { Metadata } from "@sessiond/shared";
@@ -19,15 +21,25 @@ const BASE_URL = new URL(".", location.href).href.replace(/\/$/, "");
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let client = connect();
+/** Clients that act for one owner (the operator reading another owner's session), by owner. */
+let ownerClients = new Map<string, SessionClient>();
 /** Cursors of the pages shown so far; the last one is the current page's. */
 let cursors: (string | null)[] = [null];
 let nextCursor: string | null = null;
 /** The open session's children: where their next page starts, if there is one. */
-let children: { parentId: string; nextCursor: string | null } | null = null;
+let children: { parentId: string; owner: string | undefined; nextCursor: string | null } | null = null;
 
-function connect(): SessionClient {
+function connect(owner?: string): SessionClient {
   const token = sessionStorage.getItem(TOKEN_KEY) ?? undefined;
-  return createSessionClient({ url: BASE_URL, token });
+  return createSessionClient({ url: BASE_URL, token, owner });
+}
+
+/** The client for a session of this owner (undefined: the caller's own). */
+function clientFor(owner: string | undefined): SessionClient {
+  if (owner === undefined) return client;
+  let forOwner = ownerClients.get(owner);
+  if (!forOwner) ownerClients.set(owner, (forOwner = connect(owner)));
+  return forOwner;
 }
 
 function show(kind: "ok" | "conflict" | "error", text: string): void {
@@ -69,7 +81,7 @@ function row(session: Session): HTMLTableRowElement {
   const tr = document.createElement("tr");
   tr.dataset.id = session.id;
   tr.append(cell(session.id, "id"), cell(session.title), cell(session.createdAt.toISOString()));
-  tr.addEventListener("click", () => void open(session.id));
+  tr.addEventListener("click", () => void open(session.id, session.owner));
   return tr;
 }
 
@@ -86,16 +98,17 @@ async function loadPage(): Promise<void> {
   }
 }
 
-async function open(id: string): Promise<void> {
+async function open(id: string, owner?: string): Promise<void> {
   try {
     const [session, firstChildren] = await Promise.all([
-      client.session.get.query({ id }),
-      client.session.children.query({ id, limit: PAGE_SIZE }),
+      clientFor(owner).session.get.query({ id }),
+      clientFor(owner).session.children.query({ id, limit: PAGE_SIZE }),
     ]);
     $("detail").hidden = false;
     $("detail-id").textContent = session.id;
     const fields: [string, string][] = [
       ["Title", session.title],
+      ["Owner", session.owner],
       ["Parent", session.parentId ?? "-"],
       ["Revision", String(session.revision)],
       ["Created", session.createdAt.toISOString()],
@@ -115,26 +128,26 @@ async function open(id: string): Promise<void> {
         ? firstChildren.items.map(row)
         : [Object.assign(document.createElement("tr"), { textContent: "none" })]),
     );
-    showMoreChildren(id, firstChildren.nextCursor);
+    showMoreChildren(id, owner, firstChildren.nextCursor);
   } catch (error) {
     showError(error);
   }
 }
 
 /** Whether the open session has more children than shown: the "More children" button says so. */
-function showMoreChildren(parentId: string, nextCursor: string | null): void {
-  children = { parentId, nextCursor };
+function showMoreChildren(parentId: string, owner: string | undefined, nextCursor: string | null): void {
+  children = { parentId, owner, nextCursor };
   $("more-children").hidden = nextCursor === null;
 }
 
 async function loadMoreChildren(): Promise<void> {
   if (!children?.nextCursor) return;
-  const { parentId, nextCursor } = children;
+  const { parentId, owner, nextCursor } = children;
   try {
-    const page = await client.session.children.query({ id: parentId, limit: PAGE_SIZE, cursor: nextCursor });
+    const page = await clientFor(owner).session.children.query({ id: parentId, limit: PAGE_SIZE, cursor: nextCursor });
     if (children.parentId !== parentId) return; // another session was opened meanwhile
     $("children").append(...page.items.map(row));
-    showMoreChildren(parentId, page.nextCursor);
+    showMoreChildren(parentId, owner, page.nextCursor);
   } catch (error) {
     showError(error);
   }
@@ -200,6 +213,7 @@ $("token").addEventListener("submit", (event) => {
   sessionStorage.setItem(TOKEN_KEY, $<HTMLInputElement>("token-input").value);
   $("token-form").classList.remove("asking");
   client = connect();
+  ownerClients = new Map();
   show("ok", "Token set for this tab");
   void loadPage();
 });

@@ -19,8 +19,9 @@ describe("resolveConfig", () => {
     expect(() => resolveConfig({ db: "mysql://x/y" }, {})).toThrow(ConfigError);
   });
 
-  // Every setting but host, allowedHosts and db (any text is a host name or a file path) refuses "abc".
-  const refusingAbc = describeSettings().filter((setting) => !["host", "allowedHosts", "db"].includes(setting.key));
+  // Every setting but those that take any text (a host name, a file path, an issuer, a claim) refuses "abc".
+  const anyText = new Set(["host", "allowedHosts", "db", "jwksFile", "jwtIssuer", "jwtAudience", "jwtOwnerClaim"]);
+  const refusingAbc = describeSettings().filter((setting) => !anyText.has(setting.key));
 
   it.each(refusingAbc)("names $flag, the value it got and what it expects", ({ key, flag, env }) => {
     for (const [given, name] of [
@@ -36,6 +37,7 @@ describe("resolveConfig", () => {
         return expect.fail(`${name}=abc was accepted`);
       })();
       if (key === "token") expect(message).toBe(`invalid configuration: ${name}: must be at least 16 characters`);
+      else if (key === "jwtSecret") expect(message).toBe(`invalid configuration: ${name}: must be at least 32 characters`);
       else if (key === "corsOrigin") expect(message).toMatch(new RegExp(`^invalid configuration: ${name}: "abc" is not an origin like .+`));
       else expect(message).toMatch(new RegExp(`^invalid configuration: ${name}: got "abc", expected [^;]+$`));
     }
@@ -52,6 +54,43 @@ describe("resolveConfig", () => {
 
   it("refuses a default page size above the maximum", () => {
     expect(() => resolveConfig({ pageSizeDefault: "300" }, {})).toThrow(/exceeds the maximum 200/);
+  });
+
+  it("refuses an event heartbeat that the write timeout would cut, naming both settings", () => {
+    expect(() => resolveConfig({ eventHeartbeatMs: "40000" }, {})).toThrow(
+      /--event-heartbeat-ms \(40000\) must be less than --write-timeout-ms \(30000\)/,
+    );
+    expect(() => resolveConfig({ writeTimeoutMs: "15000" }, { SESSIOND_EVENT_HEARTBEAT_MS: "15000" })).toThrow(
+      /SESSIOND_EVENT_HEARTBEAT_MS \(15000\) must be less than --write-timeout-ms \(15000\)/,
+    );
+    expect(resolveConfig({ eventHeartbeatMs: "29999" }, {}).eventHeartbeatMs).toBe(29_999);
+  });
+
+  it("takes one key source for bearer JWTs, and the JWT checks only with one", () => {
+    const secret = "s".repeat(32);
+    expect(resolveConfig({ jwtSecret: secret, jwtIssuer: "https://login.example" }, {})).toMatchObject({
+      jwtSecret: secret,
+      jwtIssuer: "https://login.example",
+      jwtOwnerClaim: "sub",
+    });
+    expect(() => resolveConfig({ jwtSecret: secret }, { SESSIOND_JWKS_FILE: "keys.json" })).toThrow(
+      "invalid configuration: SESSIOND_JWKS_FILE and --jwt-secret: bearer JWTs take one key source",
+    );
+    expect(() => resolveConfig({ jwtAudience: "sessiond" }, {})).toThrow(
+      "invalid configuration: --jwt-audience: needs a key source for bearer JWTs (--jwks-file, --jwks-url or --jwt-secret)",
+    );
+    expect(() => resolveConfig({}, { SESSIOND_JWT_OWNER_CLAIM: "tenant" })).toThrow(
+      /^invalid configuration: SESSIOND_JWT_OWNER_CLAIM: needs a key source/,
+    );
+    expect(() => resolveConfig({ jwksUrl: "ftp://keys.example/jwks.json" }, {})).toThrow(
+      'invalid configuration: --jwks-url: got "ftp://keys.example/jwks.json", expected an https:// URL of a JSON Web Key Set (http:// on loopback only)',
+    );
+  });
+
+  it("never repeats the JWT secret in a message", () => {
+    expect(() => resolveConfig({ jwtSecret: "short-secret-value" }, {})).toThrow(
+      "invalid configuration: --jwt-secret: must be at least 32 characters",
+    );
   });
 });
 

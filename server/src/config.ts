@@ -45,7 +45,7 @@ export function defaultDbPath(): string {
 /*
  * Every schema's own message says what it expects ("expected ..."); resolveConfig adds the setting's
  * name and the value it got. Messages of custom checks (db, corsOrigin) name the value themselves,
- * and the token's never does: it is a secret.
+ * and the token's and the JWT secret's never do: they are secrets.
  */
 
 /** An integer setting; `error` for one that takes more than integers. */
@@ -114,7 +114,34 @@ const SETTINGS = {
   token: {
     schema: z.string().min(16, "must be at least 16 characters").optional(),
     env: ["SESSIOND_TOKEN"],
-    help: "require `Authorization: Bearer <token>` on every call",
+    help: "the operator's bearer token: sees every owner's sessions, acts for one with the Sessiond-Owner header",
+  },
+  jwksFile: {
+    schema: z.string().min(1).optional(),
+    env: ["SESSIOND_JWKS_FILE"],
+    help: "bearer JWTs: a JSON Web Key Set file of the public keys that sign them (read at start)",
+  },
+  jwksUrl: {
+    schema: z
+      .string()
+      .refine((text) => URL.canParse(text) && /^https?:$/.test(new URL(text).protocol), {
+        error: "expected an https:// URL of a JSON Web Key Set (http:// on loopback only)",
+      })
+      .optional(),
+    env: ["SESSIOND_JWKS_URL"],
+    help: "bearer JWTs: the URL of a JSON Web Key Set (cached 10 min, fetched again for a new key ID)",
+  },
+  jwtSecret: {
+    schema: z.string().min(32, "must be at least 32 characters").optional(),
+    env: ["SESSIOND_JWT_SECRET"],
+    help: "bearer JWTs signed with this shared secret (HS256), for development",
+  },
+  jwtIssuer: { schema: z.string().min(1).optional(), env: ["SESSIOND_JWT_ISSUER"], help: "bearer JWTs must carry this iss" },
+  jwtAudience: { schema: z.string().min(1).optional(), env: ["SESSIOND_JWT_AUDIENCE"], help: "bearer JWTs must carry this aud" },
+  jwtOwnerClaim: {
+    schema: z.string().min(1).max(100).default("sub"),
+    env: ["SESSIOND_JWT_OWNER_CLAIM"],
+    help: "the JWT claim that names the session owner",
   },
   accessLogSample: {
     schema: z.coerce
@@ -341,9 +368,31 @@ export function resolveConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = 
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   const config = result.data;
+  const keySources = (["jwksFile", "jwksUrl", "jwtSecret"] as const).filter((key) => config[key] !== undefined);
+  if (keySources.length > 1) {
+    throw new ConfigError(
+      `invalid configuration: ${keySources.map((key) => source[key] ?? flagName(key)).join(" and ")}: bearer JWTs take one key source`,
+    );
+  }
+  for (const key of ["jwtIssuer", "jwtAudience", "jwtOwnerClaim"] as const) {
+    if (keySources.length === 0 && source[key] !== undefined) {
+      throw new ConfigError(
+        `invalid configuration: ${source[key]}: needs a key source for bearer JWTs (--jwks-file, --jwks-url or --jwt-secret)`,
+      );
+    }
+  }
   if (config.pageSizeDefault > config.pageSizeMax) {
     throw new ConfigError(
       `invalid configuration: ${source.pageSizeDefault ?? flagName("pageSizeDefault")}: the default page size ${config.pageSizeDefault} exceeds the maximum ${config.pageSizeMax} (${source.pageSizeMax ?? `${flagName("pageSizeMax")}'s default`})`,
+    );
+  }
+  // An idle event stream writes only its heartbeats; a connection silent for --write-timeout-ms is
+  // closed, so a heartbeat at or past it would cut every idle stream before its first one.
+  if (config.eventHeartbeatMs >= config.writeTimeoutMs) {
+    const heartbeat = source.eventHeartbeatMs ?? flagName("eventHeartbeatMs");
+    const timeout = source.writeTimeoutMs ?? flagName("writeTimeoutMs");
+    throw new ConfigError(
+      `invalid configuration: ${heartbeat} (${config.eventHeartbeatMs}) must be less than ${timeout} (${config.writeTimeoutMs}), else idle event streams are closed before their first heartbeat`,
     );
   }
   return config;

@@ -3,6 +3,7 @@
  * `createContextInner` needs no HTTP request, so tests and tools can call procedures directly.
  */
 import { randomUUID } from "node:crypto";
+import { DEFAULT_OWNER } from "@sessiond/shared";
 import { InvalidInputError } from "./errors.ts";
 
 /**
@@ -29,15 +30,34 @@ export class ReadBudget {
 
 export interface Context {
   requestId: string;
+  /** The caller's owner (a verified token's claim, the operator's owner header, or the default owner). */
+  owner: string;
+  /** The operator without an owner named: lists and live events span every owner's sessions. */
+  allOwners: boolean;
   reads: ReadBudget;
+  /** The revisions a REST request's If-Match accepts (REST routes only; a tRPC call says expectedRevision). */
+  ifMatch?: readonly number[];
   /** Cuts the caller's connection (a subscriber that stopped reading); absent outside HTTP. */
   disconnect?: () => void;
 }
 
-export function createContextInner(options: { requestId?: string; maxReads?: number; disconnect?: () => void } = {}): Context {
+export interface ContextOptions {
+  requestId?: string;
+  /** Default: the default owner. */
+  owner?: string;
+  allOwners?: boolean;
+  maxReads?: number;
+  ifMatch?: readonly number[];
+  disconnect?: () => void;
+}
+
+export function createContextInner(options: ContextOptions = {}): Context {
   return {
     requestId: options.requestId ?? randomUUID(),
+    owner: options.owner ?? DEFAULT_OWNER,
+    allOwners: options.allOwners ?? false,
     reads: new ReadBudget(options.maxReads ?? Number.POSITIVE_INFINITY),
+    ifMatch: options.ifMatch,
     disconnect: options.disconnect,
   };
 }

@@ -35,11 +35,31 @@ export class SessionNotFoundError extends DomainError<"NOT_FOUND"> {
   }
 }
 
+/**
+ * The session is not at a revision the caller expected (`expectedRevision`, or an `If-Match` list).
+ * `expectedRevision` in the data is the first revision the caller accepted, 0 when it accepted
+ * none (an `If-Match` of weak tags only, which never match).
+ */
 export class RevisionMismatchError extends DomainError<"PRECONDITION_FAILED"> {
-  constructor(id: string, expectedRevision: number, actualRevision: number) {
-    super("PRECONDITION_FAILED", `Session ${id} is at revision ${actualRevision}, not the expected ${expectedRevision}`, {
-      precondition: { id, expectedRevision, actualRevision },
+  constructor(id: string, expected: readonly number[], actualRevision: number) {
+    const wanted =
+      expected.length === 0
+        ? "and the precondition named no revision it could be at (a weak entity tag never matches)"
+        : `not ${expected.length === 1 ? "the expected" : "one of the expected"} ${expected.join(", ")}`;
+    super("PRECONDITION_FAILED", `Session ${id} is at revision ${actualRevision}, ${wanted}`, {
+      precondition: { id, expectedRevision: expected[0] ?? 0, actualRevision },
     });
+  }
+}
+
+/** A create's idempotency key was used before, by this owner, with other input. */
+export class IdempotencyKeyReusedError extends DomainError<"UNPROCESSABLE_CONTENT"> {
+  constructor(key: string) {
+    super(
+      "UNPROCESSABLE_CONTENT",
+      `Idempotency key ${JSON.stringify(key)} was already used with other input: a retry must send the same create, a new create a new key`,
+      { idempotencyKeyReused: { key } },
+    );
   }
 }
 

@@ -8,12 +8,16 @@
  *   read-only or full; PostgreSQL unreachable or timed out), by reason;
  * - sessiond_pg_pool_connections (total, idle, waiting), on PostgreSQL;
  * - sessiond_sqlite_synchronous, the durability SQLite runs with (normal or full), on SQLite;
+ * - sessiond_event_subscribers, sessiond_events_read_total and sessiond_event_frames_encoded_total:
+ *   open event streams, and what live events cost the instance (each event read and encoded once,
+ *   however many subscribers take it);
  * - Node's own: event-loop delay and utilisation, heap, GC, CPU, file descriptors.
  * Labels come from fixed sets (known routes, store operations), so a caller cannot grow them.
  */
 import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { StoreUnavailableError } from "./errors.ts";
 import { CheapHistogram } from "./metrics-histogram.ts";
+import type { EventStats } from "./events/types.ts";
 import type { SessionStore } from "./store/types.ts";
 
 /**
@@ -121,6 +125,34 @@ export class Metrics {
     this.#requests.observe(route, status, seconds);
   }
 
+  /** Live events' gauges and counters, read from the instance's event service when scraped. */
+  observeEvents(stats: () => EventStats): void {
+    new Gauge({
+      name: "sessiond_event_subscribers",
+      help: "Open event streams (GET /event and session.events)",
+      registers: [this.registry],
+      collect() {
+        this.set(stats().subscribers);
+      },
+    });
+    const total = (name: string, help: string, value: (current: EventStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(value(stats()));
+        },
+      });
+    total(
+      "sessiond_events_read_total",
+      "Events read from the store (the log's reader and pages for streams catching up)",
+      (current) => current.eventsRead,
+    );
+    total("sessiond_event_frames_encoded_total", "Server-sent-event frames encoded", (current) => current.framesEncoded);
+  }
+
   /** The store, with each operation timed and each 503 counted; and the pool's gauges, where it has one. */
   instrument(store: SessionStore): SessionStore {
     const engine = store.engine;
@@ -175,7 +207,6 @@ export class Metrics {
       followEvents: store.followEvents.bind(store),
       eventLog: timed("eventLog", store.eventLog.bind(store)),
       pruneEvents: timed("pruneEvents", store.pruneEvents.bind(store)),
-      subtreeIds: timed("subtreeIds", store.subtreeIds.bind(store)),
       watchEvents: store.watchEvents.bind(store),
       announceEvents: store.announceEvents && timed("announceEvents", store.announceEvents.bind(store)),
       ping: timed("ping", store.ping.bind(store)),

@@ -25,6 +25,7 @@ export type AppRouter = TRPCBuiltRouter<
   },
   TRPCDecorateCreateRouterOptions<{
     session: SessionProcedures;
+    // biome-ignore lint/suspicious/noConfusingVoidType: tRPC types a procedure without input as taking void
     health: TRPCQueryProcedure<{ input: void; output: Health; meta: object }>;
   }>
 >;

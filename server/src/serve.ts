@@ -1,6 +1,7 @@
 /** `sessiond serve`: run the server until SIGTERM or SIGINT, then shut down gracefully. */
 import cluster from "node:cluster";
 import { ConfigError, isLoopback, redactUrl, resolveConfig, storeLocation, type ServerConfig, type ServerFlags } from "./config.ts";
+import { createJwtVerifier, hasJwtKeys } from "./http/jwt.ts";
 import { createLogger } from "./log.ts";
 import { startSessiond, type RunningSessiond } from "./sessiond.ts";
 import { runWorkers, WORKER_PORT_ENV, type WorkerListening } from "./workers.ts";
@@ -10,14 +11,16 @@ export async function serve(flags: ServerFlags): Promise<number> {
   let config: ServerConfig;
   try {
     config = resolveConfig(flags);
+    // The JWT keys are read here, once, so that an unusable key file stops the server in one line.
+    createJwtVerifier(config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`sessiond: ${error.message}\n`);
     return 2;
   }
-  if (!config.token && !isLoopback(config.host)) {
+  if (!config.token && !hasJwtKeys(config) && !isLoopback(config.host)) {
     process.stderr.write(
-      `sessiond: refusing to listen on ${config.host} without a token: other machines could call it; set --token or SESSIOND_TOKEN\n`,
+      `sessiond: refusing to listen on ${config.host} without a token: other machines could call it; set --token (SESSIOND_TOKEN) or JWT keys (--jwks-file, --jwks-url, --jwt-secret)\n`,
     );
     return 2;
   }

@@ -60,6 +60,7 @@ export async function openSessiondWith(config: ServerConfig, log: Logger, overri
   const limits = limitsOf(config);
   try {
     const events = await startEventService(store, { ...config, heartbeatMs: config.eventHeartbeatMs }, log);
+    metrics.observeEvents(events.stats);
     const sessions = createSessionService(store, { ...overrides, version: VERSION, limits, onWrite: events.poke });
     return {
       config,

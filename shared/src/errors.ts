@@ -37,8 +37,16 @@ export interface ErrorKinds {
   /** `notFound` names the missing session; an unknown procedure or route has none. */
   NOT_FOUND: { notFound?: NotFoundData };
   PRECONDITION_FAILED: { precondition: PreconditionData };
-  /** `session.events` cannot resume from the given point: re-list, then subscribe from now. */
-  UNPROCESSABLE_CONTENT: { eventsExpired: EventsExpiredData };
+  /**
+   * `session.events` cannot resume from the given point (re-list, then subscribe from now), or a
+   * create's idempotency key was used before with other input.
+   */
+  UNPROCESSABLE_CONTENT: { eventsExpired: EventsExpiredData } | { idempotencyKeyReused: IdempotencyKeyReusedData };
+}
+
+export interface IdempotencyKeyReusedData {
+  /** The key, which an earlier create of this owner used with other input. */
+  key: string;
 }
 
 export interface EventsExpiredData {

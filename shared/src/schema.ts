@@ -106,6 +106,8 @@ export const MetadataSchema = metadataSchema(LIMITS.metadataMaxBytes, LIMITS.met
 
 export const SessionSchema = z.object({
   id: SessionIdSchema,
+  /** Whose session this is (fixed at create): IDs are unique per owner. */
+  owner: z.string(),
   title: z.string(),
   parentId: SessionIdSchema.nullable(),
   metadata: MetadataSchema,
@@ -163,9 +165,10 @@ export function createInputSchemas(limits: Limits = LIMITS) {
         parentId: SessionIdSchema.optional(),
         metadata: metadata.optional(),
         /**
-         * The caller's key for this create. A retry with the same `id` and key returns the session
-         * the first attempt made instead of CONFLICT, so a caller whose response was lost can tell
-         * its own success from someone else's session.
+         * The caller's key for this create (unique per owner while the session it made exists). A
+         * retry with the same key and the same input returns the session the first attempt made,
+         * instead of making a second one (no `id`) or answering CONFLICT (the same `id`); the same
+         * key with other input is UNPROCESSABLE_CONTENT.
          */
         idempotencyKey: plainText("Idempotency key", limits.idempotencyKeyMaxLength).optional(),
       })
@@ -208,7 +211,11 @@ export function createInputSchemas(limits: Limits = LIMITS) {
         message: "Nothing to update: pass title, metadata or archived",
       }),
 
-    delete: SessionRefSchema,
+    delete: z.strictObject({
+      id: SessionIdSchema,
+      /** Delete only if the session is at this revision, else PRECONDITION_FAILED (its descendants go with it either way). */
+      expectedRevision: z.int().min(1).optional(),
+    }),
   };
 }
 
@@ -223,6 +230,8 @@ export const ListChildrenInputSchema = defaults.children;
 export type ListChildrenInput = z.infer<InputSchemas["children"]>;
 export const UpdateSessionInputSchema = defaults.update;
 export type UpdateSessionInput = z.infer<InputSchemas["update"]>;
+export const DeleteSessionInputSchema = defaults.delete;
+export type DeleteSessionInput = z.infer<InputSchemas["delete"]>;
 
 export const DeleteSessionOutputSchema = z.object({
   /** The deleted session first, then its descendants. */

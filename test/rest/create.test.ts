@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 /**
  * POST /session through the client generated from the OpenAPI document: the cases of the tRPC
  * contract suite (test/contract/create.test.ts), opencode's six first, on every engine. Every
@@ -177,16 +178,18 @@ describeRest("POST /session", (target) => {
 
   it("returns the first result to a retry with the same idempotency key, in the body or the Idempotency-Key header", async () => {
     const id = freshId();
-    const first = (await create({ id, title: "mine", idempotencyKey: "job-1" })).data;
-    expect((await create({ id, title: "mine", idempotencyKey: "job-1" })).data).toEqual(first);
-    expect((await create({ id, title: "mine" }, { "Idempotency-Key": "job-1" })).data).toEqual(first);
+    const key = `job-${randomUUID()}`;
+    const first = (await create({ id, title: "mine", idempotencyKey: key })).data;
+    expect((await create({ id, title: "mine", idempotencyKey: key })).data).toEqual(first);
+    expect((await create({ id, title: "mine" }, { "Idempotency-Key": key })).data).toEqual(first);
   });
 
   it("still answers 409 to a create with another key or none", async () => {
     const id = freshId();
-    await create({ id }, { "Idempotency-Key": "job-1" });
-    expect(expectRestError(await create({ id }, { "Idempotency-Key": "job-2" }), 409, "CONFLICT").conflict.id).toBe(id);
-    expect(expectRestError(await create({ id, idempotencyKey: "job-2" }), 409, "CONFLICT").conflict.id).toBe(id);
+    const [first, other] = [`job-${randomUUID()}`, `job-${randomUUID()}`];
+    await create({ id }, { "Idempotency-Key": first });
+    expect(expectRestError(await create({ id }, { "Idempotency-Key": other }), 409, "CONFLICT").conflict.id).toBe(id);
+    expect(expectRestError(await create({ id, idempotencyKey: other }), 409, "CONFLICT").conflict.id).toBe(id);
     expect(expectRestError(await create({ id }), 409, "CONFLICT").conflict.id).toBe(id);
   });
 

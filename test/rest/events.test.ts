@@ -40,7 +40,7 @@ describe("GET /event, as the OpenAPI document says", () => {
     const operation = (openApiDocument.paths["/event"] as Record<string, Record<string, unknown>>).get!;
     const responses = operation.responses as Record<string, { content?: Record<string, unknown>; headers?: Record<string, unknown> }>;
     expect(Object.keys(responses["200"]!.content!)).toEqual(["text/event-stream"]);
-    expect(Object.keys(responses).sort()).toEqual(["200", "400", "401", "405", "410", "500", "503"]);
+    expect(Object.keys(responses).sort()).toEqual(["200", "400", "401", "403", "405", "410", "500", "503"]);
     expect(Object.keys(responses["503"]!.headers!)).toEqual(["Retry-After"]);
     const parameters = (operation.parameters as { name: string; in: string }[]).map(({ name, in: where }) => `${where} ${name}`);
     expect(parameters.sort()).toEqual(["header Last-Event-ID", "query lastEventId", "query roots", "query sessionId"]);

@@ -90,6 +90,7 @@ export interface components {
     schemas: {
         Session: {
             id: string;
+            owner: string;
             title: string;
             parentId: string | null;
             metadata: {
@@ -105,6 +106,7 @@ export interface components {
         SessionPage: {
             items: {
                 id: string;
+                owner: string;
                 title: string;
                 parentId: string | null;
                 metadata: {
@@ -159,6 +161,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -167,6 +170,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         UnauthorizedError: {
@@ -192,6 +199,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -200,6 +208,48 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
+            };
+        };
+        ForbiddenError: {
+            /** @constant */
+            code: "FORBIDDEN";
+            message: string;
+            httpStatus: number;
+            /** @description the x-request-id the server logged this error under */
+            requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
+            /** @description each bad input field mapped to its messages */
+            fieldErrors?: {
+                [key: string]: string[];
+            };
+            /** @description problems that belong to no single field */
+            formErrors?: string[];
+            conflict?: {
+                id: string;
+            };
+            notFound?: {
+                id: string;
+            };
+            precondition?: {
+                id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
+                expectedRevision: number;
+                actualRevision: number;
+            };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         NotFoundError: {
@@ -225,6 +275,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -233,6 +284,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         MethodNotAllowedError: {
@@ -258,6 +313,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -266,6 +322,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         ConflictError: {
@@ -291,6 +351,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -299,6 +360,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         GoneError: {
@@ -324,6 +389,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -332,6 +398,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         PreconditionFailedError: {
@@ -357,6 +427,7 @@ export interface components {
             };
             precondition: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -365,6 +436,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         PayloadTooLargeError: {
@@ -390,6 +465,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -398,6 +474,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         UnsupportedMediaTypeError: {
@@ -423,6 +503,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -431,6 +512,48 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
+            };
+        };
+        UnprocessableContentError: {
+            /** @constant */
+            code: "UNPROCESSABLE_CONTENT";
+            message: string;
+            httpStatus: number;
+            /** @description the x-request-id the server logged this error under */
+            requestId: string;
+            /** @description the route that failed, e.g. /session/{id} */
+            path?: string;
+            /** @description each bad input field mapped to its messages */
+            fieldErrors?: {
+                [key: string]: string[];
+            };
+            /** @description problems that belong to no single field */
+            formErrors?: string[];
+            conflict?: {
+                id: string;
+            };
+            notFound?: {
+                id: string;
+            };
+            precondition?: {
+                id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
+                expectedRevision: number;
+                actualRevision: number;
+            };
+            eventsExpired?: {
+                /** @description the resume point asked for */
+                lastEventId: string;
+                /** @description events up to this ID may have been pruned */
+                prunedThrough: string;
+            };
+            idempotencyKeyReused: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         InternalServerErrorError: {
@@ -456,6 +579,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -464,6 +588,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
         ServiceUnavailableError: {
@@ -489,6 +617,7 @@ export interface components {
             };
             precondition?: {
                 id: string;
+                /** @description the first revision the caller accepted (0: none, e.g. only weak tags) */
                 expectedRevision: number;
                 actualRevision: number;
             };
@@ -497,6 +626,10 @@ export interface components {
                 lastEventId: string;
                 /** @description events up to this ID may have been pruned */
                 prunedThrough: string;
+            };
+            idempotencyKeyReused?: {
+                /** @description the key an earlier create of this owner used with another body */
+                key: string;
             };
         };
     };
@@ -546,13 +679,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the route does not take this method (see the Allow header) */
@@ -589,7 +731,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description same as idempotencyKey in the body
+                 * @description same as idempotencyKey in the body: a retry with the same key and body gets the session the first create made; the same key with another body is 422 (per owner, while that session exists)
                  * @example job-4711
                  */
                 "Idempotency-Key"?: string;
@@ -620,7 +762,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the new session (or, for a retry with the same id and key, the first one) */
+            /** @description the new session (or, for a retry with the same key and body, the first one) */
             200: {
                 headers: {
                     /** @description the revision, quoted: "3" */
@@ -640,13 +782,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the session (or the parent named on create) does not exist */
@@ -692,6 +843,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+                };
+            };
+            /** @description the idempotency key was used before, by this owner, with another body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnprocessableContentError"];
                 };
             };
             /** @description a bug; logged in full under the request ID */
@@ -746,13 +906,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the session (or the parent named on create) does not exist */
@@ -796,7 +965,13 @@ export interface operations {
     "session.delete": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description write only if the session is at this revision: its ETag ("3"), a list of them ("2", "3"), or * for any; a weak tag (W/"3") never matches (RFC 9110 §13.1.1)
+                 * @example "1"
+                 */
+                "If-Match"?: string;
+            };
             path: {
                 /** @example ses_0123456789abABCDEFGHIJKLMN */
                 id: string;
@@ -823,13 +998,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the session (or the parent named on create) does not exist */
@@ -848,6 +1032,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MethodNotAllowedError"];
+                };
+            };
+            /** @description the session is not at the expected revision */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreconditionFailedError"];
                 };
             };
             /** @description a bug; logged in full under the request ID */
@@ -875,7 +1068,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description the expected revision, quoted: "3" (like expectedRevision)
+                 * @description write only if the session is at this revision: its ETag ("3"), a list of them ("2", "3"), or * for any; a weak tag (W/"3") never matches (RFC 9110 §13.1.1)
                  * @example "1"
                  */
                 "If-Match"?: string;
@@ -924,13 +1117,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the session (or the parent named on create) does not exist */
@@ -1035,13 +1237,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the session (or the parent named on create) does not exist */
@@ -1122,13 +1333,22 @@ export interface operations {
                     "application/json": components["schemas"]["BadRequestError"];
                 };
             };
-            /** @description missing or wrong bearer token (when the server has one) */
+            /** @description a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description the Sessiond-Owner header from a caller that is not the operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description the route does not take this method (see the Allow header) */

@@ -10,7 +10,7 @@ export async function storeDigest(db: string): Promise<string> {
     const client = new pg.Client({ connectionString: db });
     await client.connect();
     try {
-      const { rows } = await client.query("SELECT row_to_json(session)::text AS row FROM session ORDER BY id");
+      const { rows } = await client.query("SELECT row_to_json(session)::text AS row FROM session ORDER BY owner, id");
       for (const { row } of rows) hash.update(row).update("\n");
     } finally {
       await client.end();

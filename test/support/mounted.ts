@@ -37,12 +37,26 @@ export async function startMounted(settings: ServerFlags = {}, options: Sessiond
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const url = `${origin}${BASE_PATH}`;
+  const client = createSessionClient({
+    url,
+    token: settings.token as string | undefined,
+    maxItems: sessiond.config.maxBatchSize,
+    EventSource,
+  });
+  const noOwners = (): never => {
+    throw new Error("this mounted sessiond runs without owners");
+  };
   return {
     origin,
     url,
     db,
-    client: createSessionClient({ url, token: settings.token as string | undefined, maxItems: sessiond.config.maxBatchSize, EventSource }),
+    client,
     sessions: sessiond.sessions,
+    clientFor: noOwners,
+    tokenFor: noOwners,
+    operator: client,
+    operatorFor: noOwners,
+    operatorToken: undefined,
     async close() {
       await sessiond.events.close();
       server.closeAllConnections();

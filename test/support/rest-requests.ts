@@ -31,6 +31,21 @@ function queryFields(search: URLSearchParams): Record<string, unknown> {
   return Object.fromEntries([...fields].map(([key, list]) => [key, list.length === 1 ? list[0] : list]));
 }
 
+const ENTITY_TAG = '(W/)?"([\\x21\\x23-\\x7e\\x80-\\xff]*)"';
+const IF_MATCH_LIST = new RegExp(`^[ \\t,]*${ENTITY_TAG}(?:[ \\t]*,[ \\t,]*${ENTITY_TAG})*[ \\t,]*$`);
+
+/**
+ * The revisions an If-Match accepts, as RFC 9110 §13.1.1 reads it: undefined for none or `*`, the
+ * strong tags that are revisions for a list of entity tags, false for anything else.
+ */
+function ifMatchRevisions(header: string | undefined): number[] | undefined | false {
+  if (header === undefined || header.trim() === "*") return undefined;
+  if (!IF_MATCH_LIST.test(header.trim())) return false;
+  return [...header.matchAll(new RegExp(ENTITY_TAG, "g"))]
+    .filter((tag) => tag[1] === undefined && /^[1-9]\d{0,15}$/.test(tag[2]!))
+    .map((tag) => Number(tag[2]));
+}
+
 /** Whether the route would pass this request's input to the service (the oracle). */
 function accepted(method: string, path: string, headers: Record<string, string>, body: string | undefined): boolean {
   const url = new URL(path, "http://x");
@@ -69,16 +84,14 @@ function accepted(method: string, path: string, headers: Record<string, string>,
   if (route === "children" && method === "GET") return ok(schemas.children, { ...query, id });
   if (route === "item" && method === "PATCH") {
     const fields: Record<string, unknown> = { id };
-    const ifMatch = headers["if-match"];
-    if (ifMatch !== undefined) {
-      const match = /^"([1-9]\d{0,15})"$/.exec(ifMatch.trim());
-      if (!match) return false;
-      fields.expectedRevision = Number(match[1]);
-    }
+    const revisions = ifMatchRevisions(headers["if-match"]);
+    if (revisions === false) return false;
     const patch = parsed ?? {};
     if (!isObject(patch)) return false;
     for (const [key, value] of Object.entries(fields)) if (Object.hasOwn(patch, key) && patch[key] !== value) return false;
-    return ok(schemas.update, { ...patch, ...fields });
+    if (!ok(schemas.update, { ...patch, ...fields })) return false;
+    // A body's expectedRevision that the If-Match does not accept contradicts it.
+    return revisions === undefined || patch.expectedRevision === undefined || revisions.includes(patch.expectedRevision as number);
   }
   return false; // a method the route does not take
 }

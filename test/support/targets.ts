@@ -1,14 +1,18 @@
 /**
  * The servers the contract suite runs against. Every behaviour is written once and runs on each
- * target: a real server over real HTTP, reached through the typed client.
+ * target: a real server over real HTTP, reached through the typed client. On the "two owners"
+ * targets the server verifies JWTs and the suite's client is one owner's, shadowed by a second
+ * owner who makes the same IDs (support/owners.ts): the suite then also shows that neither sees,
+ * changes or collides with the other's sessions.
  */
-import { afterAll, beforeAll, describe, inject } from "vitest";
+import { afterAll, beforeAll, describe, inject, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/testing";
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
 import type { HttpHandler } from "@sessiond/server";
 import type { Engine } from "@sessiond/shared";
 import { startMounted } from "./mounted.ts";
+import { ALICE, BOB, shadowedClient } from "./owners.ts";
 import { createDatabase } from "./postgres.ts";
 
 export interface Target {
@@ -16,8 +20,13 @@ export interface Target {
   name: string;
   engine: Engine;
   handler: HttpHandler;
+  /** The suite acts as one of two owners, the other shadowing it. */
+  owners?: boolean;
   start(): Promise<TestServer>;
 }
+
+/** A running target: its server, with the suite's client; on the owners' targets, the suite's owner. */
+export type TargetServer = TestServer & { owner?: string };
 
 /** The PostgreSQL cluster the global setup started, or null. */
 export const postgresUrl = inject("postgresUrl");
@@ -28,40 +37,55 @@ export function freshPostgresDatabase(): Promise<string> {
   return createDatabase(postgresUrl);
 }
 
-function target(engine: Engine, handler: HttpHandler): Target {
+function target(engine: Engine, handler: HttpHandler, owners = false): Target {
   return {
-    name: `${engine}, ${handler === "fast" ? "fast path" : "stock adapter"}`,
+    name: `${engine}, ${handler === "fast" ? "fast path" : "stock adapter"}${owners ? ", two owners" : ""}`,
     engine,
     handler,
+    owners,
     start: async () =>
       startTestServer({
         db: engine === "postgres" ? await freshPostgresDatabase() : undefined,
         settings: { httpHandler: handler },
+        owners,
       }),
   };
 }
 
 /**
- * Every engine behind every HTTP path, and sessiond mounted in a host (a fetch handler at a base
- * path): the contract suite runs on each. The PostgreSQL targets only where the run has a cluster:
- * the global setup says once, loudly, when it has none, and under CI fails instead.
+ * Every engine behind every HTTP path, sessiond mounted in a host (a fetch handler at a base path),
+ * and every engine with two owners: the contract suite runs on each. The PostgreSQL targets only
+ * where the run has a cluster: the global setup says once, loudly, when it has none, and under CI
+ * fails instead.
  */
 export const targets: Target[] = [
   target("sqlite", "fast"),
   target("sqlite", "stock"),
   ...(postgresUrl ? [target("postgres", "fast"), target("postgres", "stock")] : []),
   { name: "sqlite, mounted fetch handler", engine: "sqlite", handler: "fast", start: () => startMounted() },
+  target("sqlite", "fast", true),
+  ...(postgresUrl ? [target("postgres", "fast", true)] : []),
 ];
 
 /** Every engine behind the default (fast) path: for the race, fault and fuzz tests. */
-export const engineTargets: Target[] = targets.filter((candidate) => candidate.handler === "fast" && !candidate.name.includes("mounted"));
+export const engineTargets: Target[] = targets.filter(
+  (candidate) => candidate.handler === "fast" && !candidate.owners && !candidate.name.includes("mounted"),
+);
 
-/** A describe block per target; `server()` is that target's running server. */
-export function describeContract(title: string, body: (server: () => TestServer, target: Target) => void): void {
+/**
+ * A describe block per target; `server()` is that target's running server. On the owners' targets
+ * its client is alice's, shadowed by bob, and a last test checks bob's sessions.
+ */
+export function describeContract(title: string, body: (server: () => TargetServer, target: Target) => void): void {
   describe.each(targets)(`${title} [$name]`, (target) => {
-    let running: TestServer | undefined;
+    let running: TargetServer | undefined;
+    let verifyBob: (() => Promise<void>) | undefined;
     beforeAll(async () => {
-      running = await target.start();
+      const server = await target.start();
+      if (!target.owners) return void (running = server);
+      const shadowed = shadowedClient(server.clientFor(ALICE), server.clientFor(BOB));
+      verifyBob = shadowed.verifyBob;
+      running = { ...server, client: shadowed.client, owner: ALICE };
     });
     afterAll(async () => {
       await running?.close();
@@ -70,17 +94,27 @@ export function describeContract(title: string, body: (server: () => TestServer,
       if (!running) throw new Error("the target server is not running");
       return running;
     }, target);
+    if (target.owners) {
+      it(`left ${BOB}'s sessions, made with the same IDs, exactly as he made them: neither owner saw or changed the other's`, async () => {
+        await verifyBob!();
+      });
+    }
   });
 }
 
-/** Every stored session row, read straight from the database: to show that a rejected call changed nothing. */
-export async function storedSessions(server: TestServer): Promise<Record<string, unknown>[]> {
-  const sql = "SELECT * FROM session ORDER BY id";
+/**
+ * Every stored session row, read straight from the database: to show that a rejected call changed
+ * nothing. On an owners' target, the rows of the suite's owner.
+ */
+export async function storedSessions(server: TargetServer): Promise<Record<string, unknown>[]> {
+  const owned = server.owner !== undefined;
+  const sql = `SELECT * FROM session ${owned ? "WHERE owner = $1" : ""} ORDER BY owner, id`;
+  const values = owned ? [server.owner] : [];
   if (server.db.startsWith("postgres")) {
     const client = new pg.Client({ connectionString: server.db });
     await client.connect();
     try {
-      return (await client.query(sql)).rows;
+      return (await client.query(sql, values)).rows;
     } finally {
       await client.end();
     }
@@ -88,8 +122,8 @@ export async function storedSessions(server: TestServer): Promise<Record<string,
   const db = new DatabaseSync(server.db, { readOnly: true });
   try {
     return db
-      .prepare(sql)
-      .all()
+      .prepare(sql.replace("$1", "?"))
+      .all(...(values as string[]))
       .map((row) => ({ ...row }));
   } finally {
     db.close();

@@ -34,7 +34,8 @@ const authed = t.procedure.use(({ ctx, next }) => {
 export function createAppRouter(sessiond: Sessiond) {
   return t.router({
     whoami: authed.query(({ ctx }) => ctx.user.id),
-    sessions: createSessionProcedures(authed, { sessiond }),
+    // Each user is an owner of their own: their sessions, and theirs alone.
+    sessions: createSessionProcedures(authed, { sessiond, scope: ({ user }) => ({ owner: user.id }) }),
   });
 }
 

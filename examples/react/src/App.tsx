@@ -3,9 +3,42 @@ import { generateSessionId } from "@sessiond/shared";
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useState } from "react";
+import { readToken, storeToken } from "./token.ts";
 import { useTRPC } from "./trpc.ts";
 
+/** Signs in with a token (your login's, in a real app), then shows the signed-in user's sessions. */
 export function App() {
+  const [token, setToken] = useState(() => readToken() ?? "");
+  const [signedIn, setSignedIn] = useState<string | null>(() => readToken() ?? null);
+  const queryClient = useQueryClient();
+  return (
+    <main>
+      <h1>sessiond from React</h1>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          storeToken(token);
+          queryClient.clear();
+          setSignedIn(token);
+        }}
+      >
+        <input
+          aria-label="token"
+          placeholder="bearer token (a JWT)"
+          value={token}
+          onChange={(event) => setToken(event.target.value)}
+          size={40}
+        />
+        <button type="submit">Sign in</button>
+      </form>
+      {/* Keyed by the token: a new sign-in starts the lists and the live events afresh. */}
+      {signedIn !== null && <Sessions key={signedIn} />}
+    </main>
+  );
+}
+
+/** The signed-in user's sessions: the server answers with that owner's only. */
+function Sessions() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [id, setId] = useState(generateSessionId);
@@ -40,8 +73,7 @@ export function App() {
   );
 
   return (
-    <main>
-      <h1>sessiond from React</h1>
+    <section>
       <form
         onSubmit={(event) => {
           event.preventDefault();
@@ -62,7 +94,7 @@ export function App() {
         {sessions.data?.pages.flatMap((page) =>
           page.items.map((session) => (
             <li key={session.id}>
-              {session.id} {session.title} {session.createdAt.toISOString()}
+              {session.id} {session.title} {session.owner} {session.createdAt.toISOString()}
             </li>
           )),
         )}
@@ -78,6 +110,6 @@ export function App() {
           <li key={event.id}>{event.text}</li>
         ))}
       </ul>
-    </main>
+    </section>
   );
 }

@@ -15,7 +15,8 @@ export async function startEventService(store: SessionStore, settings: EventSett
   return {
     settings,
     poke: () => hub.wrote(),
-    open: (input, signal) => openEventStream(hub, store, input, signal),
+    open: (input, scope, signal) => openEventStream(hub, store, input, scope, signal),
+    stats: () => ({ subscribers: hub.subscribers, ...hub.counters }),
     close: () => hub.close(),
   };
 }

@@ -1,38 +1,34 @@
 /**
  * One subscriber's stream of events, shared by the tRPC subscription and the REST route: checks the
  * resume point, takes a subscriber slot, then yields every later event once, in ID order, that
- * passes the filter. Nothing is buffered per subscriber: a subscriber that stops reading simply
- * stops pulling, and one that falls behind the hub's memory reads the store page by page.
+ * passes the filter. A subscriber holds its position, its filter's ID and at most one group of
+ * events (PAGE, the hub's shared objects): one that stops reading simply stops pulling, and one
+ * that falls behind the hub's memory takes the pages the hub reads for everyone at that point.
+ * Each step takes its cost from the hub's budget (budget.ts) before it runs. A subscriber
+ * receives only the events of its owner's sessions (the operator's, every owner's).
  */
-import type { SessionEvent, SessionEventsInput } from "@sessiond/shared";
-import type { SessionStore, StoredEvent } from "../store/types.ts";
+import type { SessionEventsInput } from "@sessiond/shared";
+import type { SessionStore } from "../store/types.ts";
+import type { LiveEvent } from "./encoding.ts";
 import { EventsExpiredError } from "./errors.ts";
+import { eventFilter } from "./filter.ts";
 import type { EventHub } from "./hub.ts";
-import type { EventStream } from "./types.ts";
+import type { DeliveredEvent, EventScope, EventStream } from "./types.ts";
 
-/** The most sessions a "this session and its descendants" filter follows. */
-export const SUBTREE_CAP = 100_000;
-const PAGE = 500;
-
-type Filter = (event: StoredEvent) => boolean;
-
-/** Whether an event belongs to one session's tree; learns new descendants from their creation. */
-async function subtreeFilter(store: SessionStore, rootId: string): Promise<Filter> {
-  const members = new Set(await store.subtreeIds(rootId, SUBTREE_CAP));
-  members.add(rootId);
-  return (event) => {
-    const { id, parentId } = event.session;
-    // Parents never change, so membership is decided when a session is created (an ID reused
-    // after a delete is judged afresh).
-    if (event.type === "session.created") {
-      const member = id === rootId || (parentId !== null && members.has(parentId));
-      if (member && members.size < SUBTREE_CAP) members.add(id);
-      else if (!member) members.delete(id);
-      return member;
-    }
-    return members.has(id);
-  };
-}
+/**
+ * Costs in the budget's units (about 10 µs each where they were measured): checking an event
+ * against a filter; handing an event to tRPC, which serialises it for each subscriber through its
+ * stream machinery (about 40 µs an event there), per event and per KiB of its JSON; encoding an
+ * event's frame, once per instance; writing a chunk of frames (joining them, copying them to the
+ * socket), per chunk and per KiB.
+ */
+const FILTER_COST = 0.01;
+const TRPC_EVENT_COST = 4;
+const TRPC_KIB_COST = 0.3;
+const ENCODE_COST = 1;
+const ENCODE_KIB_COST = 0.3;
+const SSE_CHUNK_COST = 1;
+const SSE_KIB_COST = 0.2;
 
 /**
  * Opens a stream: throws EventsExpiredError for a resume point that is gone (or from another
@@ -43,12 +39,12 @@ export async function openEventStream(
   hub: EventHub,
   store: SessionStore,
   input: SessionEventsInput,
+  scope: EventScope,
   signal: AbortSignal,
 ): Promise<EventStream> {
   // The slot first: a hub with no subscriber reads nothing, and "now" needs it reading.
   const release = hub.acquire();
   let startId: number;
-  let filter: Filter;
   try {
     if (input?.lastEventId != null) {
       const log = await store.eventLog();
@@ -58,45 +54,67 @@ export async function openEventStream(
       // Not the table's last ID: on PostgreSQL an event still in flight may yet commit below it.
       startId = await hub.now(signal);
     }
-    filter = input?.sessionId
-      ? await subtreeFilter(store, input.sessionId)
-      : input?.roots
-        ? (event) => event.session.parentId === null
-        : () => true;
   } catch (error) {
     release();
     throw error;
   }
+  const filter = eventFilter(input, scope);
   if (signal.aborted) release();
   else signal.addEventListener("abort", release, { once: true });
   let started = false;
 
-  async function* batches(): AsyncGenerator<StoredEvent[]> {
+  /** Groups of events that pass the filter, and whether a group is every event of its stretch of the log. */
+  async function* groups(): AsyncGenerator<{ events: LiveEvent[]; whole: boolean }> {
     let last = startId;
     try {
       while (!signal.aborted && !hub.closed) {
-        const { events: batch, through } = await hub.eventsAfter(last, PAGE);
+        const { events, through, readAt } = await hub.eventsAfter(last);
         if (through === last) {
           await hub.waitForEventsAfter(last, signal);
           continue;
         }
         // A hole right after `last` is an ID that never committed (PostgreSQL) or a pruned one:
         // pruning that overtook this subscriber must not make it silently skip events.
-        if ((batch[0]?.id ?? through + 1) !== last + 1) {
-          const now = await store.eventLog();
-          if (last < now.prunedThrough) throw new EventsExpiredError(last, now.prunedThrough, now.lastId);
+        if ((events[0]?.id ?? through + 1) !== last + 1) {
+          const log = await hub.eventLog(readAt);
+          if (last < log.prunedThrough) throw new EventsExpiredError(last, log.prunedThrough, log.lastId);
         }
         last = through;
-        const wanted = batch.filter(filter);
-        if (wanted.length > 0) yield wanted;
+        if (filter === null) {
+          if (events.length > 0) yield { events, whole: true };
+          continue;
+        }
+        const wait = hub.budget.take(FILTER_COST * events.length);
+        if (wait) await wait;
+        const wanted = events.filter(filter);
+        if (wanted.length > 0) yield { events: wanted, whole: wanted.length === events.length };
       }
     } finally {
       release();
     }
   }
 
-  async function* events(): AsyncGenerator<StoredEvent> {
-    for await (const batch of batches()) yield* batch;
+  async function* events(): AsyncGenerator<DeliveredEvent> {
+    for await (const group of groups()) {
+      for (const event of group.events) {
+        const wait = hub.budget.take(TRPC_EVENT_COST + (TRPC_KIB_COST * event.size) / 1024);
+        if (wait) await wait;
+        yield event;
+      }
+    }
+  }
+
+  async function* sse(): AsyncGenerator<Uint8Array> {
+    for await (const { events, whole } of groups()) {
+      let cost = SSE_CHUNK_COST;
+      for (const event of events) {
+        cost += (SSE_KIB_COST * event.size) / 1024;
+        if (!event.encoded) cost += ENCODE_COST + (ENCODE_KIB_COST * event.size) / 1024;
+      }
+      const wait = hub.budget.take(cost);
+      if (wait) await wait;
+      yield hub.chunks.chunk(events, whole);
+    }
   }
 
   const once = <T>(make: () => T): T => {
@@ -104,26 +122,28 @@ export async function openEventStream(
     started = true;
     return make();
   };
-  return { startId, events: () => once(events), batches: () => once(batches) };
+  return { startId, events: () => once(events), sse: () => once(sse) };
 }
 
 /**
  * Yields what `source` yields, and calls `cutOff` when the consumer has not asked for the next
  * item within `timeoutMs` of receiving one: a subscriber that stops reading (its socket buffer
- * full) is disconnected instead of holding a slot forever.
+ * full) is disconnected instead of holding a slot forever. One timer per stream, re-armed for
+ * each item (not one per item: a fast stream hands out many).
  */
 export async function* cutOffWhenStalled<T>(source: AsyncIterable<T>, timeoutMs: number, cutOff: () => void): AsyncGenerator<T> {
-  for await (const item of source) {
-    const timer = setTimeout(cutOff, timeoutMs);
-    try {
+  let handedOut = false;
+  const timer = setTimeout(() => {
+    if (handedOut) cutOff();
+  }, timeoutMs);
+  try {
+    for await (const item of source) {
+      handedOut = true;
+      timer.refresh();
       yield item;
-    } finally {
-      clearTimeout(timer);
+      handedOut = false;
     }
+  } finally {
+    clearTimeout(timer);
   }
-}
-
-/** The wire shape of a stored event (opencode's). */
-export function toSessionEvent(event: StoredEvent): SessionEvent {
-  return { type: event.type, properties: { info: event.session } };
 }

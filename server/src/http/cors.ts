@@ -10,9 +10,9 @@
 import type { Exchange } from "./exchange.ts";
 
 export const CORS_ALLOWED_METHODS = "GET, HEAD, POST, PATCH, DELETE, OPTIONS";
-/** What the documented routes read: the token, JSON, the request ID, tRPC's links' headers, and REST's conditional, retry and resume headers. */
+/** What the documented routes read: the token, the operator's owner, JSON, the request ID, tRPC's links' headers, and REST's conditional, retry and resume headers. */
 export const CORS_ALLOWED_HEADERS =
-  "authorization, content-type, x-request-id, trpc-accept, trpc-batch-mode, x-trpc-source, if-match, idempotency-key, last-event-id";
+  "authorization, sessiond-owner, content-type, x-request-id, trpc-accept, trpc-batch-mode, x-trpc-source, if-match, idempotency-key, last-event-id";
 /** What a page may read of an answer. */
 export const CORS_EXPOSED_HEADERS = "x-request-id, etag, retry-after, www-authenticate, allow";
 const PREFLIGHT_MAX_AGE_SECONDS = "600";

@@ -2,17 +2,17 @@
  * `GET /event`: live events as server-sent events in opencode's shape, for callers without the
  * tRPC client. `id:` is the event ID; a reconnecting EventSource sends it back as `Last-Event-ID`
  * and gets every later event exactly once. Filters: `?sessionId=<id>` (that session and its
- * descendants) or `?roots=true`. A resume point that is gone answers 410 Gone. Error bodies are
- * the REST routes' (rest.ts): `error.data` as tRPC callers get it, with the message.
+ * descendants) or `?roots=true`. A resume point that is gone answers 410 Gone. A subscriber gets
+ * the events of its owner's sessions only (the operator without an owner named, every owner's).
+ * Error bodies are the REST routes' (rest.ts): `error.data` as tRPC callers get it, with the message.
  */
 import { SessionEventsInputSchema } from "@sessiond/shared";
 import { TRPCError, getTRPCErrorFromUnknown } from "@trpc/server";
 import { describeError } from "../errors.ts";
 import { EventsExpiredError } from "../events/errors.ts";
-import { toSessionEvent } from "../events/stream.ts";
 import type { EventService, EventStream } from "../events/types.ts";
 import type { Logger } from "../log.ts";
-import type { StoredEvent } from "../store/types.ts";
+import type { Caller } from "./auth.ts";
 import type { Exchange, StreamSink } from "./exchange.ts";
 import { queryInput, sendRestError, type QueryType } from "./rest.ts";
 
@@ -26,33 +26,12 @@ function streamInput(ex: Exchange, types: Record<string, QueryType>): unknown {
   return input;
 }
 
-/** The route's handler. Each event's frame is encoded once, however many subscribers receive it. */
+/** The route's handler. Frames come encoded once per instance and paced by the events layer (events/encoding.ts). */
 export function createEventRoute(events: EventService, log: Logger, query: Record<string, QueryType>) {
   const { heartbeatMs, slowSubscriberTimeoutMs } = events.settings;
-  const frames = new WeakMap<StoredEvent, Buffer>();
-  const frameOf = (event: StoredEvent): Buffer => {
-    let frame = frames.get(event);
-    if (frame === undefined) {
-      // JSON.stringify writes the session's dates as ISO strings.
-      frame = Buffer.from(`id: ${event.id}\ndata: ${JSON.stringify(toSessionEvent(event))}\n\n`);
-      frames.set(event, frame);
-    }
-    return frame;
-  };
-  // Subscribers at the head of the log receive the same group from one hub read: the last one
-  // joined is kept, so it is joined once, not once per subscriber.
-  let lastGroup: { events: StoredEvent[]; chunk: Buffer } | undefined;
-  const chunkOf = (batch: StoredEvent[]): Buffer => {
-    if (batch.length === 1) return frameOf(batch[0]!);
-    const last = lastGroup;
-    if (last && last.events.length === batch.length && last.events.every((event, i) => event === batch[i])) return last.chunk;
-    const chunk = Buffer.concat(batch.map(frameOf));
-    lastGroup = { events: batch, chunk };
-    return chunk;
-  };
 
   /** Writes, and when the peer's buffer is full waits for it to drain, cutting a peer that never reads. */
-  async function write(sink: StreamSink, chunk: Buffer): Promise<void> {
+  async function write(sink: StreamSink, chunk: Uint8Array): Promise<void> {
     if (sink.write(chunk) || sink.closed) return;
     const timer = setTimeout(() => {
       log.info({ timeoutMs: slowSubscriberTimeoutMs }, "event subscriber too slow: disconnected");
@@ -62,7 +41,7 @@ export function createEventRoute(events: EventService, log: Logger, query: Recor
     clearTimeout(timer);
   }
 
-  async function serve(ex: Exchange): Promise<void> {
+  async function serve(ex: Exchange, caller: Caller): Promise<void> {
     let raw: unknown;
     try {
       raw = streamInput(ex, query);
@@ -73,7 +52,7 @@ export function createEventRoute(events: EventService, log: Logger, query: Recor
     if (!parsed.success) return sendRestError(ex, new TRPCError({ code: "BAD_REQUEST", cause: parsed.error }), PATH);
     let stream: EventStream;
     try {
-      stream = await events.open(parsed.data, ex.signal);
+      stream = await events.open(parsed.data, caller, ex.signal);
     } catch (error) {
       if (error instanceof EventsExpiredError) return sendRestError(ex, error, PATH, 410);
       const trpcError = getTRPCErrorFromUnknown(error);
@@ -106,8 +85,8 @@ export function createEventRoute(events: EventService, log: Logger, query: Recor
       });
     }, heartbeatMs);
     try {
-      for await (const batch of stream.batches()) {
-        await write(sink, chunkOf(batch));
+      for await (const chunk of stream.sse()) {
+        await write(sink, chunk);
         if (sink.closed) break;
       }
     } catch (error) {
@@ -122,8 +101,8 @@ export function createEventRoute(events: EventService, log: Logger, query: Recor
     }
   }
 
-  return function handleEvents(ex: Exchange): void {
-    serve(ex).catch((cause: unknown) => {
+  return function handleEvents(ex: Exchange, caller: Caller): void {
+    serve(ex, caller).catch((cause: unknown) => {
       log.error({ requestId: ex.requestId, err: cause }, "event stream failed");
       ex.disconnect();
     });

@@ -6,12 +6,14 @@
  * Response out) for fetch-based frameworks. `sessiond serve` is one user of it (listen.ts).
  *
  * Each request: a request ID; CORS; the route from the table (routes.ts) by path, then by method
- * (405 with Allow; HEAD is answered as GET without the body); the token where the route needs it
- * (401 with WWW-Authenticate, before anything else is read); then the route.
+ * (405 with Allow; HEAD is answered as GET without the body); the caller where the route needs one
+ * (auth.ts: the default owner, the operator's token or a verified JWT; 401 with WWW-Authenticate,
+ * before anything else is read); then the route, for that caller.
  */
 import { randomUUID } from "node:crypto";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { OWNER_HEADER } from "@sessiond/shared";
 import { TRPCError, getTRPCErrorFromUnknown } from "@trpc/server";
 import { addRoute, createRouter, findRoute } from "rou3";
 import { createContextInner } from "../context.ts";
@@ -22,7 +24,7 @@ import { VERSION } from "../version.ts";
 import { createWireTransformer } from "../wire/transformer.ts";
 import type { Sessiond } from "../sessiond.ts";
 import { createAccessObserver } from "./access.ts";
-import { bearerCheck } from "./auth.ts";
+import { AuthenticationError, createAuthenticator, type Authentication, type Caller, type Credentials } from "./auth.ts";
 import { consoleFile } from "./console.ts";
 import { createCors } from "./cors.ts";
 import { renderDocPage } from "./doc-page.ts";
@@ -31,6 +33,7 @@ import { createHostCheck } from "./hosts.ts";
 import { FetchExchange, NodeExchange, splitTarget, type Exchange } from "./exchange.ts";
 import { checkInternals } from "./internals.ts";
 import { createInvokers } from "./invoke.ts";
+import { createJwtVerifier, type JwtSettings } from "./jwt.ts";
 import { createOpenApiDocument, type OpenApiDocument } from "./openapi.ts";
 import { procedureRoute, sendRestError } from "./rest.ts";
 import { createRouteTable, type Route, type RouteKind } from "./routes.ts";
@@ -42,8 +45,16 @@ export interface SessiondHandlerOptions {
   basePath?: string;
   /** The version the OpenAPI document names (default: this package's). */
   version?: string;
-  /** When set, every call needs `Authorization: Bearer <token>`. */
+  /** The operator's token: `Authorization: Bearer <token>` sees every owner's sessions. */
   token?: string;
+  /** Bearer JWTs (one key source): the owner is a claim of a token the server verifies. */
+  jwksFile?: string;
+  jwksUrl?: string;
+  jwtSecret?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
+  /** Default `sub`. */
+  jwtOwnerClaim?: string;
   maxBodyBytes?: number;
   maxBatchSize?: number;
   maxSessionsPerRequest?: number;
@@ -77,7 +88,8 @@ export interface SessiondHandler {
 }
 
 /** A route of the table with its implementation. */
-type BoundRoute = Route & { serve: (ex: Exchange, params: Record<string, string>) => unknown };
+type Serve = (ex: Exchange, params: Record<string, string>, caller: Caller) => void | Promise<void>;
+type BoundRoute = Route & { serve: Serve };
 /** One path of the table and its routes by method. */
 interface PathEntry {
   path: string;
@@ -85,6 +97,8 @@ interface PathEntry {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** The caller of a route that needs none (it acts for no owner). */
+const NOBODY: Caller = Object.freeze({ owner: "", allOwners: false, operator: false });
 const TRPC_ROUTE = "/trpc/{procedure}";
 /** The order methods are named in an Allow header; HEAD wherever GET is. */
 const METHOD_ORDER = ["GET", "HEAD", "POST", "PATCH", "DELETE"];
@@ -121,7 +135,11 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
     currentRequestId: () => requestScope.getStore(),
     transformer,
   });
-  const authorized = bearerCheck(config.token);
+  const jwt = createJwtVerifier(config as JwtSettings);
+  const authenticate = createAuthenticator({ token: config.token, jwt });
+  /** No token and no JWT keys: every caller is the default owner, and the operator's routes are open. */
+  const open = config.token === undefined && jwt === undefined;
+  const credentialsOf = (ex: Exchange): Credentials => ({ authorization: ex.header("authorization"), owner: ex.header(OWNER_HEADER) });
   const cors = createCors(config.corsOrigin ?? []);
   const hostCheck = createHostCheck(options.allowedHosts);
   const observe = createAccessObserver({ metrics: sessiond.metrics, log, sample: config.accessLogSample });
@@ -138,13 +156,20 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
   const rest = {
     invoker,
     maxBodyBytes: config.maxBodyBytes,
-    createContext: (ex: Exchange) => createContextInner({ requestId: ex.requestId, maxReads: config.maxSessionsPerRequest }),
+    createContext: (ex: Exchange, caller: Caller, ifMatch: readonly number[] | undefined) =>
+      createContextInner({
+        requestId: ex.requestId,
+        owner: caller.owner,
+        allOwners: caller.allOwners,
+        maxReads: config.maxSessionsPerRequest,
+        ifMatch,
+      }),
     onError,
   };
   const trpc = createTRPCEndpoint({
     router,
     serialize: transformer.output.serialize,
-    authorized,
+    authenticate: (ex) => authenticate(credentialsOf(ex)),
     maxBodyBytes: config.maxBodyBytes,
     maxBatchSize: config.maxBatchSize,
     maxSessionsPerRequest: config.maxSessionsPerRequest,
@@ -155,9 +180,9 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
   });
   const eventRoute = createEventRoute(sessiond.events, log, routes.find((route) => route.kind === "events")?.query ?? {});
 
-  const kinds: Record<RouteKind, (ex: Exchange, params: Record<string, string>) => void | Promise<void>> = {
+  const kinds: Record<RouteKind, Serve> = {
     trpc: (ex, params) => trpc(ex, params.procedure ?? ""),
-    events: eventRoute,
+    events: (ex, _, caller) => eventRoute(ex, caller),
     async healthz(ex) {
       try {
         ex.send(200, JSON.stringify(await sessiond.sessions.health()), "application/json");
@@ -224,12 +249,26 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
       return sendRestError(ex, error, template);
     }
     ex.label = route.label;
-    if (route.auth && !authorized(ex.header("authorization"))) {
-      const error = new TRPCError({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" });
-      onError({ error, path: route.path, ex });
-      return sendRestError(ex, error, route.path);
+    const params = found.params ?? {};
+    if (route.auth === "none") return route.serve(ex, params, NOBODY);
+    const authentication = authenticate(credentialsOf(ex));
+    // Synchronous for the default owner, the operator and a JWT verified before; the body is not read meanwhile.
+    if (authentication instanceof Promise) return authentication.then((settled) => serveFor(ex, route, params, settled));
+    return serveFor(ex, route, params, authentication);
+  }
+
+  /** Serves a route for the caller, or answers the refusal (in the REST error shape) without reading the request further. */
+  function serveFor(ex: Exchange, route: BoundRoute, params: Record<string, string>, authentication: Authentication) {
+    let refusal: TRPCError | undefined;
+    if (authentication instanceof AuthenticationError) refusal = authentication;
+    else if (route.auth === "operator" && !authentication.operator && !open) {
+      refusal = new TRPCError({ code: "FORBIDDEN", message: `${route.path} needs the operator's token` });
     }
-    return route.serve(ex, found.params ?? {}) as void | Promise<void>;
+    if (refusal) {
+      onError({ error: refusal, path: route.path, ex });
+      return sendRestError(ex, refusal, route.path);
+    }
+    return route.serve(ex, params, authentication as Caller);
   }
 
   /** Serves an exchange; a failure after the answer started cuts the connection. */

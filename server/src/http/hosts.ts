@@ -22,12 +22,20 @@ const isLoopbackName = (name: string) =>
 
 /**
  * The names a standalone server answers to: loopback names, the address it listens on, and those
- * listed; null (any) when the list has "*", or when the server needs a token and lists none (a
- * rebinding page cannot send the token).
+ * listed; null (any) when the list has "*", or when every caller needs credentials (an operator
+ * token or JWT keys) and none are listed: a rebinding page has no credentials to send.
  */
-export function allowedHostsFor(config: { host: string; token?: string; allowedHosts: readonly string[] }): string[] | null {
+export function allowedHostsFor(config: {
+  host: string;
+  token?: string;
+  jwtSecret?: string;
+  jwksFile?: string;
+  jwksUrl?: string;
+  allowedHosts: readonly string[];
+}): string[] | null {
   if (config.allowedHosts.includes("*")) return null;
-  if (config.token && config.allowedHosts.length === 0) return null;
+  const credentialsNeeded = Boolean(config.token || config.jwtSecret || config.jwksFile || config.jwksUrl);
+  if (credentialsNeeded && config.allowedHosts.length === 0) return null;
   const bound = config.host.includes(":") && !config.host.startsWith("[") ? `[${config.host}]` : config.host;
   return [bound.toLowerCase(), ...config.allowedHosts];
 }

@@ -65,7 +65,10 @@ function hoistDefs(schema: JsonSchema): JsonSchema {
 }
 
 /** The error body of one status: the fields `error.data` has on the tRPC side, plus the message. */
-function errorSchema(code: string, kind?: "fieldErrors" | "conflict" | "notFound" | "precondition" | "eventsExpired"): JsonSchema {
+function errorSchema(
+  code: string,
+  kind?: "fieldErrors" | "conflict" | "notFound" | "precondition" | "eventsExpired" | "idempotencyKeyReused",
+): JsonSchema {
   const idRef = { type: "string", pattern: SESSION_ID_PATTERN.source };
   const kinds: Record<string, JsonSchema> = {
     fieldErrors: {
@@ -78,7 +81,11 @@ function errorSchema(code: string, kind?: "fieldErrors" | "conflict" | "notFound
     notFound: { type: "object", properties: { id: idRef }, required: ["id"], additionalProperties: false },
     precondition: {
       type: "object",
-      properties: { id: idRef, expectedRevision: { type: "integer" }, actualRevision: { type: "integer" } },
+      properties: {
+        id: idRef,
+        expectedRevision: { type: "integer", description: "the first revision the caller accepted (0: none, e.g. only weak tags)" },
+        actualRevision: { type: "integer" },
+      },
       required: ["id", "expectedRevision", "actualRevision"],
       additionalProperties: false,
     },
@@ -89,6 +96,12 @@ function errorSchema(code: string, kind?: "fieldErrors" | "conflict" | "notFound
         prunedThrough: { type: "string", description: "events up to this ID may have been pruned" },
       },
       required: ["lastEventId", "prunedThrough"],
+      additionalProperties: false,
+    },
+    idempotencyKeyReused: {
+      type: "object",
+      properties: { key: { type: "string", description: "the key an earlier create of this owner used with another body" } },
+      required: ["key"],
       additionalProperties: false,
     },
   };
@@ -116,7 +129,12 @@ export const ERRORS = {
     "invalid input: a bad ID, wrong type, unknown key, a limit, malformed JSON",
     errorSchema("BAD_REQUEST", "fieldErrors"),
   ],
-  401: ["Unauthorized", "missing or wrong bearer token (when the server has one)", errorSchema("UNAUTHORIZED")],
+  401: [
+    "Unauthorized",
+    "a missing or refused bearer token (when the server has a token or JWT keys); WWW-Authenticate says which",
+    errorSchema("UNAUTHORIZED"),
+  ],
+  403: ["Forbidden", "the Sessiond-Owner header from a caller that is not the operator", errorSchema("FORBIDDEN")],
   404: ["NotFound", "the session (or the parent named on create) does not exist", errorSchema("NOT_FOUND", "notFound")],
   405: ["MethodNotAllowed", "the route does not take this method (see the Allow header)", errorSchema("METHOD_NOT_SUPPORTED")],
   409: ["Conflict", "a session with this ID already exists", errorSchema("CONFLICT", "conflict")],
@@ -128,6 +146,11 @@ export const ERRORS = {
   412: ["PreconditionFailed", "the session is not at the expected revision", errorSchema("PRECONDITION_FAILED", "precondition")],
   413: ["PayloadTooLarge", "the request body is over the server's limit", errorSchema("PAYLOAD_TOO_LARGE")],
   415: ["UnsupportedMediaType", "a request body that is not application/json", errorSchema("UNSUPPORTED_MEDIA_TYPE")],
+  422: [
+    "UnprocessableContent",
+    "the idempotency key was used before, by this owner, with another body",
+    errorSchema("UNPROCESSABLE_CONTENT", "idempotencyKeyReused"),
+  ],
   500: ["InternalServerError", "a bug; logged in full under the request ID", errorSchema("INTERNAL_SERVER_ERROR")],
   503: ["ServiceUnavailable", "the database is locked, read-only, full or unreachable; retry later", errorSchema("SERVICE_UNAVAILABLE")],
 } as const;
@@ -252,7 +275,14 @@ export function createOpenApiDocument(routes: readonly DocumentedRoute[], option
     ...(options.basePath ? { servers: [{ url: options.basePath, description: "where this server mounts sessiond" }] } : {}),
     components: {
       schemas,
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "only when the server runs with --token" } },
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "a JWT whose owner claim names the caller's owner (--jwks-file, --jwks-url, --jwt-secret), or the operator's --token (with a Sessiond-Owner header to act for one owner); none on a server without either",
+        },
+      },
     },
     security: [{}, { bearer: [] }],
     paths,

@@ -4,14 +4,16 @@
  * request into its procedure's input, calls the procedure (invoke.ts, as the fast path does), and
  * writes the answer. So the same zod schemas validate, the same service runs, and errors are the
  * same TRPCErrors; an error's body is what `describeError` (errors.ts) makes of it for tRPC's
- * `error.data`, plus the message. After the handler's token check (401, before the body is read),
- * requests pass the same checks as the tRPC front door, in the same order: content type (415),
- * body size (413), JSON and its depth (400).
+ * `error.data`, plus the message. Requests pass the same checks as the tRPC front door, in the
+ * same order: the caller (the handler's, before the body is read: 401), content type (415), body
+ * size (413), JSON and its depth (400). A conditional route evaluates `If-Match` (RFC 9110 §13.1.1)
+ * into the revisions it accepts, which the store checks atomically with the write.
  */
 import { TRPCError, getTRPCErrorFromUnknown } from "@trpc/server";
 import { describeError, InvalidInputError } from "../errors.ts";
 import { measureJson, parseJson } from "../wire/decode.ts";
-import { WWW_AUTHENTICATE } from "./auth.ts";
+import { jsonText } from "../wire/serialize.ts";
+import { AuthenticationError, type Caller, WWW_AUTHENTICATE } from "./auth.ts";
 import type { Exchange } from "./exchange.ts";
 import type { CallType, Invoke } from "./invoke.ts";
 
@@ -28,6 +30,8 @@ export interface ProcedureCall {
   type: CallType;
   /** Whether the route reads a JSON body. */
   hasBody: boolean;
+  /** Whether the route writes only if `If-Match` holds (PATCH and DELETE). */
+  conditional?: boolean;
   input(parts: RequestParts): unknown;
 }
 
@@ -49,8 +53,8 @@ const BOOLEANS: Record<string, boolean> = { true: true, false: false, "1": true,
 export interface RestDeps {
   invoker(procedure: string): Invoke;
   maxBodyBytes: number;
-  /** The procedures' context for one request. */
-  createContext(ex: Exchange): unknown;
+  /** The procedures' context for one request of this caller, with the revisions its If-Match accepts. */
+  createContext(ex: Exchange, caller: Caller, ifMatch: readonly number[] | undefined): unknown;
   onError(opts: { error: TRPCError; path: string; ex: Exchange }): void;
 }
 
@@ -104,12 +108,44 @@ export function noQuery(query: URLSearchParams): void {
   for (const key of query.keys()) throw new InvalidInputError(`This route takes no query parameters (got "${key.slice(0, 40)}")`);
 }
 
-/** `If-Match: "3"` as expectedRevision 3; anything else is passed on for the schema to refuse. */
-export function ifMatchRevision(header: string | undefined): Record<string, unknown> {
-  if (header === undefined) return {};
-  const match = /^"([1-9]\d{0,15})"$/.exec(header.trim());
-  if (!match) throw new InvalidInputError(`If-Match must be a quoted revision like "3", got ${header.slice(0, 40)}`, "expectedRevision");
-  return { expectedRevision: Number(match[1]) };
+/** One entity tag of a list (RFC 9110 §8.8.3): an optional `W/`, then any visible characters but `"` in quotes. */
+const ENTITY_TAG = /(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"/y;
+/** Optional whitespace and the commas of a list, empty elements included (RFC 9110 §5.6.1). */
+const LIST_SEPARATORS = /[ \t,]*/y;
+
+/**
+ * The revisions an `If-Match` accepts (RFC 9110 §13.1.1): undefined for no header or `*` (any
+ * current session: a missing one is 404 either way); else the revisions of its strong tags. Our
+ * ETags are `"<revision>"`: a weak tag never matches (strong comparison), nor does a strong tag
+ * that is not a revision, so a list of only those accepts none (412). Malformed: 400.
+ */
+export function ifMatchRevisions(header: string | undefined): readonly number[] | undefined {
+  if (header === undefined) return undefined;
+  const text = header.trim();
+  if (text === "*") return undefined;
+  const revisions: number[] = [];
+  let tags = 0;
+  const malformed = () =>
+    new InvalidInputError(
+      'If-Match must be * or a list of entity tags such as "3" or "2", "3" (the ETags that responses carry)',
+      "expectedRevision",
+    );
+  for (let at = 0; ; ) {
+    LIST_SEPARATORS.lastIndex = at;
+    LIST_SEPARATORS.exec(text);
+    const next = LIST_SEPARATORS.lastIndex;
+    if (next >= text.length) break;
+    // Tags are separated by commas (empty elements allowed).
+    if (tags > 0 && !text.slice(at, next).includes(",")) throw malformed();
+    ENTITY_TAG.lastIndex = next;
+    const tag = ENTITY_TAG.exec(text);
+    if (!tag) throw malformed();
+    tags++;
+    if (tag[1] === undefined && /^[1-9]\d{0,15}$/.test(tag[2]!)) revisions.push(Number(tag[2]));
+    at = ENTITY_TAG.lastIndex;
+  }
+  if (tags === 0) throw malformed();
+  return revisions;
 }
 
 /** Shared by every request without a query string (never written to). */
@@ -119,7 +155,7 @@ const NO_QUERY: URLSearchParams = new URLSearchParams();
 export function sendRestError(ex: Exchange, error: TRPCError, path: string, status?: number): void {
   const { message, data } = describeError(error, { requestId: ex.requestId, path });
   const httpStatus = status ?? data.httpStatus;
-  if (httpStatus === 401) ex.setHeader("www-authenticate", WWW_AUTHENTICATE);
+  if (httpStatus === 401) ex.setHeader("www-authenticate", (error instanceof AuthenticationError && error.challenge) || WWW_AUTHENTICATE);
   ex.send(httpStatus, JSON.stringify({ ...data, httpStatus, message }), "application/json");
 }
 
@@ -131,7 +167,8 @@ export function procedureRoute(deps: RestDeps, call: ProcedureCall, template: st
     sendRestError(ex, error, template);
   };
 
-  return async function serve(ex: Exchange, params: Record<string, string>): Promise<void> {
+  /** Serves the route for a caller the handler has authenticated. */
+  return async function serve(ex: Exchange, params: Record<string, string>, caller: Caller): Promise<void> {
     let body: unknown;
     if (call.hasBody) {
       const type = ex.header("content-type");
@@ -166,8 +203,14 @@ export function procedureRoute(deps: RestDeps, call: ProcedureCall, template: st
       }
       const query = ex.query ? new URLSearchParams(ex.query) : NO_QUERY;
       const input = call.input({ id, query, body, ex });
+      const ifMatch = call.conditional ? ifMatchRevisions(ex.header("if-match")) : undefined;
+      // A body's expectedRevision that no tag of the If-Match accepts contradicts it (both would apply).
+      const expected = (input as { expectedRevision?: unknown } | undefined)?.expectedRevision;
+      if (ifMatch !== undefined && typeof expected === "number" && !ifMatch.includes(expected)) {
+        throw new InvalidInputError("expectedRevision in the body disagrees with the If-Match header", "expectedRevision");
+      }
       const data = await deps.invoker(call.procedure)({
-        ctx: deps.createContext(ex),
+        ctx: deps.createContext(ex, caller, ifMatch),
         path: call.procedure,
         type: call.type,
         rawInput: () => input,
@@ -176,7 +219,7 @@ export function procedureRoute(deps: RestDeps, call: ProcedureCall, template: st
       });
       const revision = (data as { revision?: unknown }).revision;
       if (typeof revision === "number") ex.setHeader("etag", `"${revision}"`);
-      ex.send(200, JSON.stringify(data), "application/json");
+      ex.send(200, jsonText(data), "application/json");
     } catch (error) {
       fail(ex, error);
     }

@@ -21,18 +21,24 @@ import {
   type JsonSchema,
   type Operation,
 } from "./openapi.ts";
-import { bodyInput, ifMatchRevision, noQuery, queryInput, queryTypes, type ProcedureCall, type QueryType } from "./rest.ts";
+import { bodyInput, noQuery, queryInput, queryTypes, type ProcedureCall, type QueryType } from "./rest.ts";
 
 export type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
 /** What a non-REST route serves; the handler binds each kind to its implementation. */
 export type RouteKind = "trpc" | "events" | "healthz" | "metrics" | "openapi" | "doc" | "console.html" | "console.js";
 
+/**
+ * Who may call a route, decided before anything else of the request is read: anyone ("none"), a
+ * caller the server authenticates, whose owner the route acts for ("caller"), or the operator
+ * ("operator": the static token; anyone on a server without authentication).
+ */
+export type RouteAuth = "none" | "caller" | "operator";
+
 interface RouteBase {
   method: Method;
   path: string;
-  /** Needs the bearer token, checked before anything else of the request is read. */
-  auth: boolean;
+  auth: RouteAuth;
   /** The access-log and metric label (default: the path). */
   label: string;
   /** The route's operation in the OpenAPI document; absent: not in the document. */
@@ -55,7 +61,7 @@ const EXAMPLES = {
 
 export type Route = RouteBase & ({ kind: "procedure"; call: ProcedureCall } | { kind: RouteKind });
 
-const fixed = (method: Method, path: string, kind: RouteKind, auth: boolean, operation?: Operation): Route => ({
+const fixed = (method: Method, path: string, kind: RouteKind, auth: RouteAuth, operation?: Operation): Route => ({
   method,
   path,
   kind,
@@ -75,7 +81,7 @@ const rest = (
   path,
   kind: "procedure",
   call,
-  auth: true,
+  auth: "caller",
   label: `${method} ${path}`,
   operation: { operationId: call.procedure, tags: [call.procedure.split(".")[0]!], ...operation },
 });
@@ -92,6 +98,15 @@ export function createRouteTable(limits?: Limits): Route[] {
   const eventId = withoutNull((events.properties as Record<string, JsonSchema>).lastEventId!);
   const listQuery = queryTypes(list);
   const childrenQuery = queryTypes(children);
+  const ifMatch = {
+    name: "If-Match",
+    in: "header",
+    required: false,
+    description:
+      'write only if the session is at this revision: its ETag ("3"), a list of them ("2", "3"), or * for any; a weak tag (W/"3") never matches (RFC 9110 §13.1.1)',
+    schema: { type: "string" },
+    example: '"1"',
+  };
 
   return [
     rest(
@@ -114,15 +129,20 @@ export function createRouteTable(limits?: Limits): Route[] {
             name: "Idempotency-Key",
             in: "header",
             required: false,
-            description: "same as idempotencyKey in the body",
+            description:
+              "same as idempotencyKey in the body: a retry with the same key and body gets the session the first create made; the same key with another body is 422 (per owner, while that session exists)",
             schema: idempotencyKey,
             example: "job-4711",
           },
         ],
         requestBody: { required: false, content: { "application/json": { schema: create, example: EXAMPLES.create } } },
         responses: responses(
-          { description: "the new session (or, for a retry with the same id and key, the first one)", schema: ref("Session"), etag: true },
-          [404, 409, 413, 415],
+          {
+            description: "the new session (or, for a retry with the same key and body, the first one)",
+            schema: ref("Session"),
+            etag: true,
+          },
+          [403, 404, 409, 413, 415, 422],
         ),
       },
     ),
@@ -133,7 +153,7 @@ export function createRouteTable(limits?: Limits): Route[] {
       {
         summary: "List sessions, newest first, a page at a time",
         parameters: queryParameters(list, [], { ...EXAMPLES.page, cursor: EXAMPLES.cursor }),
-        responses: responses({ description: "one page; pass nextCursor back as cursor", schema: ref("SessionPage") }, []),
+        responses: responses({ description: "one page; pass nextCursor back as cursor", schema: ref("SessionPage") }, [403]),
       },
     ),
     rest(
@@ -142,7 +162,7 @@ export function createRouteTable(limits?: Limits): Route[] {
       { procedure: "session.get", type: "query", hasBody: false, input: ({ id, query }) => queryInput(query, {}, { id }) },
       {
         summary: "Get a session",
-        responses: responses({ description: "the session", schema: ref("Session"), etag: true }, [404]),
+        responses: responses({ description: "the session", schema: ref("Session"), etag: true }, [403, 404]),
       },
     ),
     rest(
@@ -152,34 +172,36 @@ export function createRouteTable(limits?: Limits): Route[] {
         procedure: "session.update",
         type: "mutation",
         hasBody: true,
-        input: ({ id, query, body, ex }) => {
+        conditional: true,
+        input: ({ id, query, body }) => {
           noQuery(query);
-          return bodyInput(body ?? {}, { id, ...ifMatchRevision(ex.header("if-match")) });
+          return bodyInput(body ?? {}, { id });
         },
       },
       {
         summary: "Change a session's title, metadata (replaced whole) or archived state",
-        parameters: [
-          {
-            name: "If-Match",
-            in: "header",
-            required: false,
-            description: 'the expected revision, quoted: "3" (like expectedRevision)',
-            schema: { type: "string", pattern: '^"[1-9][0-9]*"$' },
-            example: '"1"',
-          },
-        ],
+        parameters: [ifMatch],
         requestBody: { required: true, content: { "application/json": { schema: update, example: EXAMPLES.update } } },
-        responses: responses({ description: "the updated session", schema: ref("Session"), etag: true }, [404, 412, 413, 415]),
+        responses: responses({ description: "the updated session", schema: ref("Session"), etag: true }, [403, 404, 412, 413, 415]),
       },
     ),
     rest(
       "DELETE",
       "/session/{id}",
-      { procedure: "session.delete", type: "mutation", hasBody: false, input: ({ id, query }) => queryInput(query, {}, { id }) },
+      {
+        procedure: "session.delete",
+        type: "mutation",
+        hasBody: false,
+        conditional: true,
+        input: ({ id, query }) => {
+          noQuery(query);
+          return { id };
+        },
+      },
       {
         summary: "Delete a session and all its descendants",
-        responses: responses({ description: "the deleted IDs, the session first", schema: ref("DeleteResult") }, [404]),
+        parameters: [ifMatch],
+        responses: responses({ description: "the deleted IDs, the session first", schema: ref("DeleteResult") }, [403, 404, 412]),
       },
     ),
     rest(
@@ -189,19 +211,20 @@ export function createRouteTable(limits?: Limits): Route[] {
       {
         summary: "List a session's direct children, newest first",
         parameters: queryParameters(children, ["id"], { ...EXAMPLES.page, cursor: EXAMPLES.cursor }),
-        responses: responses({ description: "one page of children", schema: ref("SessionPage") }, [404]),
+        responses: responses({ description: "one page of children", schema: ref("SessionPage") }, [403, 404]),
       },
     ),
-    { ...fixed("GET", "/event", "events", true, eventsOperation(events, eventId)), query: queryTypes(events) },
-    // tRPC checks its token itself, in tRPC's error shape.
-    fixed("GET", "/trpc/{procedure}", "trpc", false),
-    fixed("POST", "/trpc/{procedure}", "trpc", false),
-    fixed("GET", "/healthz", "healthz", false),
-    fixed("GET", "/metrics", "metrics", true),
-    fixed("GET", "/openapi.json", "openapi", false),
-    fixed("GET", "/doc", "doc", false),
-    fixed("GET", "/", "console.html", false),
-    fixed("GET", "/console.js", "console.js", false),
+    { ...fixed("GET", "/event", "events", "caller", eventsOperation(events, eventId)), query: queryTypes(events) },
+    // tRPC authenticates its callers itself, in tRPC's error shape.
+    fixed("GET", "/trpc/{procedure}", "trpc", "none"),
+    fixed("POST", "/trpc/{procedure}", "trpc", "none"),
+    fixed("GET", "/healthz", "healthz", "none"),
+    // Counts of every owner's calls: the operator's.
+    fixed("GET", "/metrics", "metrics", "operator"),
+    fixed("GET", "/openapi.json", "openapi", "none"),
+    fixed("GET", "/doc", "doc", "none"),
+    fixed("GET", "/", "console.html", "none"),
+    fixed("GET", "/console.js", "console.js", "none"),
   ];
 }
 
@@ -235,7 +258,7 @@ function eventsOperation(events: JsonSchema, eventId: JsonSchema): Operation {
         content: { "text/event-stream": { schema: { type: "string" } } },
       },
       ...Object.fromEntries(
-        ([400, 401, 405, 410, 500] as const).map((status) => [
+        ([400, 401, 403, 405, 410, 500] as const).map((status) => [
           status,
           { description: ERRORS[status][1], ...json(ref(`${ERRORS[status][0]}Error`)) },
         ]),

@@ -1,6 +1,6 @@
 /**
  * tRPC at /trpc. Every request passes the front door before any procedure runs, in this order: the
- * method (405), the bearer token (401, before a byte of the body is read), the batch size (400),
+ * method (405), the caller (auth.ts: 401, before a byte of the body is read), the batch size (400),
  * the content type (415), the body with its size limit (413), and the input's JSON and batch shape
  * (400). Only then does it go to the fast path (verified versions) or, for what that does not
  * serve, to tRPC's stock path (`resolveResponse`, tRPC's public adapter core), which receives the
@@ -11,7 +11,7 @@ import { TRPCError as TRPCErrorClass } from "@trpc/server";
 import { resolveResponse } from "@trpc/server/http";
 import { createContextInner, type Context } from "../context.ts";
 import { checkBatchInput, parseJson } from "../wire/decode.ts";
-import { WWW_AUTHENTICATE } from "./auth.ts";
+import { AuthenticationError, type Authentication } from "./auth.ts";
 import type { Exchange } from "./exchange.ts";
 import { createFastPath, type TRPCCall } from "./fast-path.ts";
 import { writeTRPCError } from "./trpc-response.ts";
@@ -20,7 +20,8 @@ export interface TRPCEndpointOptions {
   router: AnyTRPCRouter;
   /** The transformer's output serializer (for the front door's own refusals). */
   serialize(value: unknown): unknown;
-  authorized(header: string | undefined): boolean;
+  /** Who is calling: the caller, or the refusal to answer with. */
+  authenticate(ex: Exchange): Authentication | Promise<Authentication>;
   maxBodyBytes: number;
   maxBatchSize: number;
   maxSessionsPerRequest: number;
@@ -58,7 +59,7 @@ function labelOf(paths: string[], known: ReadonlySet<string>): string {
 
 /** Serves a request whose path is `/trpc/<procedures>`, given as `procedureText`. */
 export function createTRPCEndpoint(options: TRPCEndpointOptions) {
-  const { router, authorized, maxBodyBytes, maxBatchSize, maxSessionsPerRequest } = options;
+  const { router, authenticate, maxBodyBytes, maxBatchSize, maxSessionsPerRequest } = options;
   const fast = options.fastPath
     ? createFastPath({ router, onError: ({ error, path, ex }) => options.onError({ error, path, ex }) })
     : () => false;
@@ -78,9 +79,11 @@ export function createTRPCEndpoint(options: TRPCEndpointOptions) {
       const message = `The method ${method} is not allowed here: tRPC takes queries by GET and mutations by POST`;
       return refuse(new TRPCErrorClass({ code: "METHOD_NOT_SUPPORTED", message }), { allow: "GET, HEAD, POST" });
     }
-    if (!authorized(ex.header("authorization"))) {
-      const error = new TRPCErrorClass({ code: "UNAUTHORIZED", message: "Missing or wrong bearer token" });
-      return refuse(error, { "www-authenticate": WWW_AUTHENTICATE });
+    let caller = authenticate(ex);
+    // Synchronous for the default owner, the operator and a JWT verified before.
+    if (caller instanceof Promise) caller = await caller;
+    if (caller instanceof AuthenticationError) {
+      return refuse(caller, caller.challenge === undefined ? {} : { "www-authenticate": caller.challenge });
     }
     if (isBatch && paths.length > maxBatchSize) {
       const message = `This batch has ${paths.length} calls; at most ${maxBatchSize} are allowed per request`;
@@ -112,6 +115,8 @@ export function createTRPCEndpoint(options: TRPCEndpointOptions) {
 
     const ctx: Context = createContextInner({
       requestId: ex.requestId,
+      owner: caller.owner,
+      allOwners: caller.allOwners,
       maxReads: maxSessionsPerRequest,
       disconnect: () => ex.disconnect(),
     });

@@ -4,11 +4,13 @@
  * in the host's router, context, transformer and error formatter.
  *
  *   const appRouter = t.router({
- *     sessions: createSessionProcedures(authedProcedure, { sessiond, scope: ({ user }) => ({ requestId: user.requestId }) }),
+ *     sessions: createSessionProcedures(authedProcedure, { sessiond, scope: ({ user }) => ({ owner: user.id }) }),
  *   });
  *
  * They read nothing from the context but what `scope` returns, so a host context needs no
- * sessiond fields; `scope`'s parameter is the host's context type (after its middleware).
+ * sessiond fields; `scope`'s parameter is the host's context type (after its middleware). Every
+ * call acts on the sessions of the owner `scope` gives, so a context that cannot name one is a
+ * type error: another owner's session answers exactly as a missing one.
  */
 import {
   SessionEventsInputSchema,
@@ -31,7 +33,7 @@ import {
 } from "@trpc/server";
 import type { z } from "zod";
 import type { ReadBudget } from "../context.ts";
-import { cutOffWhenStalled, toSessionEvent } from "../events/stream.ts";
+import { cutOffWhenStalled } from "../events/stream.ts";
 import type { EventService } from "../events/types.ts";
 import type { SessionService } from "./service.ts";
 
@@ -44,8 +46,20 @@ export interface SessiondParts {
   limits?: Limits;
 }
 
-/** What one call needs from its caller's context. Every field is optional. */
+/** What one call needs from its caller's context: the owner, and optionally the rest. */
 export interface CallScope {
+  /**
+   * Whose sessions the call acts on (fixed on the sessions it creates): an opaque, non-empty
+   * string, e.g. the user's ID from the host's own authentication.
+   */
+  owner: string;
+  /**
+   * An operator's view: lists without a parent and live events without a session span every
+   * owner's sessions (each carries its `owner`). Calls that name a session still act in `owner`.
+   */
+  allOwners?: boolean;
+  /** The revisions the request's If-Match accepts, for update and delete (a host's REST layer). */
+  ifMatch?: readonly number[];
   /** Names the call in error data and logs. */
   requestId?: string;
   /** Bounds the sessions one request reads through list pages, summed over its calls. */
@@ -89,11 +103,18 @@ type AnyBuilder = TRPCProcedureBuilder<any, any, any, TRPCUnsetMarker, TRPCUnset
 
 export interface SessionProceduresOptions<TContext> {
   sessiond: SessiondParts;
-  /** What a call needs from the context (after the builder's middleware). Default: nothing. */
-  scope?: (ctx: TContext) => CallScope;
+  /** What a call needs from the context (after the builder's middleware): at least its owner. */
+  scope: (ctx: TContext) => CallScope;
 }
 
-const NO_SCOPE: CallScope = {};
+/** The caller's scope; a host whose `scope` gives no owner (plain JavaScript) fails the call instead of acting for nobody. */
+function scopeOf(scope: (ctx: unknown) => CallScope, ctx: unknown): CallScope {
+  const given = scope(ctx);
+  if (typeof given?.owner !== "string" || given.owner.length === 0) {
+    throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "createSessionProcedures: scope(ctx) gave no owner" });
+  }
+  return given;
+}
 
 export function createSessionProcedures<TBuilder extends AnyBuilder>(
   procedure: TBuilder,
@@ -101,30 +122,45 @@ export function createSessionProcedures<TBuilder extends AnyBuilder>(
 ): SessionProcedures {
   const { sessions, events } = options.sessiond;
   const inputs = createInputSchemas(options.sessiond.limits);
-  const scopeOf = (options.scope ?? (() => NO_SCOPE)) as (ctx: unknown) => CallScope;
+  const scope = options.scope as (ctx: unknown) => CallScope;
   // The builder's types are the host's; the procedures' are declared above.
   const p = procedure as AnyBuilder;
   const procedures = {
-    create: p.input(inputs.create).mutation(({ input }) => sessions.create(input)),
-    get: p.input(inputs.get).query(({ input }) => sessions.get(input.id)),
-    list: p.input(inputs.list).query(({ ctx, input }) => sessions.list(input, scopeOf(ctx).reads)),
-    children: p.input(inputs.children).query(({ ctx, input }) => sessions.children(input, scopeOf(ctx).reads)),
-    update: p.input(inputs.update).mutation(({ input }) => sessions.update(input)),
-    delete: p.input(inputs.delete).mutation(({ input }) => sessions.delete(input.id)),
+    create: p.input(inputs.create).mutation(({ ctx, input }) => sessions.create(scopeOf(scope, ctx), input)),
+    get: p.input(inputs.get).query(({ ctx, input }) => sessions.get(scopeOf(scope, ctx), input.id)),
+    list: p.input(inputs.list).query(({ ctx, input }) => {
+      const call = scopeOf(scope, ctx);
+      return sessions.list(call, input, call.reads);
+    }),
+    children: p.input(inputs.children).query(({ ctx, input }) => {
+      const call = scopeOf(scope, ctx);
+      return sessions.children(call, input, call.reads);
+    }),
+    update: p.input(inputs.update).mutation(({ ctx, input }) => {
+      const call = scopeOf(scope, ctx);
+      return sessions.update(call, input, call.ifMatch);
+    }),
+    delete: p.input(inputs.delete).mutation(({ ctx, input }) => {
+      const call = scopeOf(scope, ctx);
+      return sessions.delete(call, input, call.ifMatch);
+    }),
     /**
      * Every change after `lastEventId` (or from now), over server-sent events. Each event is
      * tracked by its ID, so the client's reconnect resumes exactly after the last one it saw.
      * The stream is opened before the response starts: a full instance answers 503 and an
-     * expired resume point UNPROCESSABLE_CONTENT as plain HTTP errors.
+     * expired resume point UNPROCESSABLE_CONTENT as plain HTTP errors. Only the events of the
+     * caller's owner's sessions are delivered.
      */
     events: p.input(SessionEventsInputSchema).subscription(async ({ ctx, input, signal }) => {
       if (!events) throw new TRPCError({ code: "NOT_IMPLEMENTED", message: "This sessiond has no live events" });
-      const stream = await events.open(input, signal ?? new AbortController().signal);
+      const call = scopeOf(scope, ctx);
+      const stream = await events.open(input, call, signal ?? new AbortController().signal);
       const { slowSubscriberTimeoutMs } = events.settings;
-      const disconnect = scopeOf(ctx).disconnect ?? (() => undefined);
+      const disconnect = call.disconnect ?? (() => undefined);
       return (async function* () {
         for await (const event of cutOffWhenStalled(stream.events(), slowSubscriberTimeoutMs, disconnect)) {
-          yield tracked(String(event.id), toSessionEvent(event));
+          // The same object for every subscriber: tRPC serialises it for each.
+          yield tracked(String(event.id), event.message);
         }
       })();
     }),

@@ -37,12 +37,21 @@ describe("the session service", () => {
     expect(child.title).toMatch(/^Child session - /);
   });
 
-  it("answers a retry with the same ID and idempotency key with the first session, anything else with CONFLICT", async () => {
+  it("answers a retry with the same idempotency key and input with the first session, other input with UNPROCESSABLE_CONTENT", async () => {
     const first = await caller().session.create({ id: "ses_000000000001AAAAAAAAAAAAAA", title: "first", idempotencyKey: "k" });
     clock += 5000;
-    expect(await caller().session.create({ id: first.id, title: "again", idempotencyKey: "k" })).toEqual(first);
+    expect(await caller().session.create({ title: "first", idempotencyKey: "k", id: first.id })).toEqual(first);
+    await expect(caller().session.create({ id: first.id, title: "again", idempotencyKey: "k" })).rejects.toMatchObject({
+      code: "UNPROCESSABLE_CONTENT",
+    });
     await expect(caller().session.create({ id: first.id, idempotencyKey: "other" })).rejects.toMatchObject({ code: "CONFLICT" });
     await expect(caller().session.create({ id: first.id })).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+
+  it("recognises a retry by the key alone when the server chose the ID", async () => {
+    const first = await caller().session.create({ metadata: { b: 1, a: [2] }, idempotencyKey: "no-id" });
+    clock += 5000;
+    expect(await caller().session.create({ metadata: { a: [2], b: 1 }, idempotencyKey: "no-id" })).toEqual(first);
   });
 
   it("pages newest first with a cursor that continues strictly after the last item", async () => {

@@ -1,7 +1,10 @@
 /**
- * The session domain: defaults, pagination and the idempotent-retry rule, over a SessionStore.
- * Whether an ID is free is never checked here: the store's insert decides it atomically.
+ * The session domain: defaults, pagination and the idempotent-retry rule, over a SessionStore,
+ * always within one owner's sessions (the caller's scope). Whether an ID or an idempotency key is
+ * free is never checked here: the store's insert decides it atomically, and only a refused insert
+ * is followed by a read.
  */
+import { createHash } from "node:crypto";
 import {
   LIMITS,
   type Limits,
@@ -9,6 +12,7 @@ import {
   encodeCursor,
   generateSessionId,
   type CreateSessionInput,
+  type DeleteSessionInput,
   type DeleteSessionOutput,
   type Health,
   type ListChildrenInput,
@@ -18,8 +22,8 @@ import {
   type UpdateSessionInput,
 } from "@sessiond/shared";
 import type { ReadBudget } from "../context.ts";
-import { SessionConflictError, SessionNotFoundError } from "../errors.ts";
-import type { ListQuery, SessionStore } from "../store/types.ts";
+import { IdempotencyKeyReusedError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
+import { CreateKeyTakenError, type ListQuery, type SessionStore } from "../store/types.ts";
 
 export interface SessionServiceOptions {
   /** Milliseconds since the epoch; defaults to Date.now. */
@@ -32,14 +36,60 @@ export interface SessionServiceOptions {
   onWrite?: () => void;
 }
 
+/**
+ * Whose sessions a call acts on. `owner` is the caller's; `allOwners` (the operator without an
+ * owner named) widens what a list without a parent spans to every owner's sessions, while calls
+ * that name a session by ID still act in `owner`.
+ */
+export interface OwnerScope {
+  owner: string;
+  allOwners?: boolean;
+}
+
+/**
+ * A precondition on a session's revision, as the service applies it: the revisions the session
+ * may be at (an empty list is a precondition nothing meets). Absent: none.
+ */
+export type RevisionPrecondition = readonly number[] | undefined;
+
 export type SessionService = ReturnType<typeof createSessionService>;
 
-const cursorOf = (session: Session) => encodeCursor({ createdAt: session.createdAt.getTime(), id: session.id });
+/** A keyset position; every owner's lists (the operator's) carry the owner too, their last key. */
+const cursorOf = (session: Session, everyOwner: boolean) =>
+  encodeCursor({ createdAt: session.createdAt.getTime(), id: session.id, ...(everyOwner ? { owner: session.owner } : {}) });
 
 /** opencode's default titles. */
 export function defaultTitle(isChild: boolean, at: Date): string {
   return `${isChild ? "Child session" : "New session"} - ${at.toISOString()}`;
 }
+
+/** JSON with every object's keys sorted, so that equal inputs give equal text whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** What a retry must repeat: the create's input but its key (a generated ID is not part of it). */
+export function fingerprintOf(input: CreateSessionInput): string {
+  const { idempotencyKey: _, ...rest } = input ?? {};
+  return createHash("sha256").update(canonicalJson(rest)).digest("base64url");
+}
+
+/** The intersection of two preconditions (a REST If-Match and a body's expectedRevision both apply). */
+export function bothPreconditions(a: RevisionPrecondition, b: RevisionPrecondition): RevisionPrecondition {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a.filter((revision) => b.includes(revision));
+}
+
+/** How often a create whose key was just freed (its session deleted meanwhile) is tried again. */
+const KEY_ATTEMPTS = 3;
 
 export function createSessionService(store: SessionStore, options: SessionServiceOptions = {}) {
   const now = options.now ?? Date.now;
@@ -62,6 +112,8 @@ export function createSessionService(store: SessionStore, options: SessionServic
   ): Promise<SessionPage> {
     const limit = input?.limit ?? pageSizeDefault;
     reads?.take(limit);
+    const everyOwner = query.owner === null;
+    const cursor = (session: Session) => cursorOf(session, everyOwner);
     // The schema has validated the cursor; an undecodable one cannot reach this point.
     const position = input?.cursor ? decodeCursor(input.cursor) : null;
     if (position && input?.direction === "backward") {
@@ -69,72 +121,94 @@ export function createSessionService(store: SessionStore, options: SessionServic
       const items = rows.slice(0, limit).reverse();
       return {
         items,
-        nextCursor: items.length > 0 ? cursorOf(items.at(-1)!) : input!.cursor!,
-        prevCursor: rows.length > limit ? cursorOf(items[0]!) : null,
+        nextCursor: items.length > 0 ? cursor(items.at(-1)!) : input!.cursor!,
+        prevCursor: rows.length > limit ? cursor(items[0]!) : null,
       };
     }
     const rows = await store.list({ ...query, after: position, limit: limit + 1 });
     const items = rows.slice(0, limit);
     return {
       items,
-      nextCursor: rows.length > limit ? cursorOf(items.at(-1)!) : null,
-      prevCursor: position ? (items.length > 0 ? cursorOf(items[0]!) : input!.cursor!) : null,
+      nextCursor: rows.length > limit ? cursor(items.at(-1)!) : null,
+      prevCursor: position ? (items.length > 0 ? cursor(items[0]!) : input!.cursor!) : null,
     };
   }
 
   return {
-    async create(input: CreateSessionInput): Promise<Session> {
-      const createdAt = new Date(now());
-      const parentId = input?.parentId ?? null;
-      const id = input?.id ?? generateId();
+    /**
+     * A new session of the caller's owner. With an idempotency key, a retry (the same key and the
+     * same input) gets the session the first attempt made, as it is now: the insert fails on the
+     * owner's unique key (or the ID's), and only then is the session that holds the key read.
+     */
+    async create(scope: OwnerScope, input: CreateSessionInput): Promise<Session> {
+      const { owner } = scope;
       const createKey = input?.idempotencyKey ?? null;
-      try {
-        return announce(
-          await store.insert({
-            id,
-            parentId,
-            title: input?.title ?? defaultTitle(parentId !== null, createdAt),
-            metadata: input?.metadata ?? {},
-            createdAt,
-            createKey,
-          }),
-        );
-      } catch (error) {
-        // The insert lost to an existing row. If that row is this caller's own earlier attempt
-        // (same ID, same idempotency key), the retry gets the session, not CONFLICT.
-        if (error instanceof SessionConflictError && createKey !== null) {
-          const own = await store.getCreatedWithKey(id, createKey);
-          if (own) return own;
+      const createFingerprint = createKey === null ? null : fingerprintOf(input);
+      for (let attempt = 1; ; attempt++) {
+        const createdAt = new Date(now());
+        const parentId = input?.parentId ?? null;
+        const id = input?.id ?? generateId();
+        try {
+          return announce(
+            await store.insert({
+              owner,
+              id,
+              parentId,
+              title: input?.title ?? defaultTitle(parentId !== null, createdAt),
+              metadata: input?.metadata ?? {},
+              createdAt,
+              createKey,
+              createFingerprint,
+            }),
+          );
+        } catch (error) {
+          if (createKey === null || !(error instanceof SessionConflictError || error instanceof CreateKeyTakenError)) throw error;
+          const first = await store.getCreatedWithKey(owner, createKey);
+          if (first) {
+            // A session from before fingerprints were kept matches a retry that names its ID (the rule of its time).
+            const same = first.fingerprint === null ? first.session.id === input?.id : first.fingerprint === createFingerprint;
+            if (same) return first.session;
+            throw new IdempotencyKeyReusedError(createKey);
+          }
+          // The ID is taken by a session without this key: not this caller's earlier attempt.
+          if (error instanceof SessionConflictError) throw error;
+          // The session that held the key was deleted in between: the key is free again.
+          if (attempt === KEY_ATTEMPTS) throw new StoreUnavailableError("the idempotency key kept changing hands");
         }
-        throw error;
       }
     },
 
-    async get(id: string): Promise<Session> {
-      const session = await store.get(id);
+    async get(scope: OwnerScope, id: string): Promise<Session> {
+      const session = await store.get(scope.owner, id);
       if (!session) throw new SessionNotFoundError(id);
       return session;
     },
 
-    /** A page of sessions; `reads`, when given, is charged the page size first. */
-    list(input: ListSessionsInput, reads?: ReadBudget): Promise<SessionPage> {
+    /**
+     * A page of sessions; `reads`, when given, is charged the page size first. A parent's children
+     * are the owner's; without a parent, an `allOwners` scope lists every owner's sessions.
+     */
+    list(scope: OwnerScope, input: ListSessionsInput, reads?: ReadBudget): Promise<SessionPage> {
       const parentId = input?.roots ? null : input?.parentId;
-      return page(parentId === undefined ? {} : { parentId }, input, reads);
+      const owner = scope.allOwners && typeof parentId !== "string" ? null : scope.owner;
+      return page(parentId === undefined ? { owner } : { owner, parentId }, input, reads);
     },
 
-    async children(input: ListChildrenInput, reads?: ReadBudget): Promise<SessionPage> {
-      if (!(await store.get(input.id))) throw new SessionNotFoundError(input.id);
-      return page({ parentId: input.id }, input, reads);
+    async children(scope: OwnerScope, input: ListChildrenInput, reads?: ReadBudget): Promise<SessionPage> {
+      if (!(await store.get(scope.owner, input.id))) throw new SessionNotFoundError(input.id);
+      return page({ owner: scope.owner, parentId: input.id }, input, reads);
     },
 
-    update(input: UpdateSessionInput): Promise<Session> {
-      const { id, ...patch } = input;
-      return store.update(id, { ...patch, now: new Date(now()) }).then(announce);
+    update(scope: OwnerScope, input: UpdateSessionInput, precondition?: RevisionPrecondition): Promise<Session> {
+      const { id, expectedRevision, ...patch } = input;
+      const expectedRevisions = bothPreconditions(expectedRevision === undefined ? undefined : [expectedRevision], precondition);
+      return store.update(scope.owner, id, { ...patch, expectedRevisions, now: new Date(now()) }).then(announce);
     },
 
-    async delete(id: string): Promise<DeleteSessionOutput> {
-      const deleted = announce(await store.deleteTree(id));
-      return { deleted: deleted.map((session) => session.id) };
+    async delete(scope: OwnerScope, input: DeleteSessionInput, precondition?: RevisionPrecondition): Promise<DeleteSessionOutput> {
+      const { id, expectedRevision } = input;
+      const expectedRevisions = bothPreconditions(expectedRevision === undefined ? undefined : [expectedRevision], precondition);
+      return { deleted: announce(await store.deleteTree(scope.owner, id, expectedRevisions)) };
     },
 
     async health(): Promise<Health> {

@@ -128,4 +128,117 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
     },
   },
+  {
+    version: 4,
+    name: "session ancestry",
+    // Each session and each event carries the session's ancestors, root first, each ID followed by
+    // "/" ('' for a root; NULL where unknown: rows planted by hand, or deeper than the limit before
+    // this migration). A stream filtered to a session's tree decides membership from the event
+    // alone (events/filter.ts), with nothing per subscriber and no query. The ancestry is written
+    // with the row (a child's is its parent's plus the parent's ID; parents never change) and
+    // copied into each event in the change's transaction. The check bounds it: at most 100
+    // ancestors (tree.ts, MAX_TREE_DEPTH; 31 characters each). Existing sessions are filled from
+    // their roots down; existing events from their session when it is still the same one (same
+    // parent), else left unknown.
+    sql: {
+      sqlite: `
+        ALTER TABLE session ADD COLUMN ancestry TEXT CONSTRAINT session_depth CHECK (length(ancestry) <= 3100);
+        ALTER TABLE session_event ADD COLUMN ancestry TEXT;
+        WITH RECURSIVE tree (id, ancestry) AS (
+          SELECT id, '' FROM session WHERE parent_id IS NULL
+          UNION ALL
+          SELECT session.id, tree.ancestry || tree.id || '/' FROM session JOIN tree ON session.parent_id = tree.id
+          WHERE length(tree.ancestry) + length(tree.id) + 1 <= 3100
+        )
+        UPDATE session SET ancestry = tree.ancestry FROM tree WHERE tree.id = session.id;
+        UPDATE session_event SET ancestry = session.ancestry
+          FROM session WHERE session.id = session_event.session_id AND session.parent_id IS session_event.parent_id;
+      `,
+      postgres: `
+        ALTER TABLE session ADD COLUMN ancestry TEXT CONSTRAINT session_depth CHECK (length(ancestry) <= 3100);
+        ALTER TABLE session_event ADD COLUMN ancestry TEXT;
+        WITH RECURSIVE tree (id, ancestry) AS (
+          SELECT id, ''::text FROM session WHERE parent_id IS NULL
+          UNION ALL
+          SELECT session.id, tree.ancestry || tree.id || '/' FROM session JOIN tree ON session.parent_id = tree.id
+          WHERE length(tree.ancestry) + length(tree.id) + 1 <= 3100
+        )
+        UPDATE session SET ancestry = tree.ancestry FROM tree WHERE tree.id = session.id;
+        UPDATE session_event SET ancestry = session.ancestry
+          FROM session WHERE session.id = session_event.session_id AND session.parent_id IS NOT DISTINCT FROM session_event.parent_id;
+      `,
+    },
+  },
+  {
+    version: 5,
+    name: "owners",
+    // Every session and every event has an owner (existing ones: 'default'). IDs are unique per
+    // owner: the primary key is (owner, id), and a parent is looked for in the child's own owner
+    // (the foreign key is (owner, parent_id)), so another owner's session is not a parent either.
+    // The indexes lead with the owner, so one owner's pages stay keyset reads; the operator's
+    // list of every owner's sessions has its own index (created_at, id, owner). Idempotency keys
+    // become unique per owner (a retry is recognised by the key alone, and the fingerprint of the
+    // create's input tells a retry from another create): where several sessions held one key,
+    // the first created keeps it. Sessions made before keep no fingerprint.
+    // SQLite cannot change a primary key in place: the table is rebuilt (foreign keys checked at
+    // the commit, so rows may be copied in any order; the rename rewrites the self-reference),
+    // keeping migration 4's ancestry.
+    sql: {
+      sqlite: `
+        PRAGMA defer_foreign_keys = ON;
+        CREATE TABLE session_v5 (
+          owner              TEXT    NOT NULL,
+          id                 TEXT    NOT NULL,
+          parent_id          TEXT,
+          title              TEXT    NOT NULL,
+          metadata           TEXT    NOT NULL,
+          revision           INTEGER NOT NULL,
+          created_at         INTEGER NOT NULL,
+          updated_at         INTEGER NOT NULL,
+          archived_at        INTEGER,
+          create_key         TEXT,
+          ancestry           TEXT CONSTRAINT session_depth CHECK (length(ancestry) <= 3100),
+          create_fingerprint TEXT,
+          PRIMARY KEY (owner, id),
+          FOREIGN KEY (owner, parent_id) REFERENCES session_v5 (owner, id)
+        ) STRICT;
+        INSERT INTO session_v5 (owner, id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, ancestry, create_key)
+          SELECT 'default', id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, ancestry,
+            CASE WHEN NOT EXISTS (
+              SELECT 1 FROM session AS earlier
+              WHERE earlier.create_key = session.create_key AND (earlier.created_at, earlier.id) < (session.created_at, session.id)
+            ) THEN create_key END
+          FROM session;
+        DROP TABLE session;
+        ALTER TABLE session_v5 RENAME TO session;
+        CREATE INDEX session_created_idx ON session (owner, created_at DESC, id DESC);
+        CREATE INDEX session_parent_created_idx ON session (owner, parent_id, created_at DESC, id DESC);
+        CREATE INDEX session_every_owner_created_idx ON session (created_at DESC, id DESC, owner DESC);
+        CREATE UNIQUE INDEX session_create_key_idx ON session (owner, create_key) WHERE create_key IS NOT NULL;
+        ALTER TABLE session_event ADD COLUMN owner TEXT NOT NULL DEFAULT 'default';
+      `,
+      postgres: `
+        ALTER TABLE session ADD COLUMN owner TEXT NOT NULL DEFAULT 'default';
+        ALTER TABLE session ALTER COLUMN owner DROP DEFAULT;
+        ALTER TABLE session ADD COLUMN create_fingerprint TEXT;
+        UPDATE session SET create_key = NULL
+          WHERE create_key IS NOT NULL AND EXISTS (
+            SELECT 1 FROM session AS earlier
+            WHERE earlier.create_key = session.create_key AND (earlier.created_at, earlier.id) < (session.created_at, session.id)
+          );
+        ALTER TABLE session DROP CONSTRAINT session_parent_id_fkey;
+        ALTER TABLE session DROP CONSTRAINT session_pkey;
+        ALTER TABLE session ADD CONSTRAINT session_pkey PRIMARY KEY (owner, id);
+        ALTER TABLE session ADD CONSTRAINT session_parent_fkey FOREIGN KEY (owner, parent_id) REFERENCES session (owner, id);
+        DROP INDEX session_created_idx;
+        DROP INDEX session_parent_created_idx;
+        CREATE INDEX session_created_idx ON session (owner, created_at DESC, id DESC);
+        CREATE INDEX session_parent_created_idx ON session (owner, parent_id, created_at DESC, id DESC);
+        CREATE INDEX session_every_owner_created_idx ON session (created_at DESC, id DESC, owner DESC);
+        CREATE UNIQUE INDEX session_create_key_idx ON session (owner, create_key) WHERE create_key IS NOT NULL;
+        ALTER TABLE session_event ADD COLUMN owner TEXT NOT NULL DEFAULT 'default';
+        ALTER TABLE session_event ALTER COLUMN owner DROP DEFAULT;
+      `,
+    },
+  },
 ];

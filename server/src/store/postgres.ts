@@ -1,7 +1,8 @@
 /**
  * PostgreSQL, for several stateless sessiond instances sharing one database. Same guarantees as
- * SQLite: the primary key decides duplicates (unique_violation → CONFLICT), the foreign key decides
- * missing parents, conditional UPDATEs decide revisions. A lost or unreachable server makes calls
+ * SQLite: the primary key (owner, id) decides duplicates (unique_violation → CONFLICT), the unique
+ * index on (owner, create_key) idempotency keys, the foreign key missing parents, conditional
+ * UPDATEs and a locked read in the delete's transaction decide revisions. A lost or unreachable server makes calls
  * fail with SERVICE_UNAVAILABLE; the pool reconnects by itself when the server is back.
  */
 import pg from "pg";
@@ -20,10 +21,20 @@ import {
   type EventRow,
   type SessionRow,
 } from "./row.ts";
-import { listQuery, listValue, updateFailure } from "./queries.ts";
-import { TreeWalk } from "./tree.ts";
+import { listQuery, listValue, revisionMatches, updateFailure } from "./queries.ts";
+import { TreeWalk, treeTooDeep } from "./tree.ts";
 import { PostgresEventFollower } from "./postgres-events.ts";
-import type { EventFollower, EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
+import {
+  CreateKeyTakenError,
+  type EventFollower,
+  type EventLogState,
+  type KeyedSession,
+  type ListQuery,
+  type NewSession,
+  type SessionPatch,
+  type SessionStore,
+  type StoredEvent,
+} from "./types.ts";
 
 export interface PostgresStoreOptions {
   poolSize: number;
@@ -39,21 +50,28 @@ const INT8_OID = 20;
 // SQLSTATEs (https://www.postgresql.org/docs/15/errcodes-appendix.html).
 const UNIQUE_VIOLATION = "23505";
 const FOREIGN_KEY_VIOLATION = "23503";
+const CHECK_VIOLATION = "23514";
+/** The unique index of the owners' idempotency keys (migration 5). */
+const CREATE_KEY_INDEX = "session_create_key_idx";
 const QUERY_CANCELED = "57014";
 const DEADLOCK_DETECTED = "40P01";
 const SERIALIZATION_FAILURE = "40001";
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The channel an instance notifies after its writes: a wake-up only; the events table is the truth. */
 const EVENTS_CHANNEL = "sessiond_events";
 
 /**
- * Inserts the event rows for the sessions a CTE named `changed` returned. next_event_id()
- * (migration 3) draws from a sequence, with no lock; it runs as the statement's last step, after
- * the row locks, so of two writes to one session the later draws after the earlier committed.
- * Readers hold back at IDs still in flight (postgres-events.ts). `$at` is the event time.
+ * Inserts the event rows for the sessions a CTE named `changed` returned (their columns and their
+ * ancestry, migration 4). next_event_id() (migration 3) draws from a sequence, with no lock; it
+ * runs as the statement's last step, after the row locks, so of two writes to one session the
+ * later draws after the earlier committed. Readers hold back at IDs still in flight
+ * (postgres-events.ts). `$at` is the event time.
  */
 const recordEvents = (type: string, at: string) =>
-  `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS}) SELECT next_event_id(), '${type}', ${at}, ${COLUMNS} FROM changed`;
+  `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS}, ancestry)
+   SELECT next_event_id(), '${type}', ${at}, ${COLUMNS}, ancestry FROM changed`;
 
 /**
  * Errors that mean the database cannot serve us now rather than that the call is wrong:
@@ -178,35 +196,49 @@ export class PostgresSessionStore implements SessionStore {
   async insert(session: NewSession): Promise<Session> {
     const createdAt = session.createdAt.getTime();
     try {
-      // One statement, so one transaction: the row and its event.
+      // One statement, so one transaction: the row and its event. The ancestry is the parent's plus
+      // the parent's ID (the check bounds its length); a parent deleted meanwhile fails the foreign key.
       await this.#query(
         "session_insert",
         `WITH changed AS (
-           INSERT INTO session (${COLUMNS}, create_key) VALUES ($1, $2, $3, $4, 1, $5, $5, NULL, $6) RETURNING ${COLUMNS}
+           INSERT INTO session (${COLUMNS}, create_key, create_fingerprint, ancestry) VALUES ($1, $2, $3, $4, 1, $5, $5, NULL, $6, $7, $8,
+             CASE WHEN $2::text IS NULL THEN '' ELSE (SELECT ancestry || id || '/' FROM session WHERE owner = $6 AND id = $2) END)
+           RETURNING ${COLUMNS}, ancestry
          ) ${recordEvents("session.created", "$5")}`,
-        [session.id, session.parentId, session.title, JSON.stringify(session.metadata), createdAt, session.createKey],
+        [
+          session.id,
+          session.parentId,
+          session.title,
+          JSON.stringify(session.metadata),
+          createdAt,
+          session.owner,
+          session.createKey,
+          session.createFingerprint,
+        ],
       );
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
+      const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+      if (code === UNIQUE_VIOLATION && constraint === CREATE_KEY_INDEX) throw new CreateKeyTakenError();
       if (code === UNIQUE_VIOLATION) throw new SessionConflictError(session.id);
       if (code === FOREIGN_KEY_VIOLATION && session.parentId) throw new SessionNotFoundError(session.parentId, "parent");
+      if (code === CHECK_VIOLATION && session.parentId) throw treeTooDeep(session.parentId);
       throw error;
     }
     return insertedSession(session);
   }
 
-  async get(id: string): Promise<Session | null> {
-    const [row] = await this.#query<SessionRow>("session_get", `SELECT ${COLUMNS} FROM session WHERE id = $1`, [id]);
+  async get(owner: string, id: string): Promise<Session | null> {
+    const [row] = await this.#query<SessionRow>("session_get", `SELECT ${COLUMNS} FROM session WHERE owner = $1 AND id = $2`, [owner, id]);
     return row ? toSession(row) : null;
   }
 
-  async getCreatedWithKey(id: string, createKey: string): Promise<Session | null> {
-    const [row] = await this.#query<SessionRow>(
+  async getCreatedWithKey(owner: string, createKey: string): Promise<KeyedSession | null> {
+    const [row] = await this.#query<SessionRow & { create_fingerprint: string | null }>(
       "session_get_with_key",
-      `SELECT ${COLUMNS} FROM session WHERE id = $1 AND create_key = $2`,
-      [id, createKey],
+      `SELECT ${COLUMNS}, create_fingerprint FROM session WHERE owner = $1 AND create_key = $2`,
+      [owner, createKey],
     );
-    return row ? toSession(row) : null;
+    return row ? { session: toSession(row), fingerprint: row.create_fingerprint } : null;
   }
 
   async list(query: ListQuery): Promise<Session[]> {
@@ -215,7 +247,7 @@ export class PostgresSessionStore implements SessionStore {
     return (await this.#query<SessionRow>(name, sql, values)).map(toSession);
   }
 
-  async update(id: string, patch: SessionPatch): Promise<Session> {
+  async update(owner: string, id: string, patch: SessionPatch): Promise<Session> {
     const [row] = await this.#query<SessionRow>(
       "session_update",
       `WITH changed AS (
@@ -225,8 +257,8 @@ export class PostgresSessionStore implements SessionStore {
            archived_at = CASE $4::boolean WHEN true THEN coalesce(archived_at, $5) WHEN false THEN NULL ELSE archived_at END,
            revision = revision + 1,
            updated_at = $5
-         WHERE id = $1 AND ($6::integer IS NULL OR revision = $6)
-         RETURNING ${COLUMNS}
+         WHERE owner = $7 AND id = $1 AND ($6::integer[] IS NULL OR revision = ANY($6::integer[]))
+         RETURNING ${COLUMNS}, ancestry
        ), recorded AS (${recordEvents("session.updated", "$5::bigint")})
        SELECT ${COLUMNS} FROM changed`,
       [
@@ -235,13 +267,18 @@ export class PostgresSessionStore implements SessionStore {
         patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
         patch.archived ?? null,
         patch.now.getTime(),
-        patch.expectedRevision ?? null,
+        patch.expectedRevisions ?? null,
+        owner,
       ],
     );
     if (row) return toSession(row);
     // The conditional write did not apply; a read now only says why.
-    const [current] = await this.#query<{ revision: number }>("session_revision", "SELECT revision FROM session WHERE id = $1", [id]);
-    throw updateFailure(id, patch.expectedRevision, current);
+    const [current] = await this.#query<{ revision: number }>(
+      "session_revision",
+      "SELECT revision FROM session WHERE owner = $1 AND id = $2",
+      [owner, id],
+    );
+    throw updateFailure(id, patch.expectedRevisions, current);
   }
 
   /**
@@ -273,36 +310,51 @@ export class PostgresSessionStore implements SessionStore {
     }
   }
 
-  async deleteTree(id: string): Promise<Session[]> {
+  async deleteTree(owner: string, id: string, expectedRevisions?: readonly number[]): Promise<string[]> {
     // Each row is locked as the walk reads it, so a child cannot be added under a session being
     // deleted (its insert waits for the lock, then finds no parent) and nothing is missed.
     return this.#transaction(async (client) => {
-      const select = `SELECT ${COLUMNS} FROM session`;
-      const [root] = (await client.query<SessionRow>({ name: "session_lock", text: `${select} WHERE id = $1 FOR UPDATE`, values: [id] }))
-        .rows;
+      const [root] = (
+        await client.query<{ revision: number }>({
+          name: "session_lock_revision",
+          text: "SELECT revision FROM session WHERE owner = $1 AND id = $2 FOR UPDATE",
+          values: [owner, id],
+        })
+      ).rows;
       if (!root) throw new SessionNotFoundError(id);
-      const walk = new TreeWalk(root);
+      // Decided on the locked row: nobody can change the root before this transaction ends.
+      if (!revisionMatches(root.revision, expectedRevisions)) throw updateFailure(id, expectedRevisions, root);
+      const walk = new TreeWalk(id);
       while (walk.frontier.length > 0) {
-        const children = await client.query<SessionRow>({
-          name: "session_lock_children",
-          text: `${select} WHERE parent_id = ANY($1::text[]) FOR UPDATE`,
-          values: [walk.frontier],
+        const children = await client.query<[string]>({
+          name: "session_lock_children_ids",
+          text: "SELECT id FROM session WHERE owner = $1 AND parent_id = ANY($2::text[]) FOR UPDATE",
+          values: [owner, walk.frontier],
+          rowMode: "array",
         });
-        walk.addLevel(children.rows);
+        await walk.addLevel(
+          children.rows.map(([child]) => child),
+          nextTurn,
+        );
       }
       // One event per session, root first, then by depth; last, so the IDs are drawn after every
       // row lock is held (the volatile ID is evaluated after ORDER BY).
       await client.query({
         name: "session_delete_events",
-        text: `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS})
+        text: `INSERT INTO session_event (id, type, at, ${EVENT_SESSION_COLUMNS}, ancestry)
                SELECT next_event_id(), 'session.deleted', $2, ${COLUMNS.split(", ")
                  .map((column) => `session.${column}`)
-                 .join(", ")}
-               FROM unnest($1::text[]) WITH ORDINALITY AS walk (id, position) JOIN session USING (id) ORDER BY walk.position`,
-        values: [walk.ids, Date.now()],
+                 .join(", ")}, session.ancestry
+               FROM unnest($1::text[]) WITH ORDINALITY AS walk (id, position)
+               JOIN session ON session.owner = $3 AND session.id = walk.id ORDER BY walk.position`,
+        values: [walk.ids, Date.now(), owner],
       });
-      await client.query({ name: "session_delete_ids", text: "DELETE FROM session WHERE id = ANY($1::text[])", values: [walk.ids] });
-      return walk.rows.map(toSession);
+      await client.query({
+        name: "session_delete_ids",
+        text: "DELETE FROM session WHERE owner = $1 AND id = ANY($2::text[])",
+        values: [owner, walk.ids],
+      });
+      return walk.ids;
     });
   }
 
@@ -344,20 +396,6 @@ export class PostgresSessionStore implements SessionStore {
       [before.getTime(), batch],
     );
     return row!.pruned;
-  }
-
-  async subtreeIds(id: string, cap: number): Promise<string[]> {
-    // UNION (not UNION ALL) visits each ID once, so even a cycle in the data ends; LIMIT bounds the rest.
-    const rows = await this.#query<{ id: string }>(
-      "session_subtree",
-      `WITH RECURSIVE tree (id) AS (
-         SELECT id FROM session WHERE id = $1
-         UNION
-         SELECT session.id FROM session JOIN tree ON session.parent_id = tree.id
-       ) SELECT id FROM tree LIMIT $2`,
-      [id, cap],
-    );
-    return rows.map((row) => row.id);
   }
 
   async announceEvents(): Promise<void> {

@@ -2,9 +2,12 @@
  * The embedded default: one SQLite file through node:sqlite, in WAL mode so readers never wait for
  * the writer, with a busy timeout so that several processes can share the file. Calls are
  * synchronous underneath; each write is one statement or one IMMEDIATE transaction, so it is
- * atomic with respect to every other connection. A write commits only while the database is still
- * the file at its path, and the -wal and -shm are checked between writes (sqlite-files.ts): files
- * deleted or replaced under a running server would take every write acknowledged since with them.
+ * atomic with respect to every other connection. Reads go through a connection of their own, so
+ * that a delete of a large tree can run as one transaction over many turns of the event loop
+ * (deleteTree) while reads go on seeing the last commit; other writes wait for it. A write commits
+ * only while the database is still the file at its path, and the -wal and -shm are checked between
+ * writes (sqlite-files.ts): files deleted or replaced under a running server would take every
+ * write acknowledged since with them.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -23,10 +26,21 @@ import {
   type EventRow,
   type SessionRow,
 } from "./row.ts";
-import { listQuery, listValue, updateFailure } from "./queries.ts";
+import { listQuery, listValue, revisionMatches, updateFailure } from "./queries.ts";
+import { WalCheckpointer } from "./sqlite-checkpoint.ts";
 import { SqliteFiles, type FileChange } from "./sqlite-files.ts";
-import { TreeWalk } from "./tree.ts";
-import type { EventFollower, EventLogState, ListQuery, NewSession, SessionPatch, SessionStore, StoredEvent } from "./types.ts";
+import { TreeWalk, treeTooDeep } from "./tree.ts";
+import {
+  CreateKeyTakenError,
+  type EventFollower,
+  type EventLogState,
+  type KeyedSession,
+  type ListQuery,
+  type NewSession,
+  type SessionPatch,
+  type SessionStore,
+  type StoredEvent,
+} from "./types.ts";
 
 /**
  * SQLite's `synchronous` in WAL mode. normal: a commit is written to the WAL but not fsynced, so an
@@ -59,6 +73,11 @@ const FILES_REPLACED = "the database file was deleted or replaced";
  */
 const FILE_CHECK_MS = 250;
 
+/** Rows a delete reads, records or deletes between two turns of the event loop (a few milliseconds of work). */
+const DELETE_SLICE = 1000;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 interface PendingInsert {
   session: NewSession;
   resolve(session: Session): void;
@@ -72,8 +91,11 @@ const SQLITE_READONLY = 8;
 const SQLITE_IOERR = 10;
 const SQLITE_FULL = 13;
 const SQLITE_CANTOPEN = 14;
+const SQLITE_CONSTRAINT_CHECK = 275;
 const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
 const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
+/** A unique index other than the primary key: the owner's idempotency keys. */
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
 
 /** Engine errors that mean "not now" rather than "wrong": the caller may retry. */
 function unavailable(error: unknown): StoreUnavailableError | null {
@@ -100,6 +122,14 @@ export class SqliteSessionStore implements SessionStore {
   /** The synchronous level as this store's connection reports it (the pragma is per connection). */
   readonly sqliteSync: SqliteSync;
   readonly #db: DatabaseSync;
+  /** Reads: a second connection to the file (the same one for ":memory:", which cannot have two). */
+  readonly #reads: DatabaseSync;
+  /** Set while a delete holds the write transaction across turns: other writes wait for it. */
+  #exclusive: Promise<void> | null = null;
+  /** Checkpoints after large deletes, off the event loop (null for ":memory:", which has no WAL). */
+  readonly #checkpointer: WalCheckpointer | null;
+  #checkpointsRunning = 0;
+  readonly #autoCheckpoint: number;
   readonly #insert: StatementSync;
   readonly #get: StatementSync;
   readonly #getWithKey: StatementSync;
@@ -114,7 +144,6 @@ export class SqliteSessionStore implements SessionStore {
   readonly #eventLog: StatementSync;
   readonly #pruneEvents: StatementSync;
   readonly #advanceHorizon: StatementSync;
-  readonly #subtree: StatementSync;
   readonly #dataVersion: StatementSync;
   readonly #lists = new Map<string, StatementSync>();
   readonly #log: Logger | undefined;
@@ -135,9 +164,19 @@ export class SqliteSessionStore implements SessionStore {
     if (level !== SYNCHRONOUS_LEVELS[synchronous]) throw new Error(`SQLite runs with synchronous = ${level}, not ${synchronous}`);
     this.sqliteSync = synchronous;
     this.#migrate();
-    this.#insert = this.#db.prepare(`INSERT INTO session (${COLUMNS}, create_key) VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?)`);
-    this.#get = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ?`);
-    this.#getWithKey = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE id = ? AND create_key = ?`);
+    this.#reads = path === ":memory:" ? this.#db : new DatabaseSync(path, { timeout: options.busyTimeoutMs, readOnly: true });
+    this.#checkpointer = path === ":memory:" ? null : new WalCheckpointer(path, options.busyTimeoutMs);
+    this.#autoCheckpoint = Number(this.#db.prepare("PRAGMA wal_autocheckpoint").get()?.wal_autocheckpoint);
+    // The ancestry (migration 4) is the parent's plus the parent's ID; the check bounds its length.
+    this.#insert = this.#db.prepare(
+      `INSERT INTO session (${COLUMNS}, create_key, create_fingerprint, ancestry)
+       VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, NULL, ?6, ?7, ?8,
+         CASE WHEN ?2 IS NULL THEN '' ELSE (SELECT ancestry || id || '/' FROM session WHERE owner = ?6 AND id = ?2) END)
+       RETURNING ancestry`,
+    );
+    // Reads through the read-only connection: they see the last commit, never a delete half done.
+    this.#get = this.#reads.prepare(`SELECT ${COLUMNS} FROM session WHERE owner = ? AND id = ?`);
+    this.#getWithKey = this.#reads.prepare(`SELECT ${COLUMNS}, create_fingerprint FROM session WHERE owner = ? AND create_key = ?`);
     this.#update = this.#db.prepare(`
       UPDATE session SET
         title = coalesce(:title, title),
@@ -145,45 +184,39 @@ export class SqliteSessionStore implements SessionStore {
         archived_at = CASE :archived WHEN 1 THEN coalesce(archived_at, :now) WHEN 0 THEN NULL ELSE archived_at END,
         revision = revision + 1,
         updated_at = :now
-      WHERE id = :id AND (:expected IS NULL OR revision = :expected)
+      WHERE owner = :owner AND id = :id AND (:expected IS NULL OR revision IN (SELECT value FROM json_each(:expected)))
       RETURNING ${COLUMNS}`);
-    this.#revision = this.#db.prepare("SELECT revision FROM session WHERE id = ?");
-    this.#children = this.#db.prepare(`SELECT ${COLUMNS} FROM session WHERE parent_id IN (SELECT value FROM json_each(?))`);
-    // Foreign keys are checked at the end of the statement, so the order of deletion is free.
-    this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE id IN (SELECT value FROM json_each(?))");
+    this.#revision = this.#db.prepare("SELECT revision FROM session WHERE owner = ? AND id = ?");
+    this.#children = this.#db.prepare("SELECT id FROM session WHERE owner = ? AND parent_id IN (SELECT value FROM json_each(?))");
+    this.#children.setReturnArrays(true);
+    // Foreign keys are checked at the commit (deleteTree defers them), so the order of deletion is free.
+    this.#deleteIds = this.#db.prepare("DELETE FROM session WHERE owner = ? AND id IN (SELECT value FROM json_each(?))");
     // The event copies the row as stored, inside the change's transaction (before a delete).
     // A create's event from the values just inserted (no look-up of the row).
     this.#recordCreated = this.#db.prepare(
-      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) VALUES ('session.created', ?, ?, ?, ?, ?, 1, ?, ?, NULL)`,
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}, ancestry) VALUES ('session.created', ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?, ?)`,
     );
     this.#recordEvent = this.#db.prepare(
-      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}) SELECT ?, ?, ${COLUMNS} FROM session WHERE id = ?`,
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}, ancestry) SELECT ?, ?, ${COLUMNS}, ancestry FROM session WHERE owner = ? AND id = ?`,
     );
     // A delete's events, one per session in the walk's order (root first, then by depth).
     this.#recordDeletes = this.#db.prepare(
-      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS})
+      `INSERT INTO session_event (type, at, ${EVENT_SESSION_COLUMNS}, ancestry)
        SELECT 'session.deleted', ?, ${COLUMNS.split(", ")
          .map((column) => `session.${column}`)
-         .join(", ")}
-       FROM json_each(?) AS walk JOIN session ON session.id = walk.value ORDER BY walk.key`,
+         .join(", ")}, session.ancestry
+       FROM json_each(?) AS walk JOIN session ON session.owner = ? AND session.id = walk.value ORDER BY walk.key`,
     );
-    this.#readEvents = this.#db.prepare(
+    this.#readEvents = this.#reads.prepare(
       `SELECT ${EVENT_COLUMNS} FROM session_event WHERE session_event.id > ? ORDER BY session_event.id LIMIT ?`,
     );
-    this.#eventLog = this.#db.prepare(
+    this.#eventLog = this.#reads.prepare(
       `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'session_event'), 0) AS last_id, pruned_through FROM event_horizon`,
     );
     this.#pruneEvents = this.#db.prepare(
       "DELETE FROM session_event WHERE id IN (SELECT id FROM session_event WHERE at < ? ORDER BY id LIMIT ?) RETURNING id",
     );
     this.#advanceHorizon = this.#db.prepare("UPDATE event_horizon SET pruned_through = max(pruned_through, ?)");
-    // UNION (not UNION ALL) visits each ID once, so even a cycle in the data ends; LIMIT bounds the rest.
-    this.#subtree = this.#db.prepare(`WITH RECURSIVE tree (id) AS (
-        SELECT id FROM session WHERE id = ?
-        UNION
-        SELECT session.id FROM session JOIN tree ON session.parent_id = tree.id
-      ) SELECT id FROM tree LIMIT ?`);
-    this.#subtree.setReturnArrays(true);
     this.#dataVersion = this.#db.prepare("PRAGMA data_version");
     this.#dataVersion.setReturnArrays(true);
     // After the migration's write, so that the -wal and -shm exist.
@@ -299,6 +332,11 @@ export class SqliteSessionStore implements SessionStore {
   #groupSeen = 0;
 
   readonly #flushInserts = (): void => {
+    // A delete holds the write transaction: the group waits for it (and grows meanwhile).
+    if (this.#exclusive) {
+      void this.#exclusive.then(this.#flushInserts);
+      return;
+    }
     // With synchronous = FULL each commit waits for an fsync, so a bigger group is worth a short
     // wait: while the last turn of the event loop brought more inserts, take one more turn (it
     // polls without blocking), for at most GROUP_WAIT_MS.
@@ -333,29 +371,51 @@ export class SqliteSessionStore implements SessionStore {
   #insertOne(session: NewSession): Session | Error {
     const createdAt = session.createdAt.getTime();
     const metadata = JSON.stringify(session.metadata);
+    let ancestry: string | null;
     try {
-      this.#insert.run(session.id, session.parentId, session.title, metadata, createdAt, createdAt, session.createKey);
+      ({ ancestry } = this.#insert.get(
+        session.id,
+        session.parentId,
+        session.title,
+        metadata,
+        createdAt,
+        session.owner,
+        session.createKey,
+        session.createFingerprint,
+      ) as { ancestry: string | null });
     } catch (error) {
       const code = (error as { errcode?: unknown }).errcode;
       if (code === SQLITE_CONSTRAINT_PRIMARYKEY) return new SessionConflictError(session.id);
+      if (code === SQLITE_CONSTRAINT_UNIQUE && session.createKey !== null) return new CreateKeyTakenError();
       if (code === SQLITE_CONSTRAINT_FOREIGNKEY && session.parentId) return new SessionNotFoundError(session.parentId, "parent");
+      if (code === SQLITE_CONSTRAINT_CHECK && session.parentId) return treeTooDeep(session.parentId);
       throw error;
     }
-    this.#recordCreated.run(createdAt, session.id, session.parentId, session.title, metadata, createdAt, createdAt);
+    this.#recordCreated.run(
+      createdAt,
+      session.id,
+      session.parentId,
+      session.title,
+      metadata,
+      createdAt,
+      createdAt,
+      session.owner,
+      ancestry,
+    );
     return insertedSession(session);
   }
 
-  get(id: string): Promise<Session | null> {
+  get(owner: string, id: string): Promise<Session | null> {
     return this.#call(() => {
-      const row = this.#get.get(id) as SessionRow | undefined;
+      const row = this.#get.get(owner, id) as SessionRow | undefined;
       return row ? toSession(row) : null;
     });
   }
 
-  getCreatedWithKey(id: string, createKey: string): Promise<Session | null> {
+  getCreatedWithKey(owner: string, createKey: string): Promise<KeyedSession | null> {
     return this.#call(() => {
-      const row = this.#getWithKey.get(id, createKey) as SessionRow | undefined;
-      return row ? toSession(row) : null;
+      const row = this.#getWithKey.get(owner, createKey) as (SessionRow & { create_fingerprint: string | null }) | undefined;
+      return row ? { session: toSession(row), fingerprint: row.create_fingerprint } : null;
     });
   }
 
@@ -367,45 +427,125 @@ export class SqliteSessionStore implements SessionStore {
         return `:${param}`;
       });
       let statement = this.#lists.get(name);
-      if (!statement) this.#lists.set(name, (statement = this.#db.prepare(sql)));
+      if (!statement) this.#lists.set(name, (statement = this.#reads.prepare(sql)));
       return (statement.all(params) as unknown as SessionRow[]).map(toSession);
     });
   }
 
-  update(id: string, patch: SessionPatch): Promise<Session> {
+  async update(owner: string, id: string, patch: SessionPatch): Promise<Session> {
+    await this.#writable();
     return this.#call(() =>
       this.#transaction(() => {
         const row = this.#update.get({
+          owner,
           id,
           title: patch.title ?? null,
           metadata: patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
           archived: patch.archived === undefined ? null : patch.archived ? 1 : 0,
-          expected: patch.expectedRevision ?? null,
+          expected: patch.expectedRevisions === undefined ? null : JSON.stringify(patch.expectedRevisions),
           now: patch.now.getTime(),
         }) as SessionRow | undefined;
         if (row) {
-          this.#recordEvent.run("session.updated" satisfies SessionEventType, patch.now.getTime(), id);
+          this.#recordEvent.run("session.updated" satisfies SessionEventType, patch.now.getTime(), owner, id);
           return toSession(row);
         }
         // The conditional write did not apply; a read now only says why.
-        throw updateFailure(id, patch.expectedRevision, this.#revision.get(id) as { revision: number } | undefined);
+        throw updateFailure(id, patch.expectedRevisions, this.#revision.get(owner, id) as { revision: number } | undefined);
       }),
     );
   }
 
-  deleteTree(id: string): Promise<Session[]> {
-    return this.#call(() =>
-      this.#transaction(() => {
-        const root = this.#get.get(id) as SessionRow | undefined;
+  /** Checkpoints in the background, then gives this connection its automatic checkpoints back. */
+  async #checkpointAfterDelete(): Promise<void> {
+    await this.#checkpointer!.checkpoint();
+    if (--this.#checkpointsRunning === 0 && this.#db.isOpen) this.#db.exec(`PRAGMA wal_autocheckpoint = ${this.#autoCheckpoint}`);
+  }
+
+  /** Resolves when no delete holds the write transaction; the caller then writes without awaiting. */
+  async #writable(): Promise<void> {
+    while (this.#exclusive) await this.#exclusive;
+  }
+
+  /**
+   * One transaction, as every write, but up to 100,000 sessions: it reads, records and deletes
+   * DELETE_SLICE rows at a time and lets the event loop turn in between, holding the write lock
+   * (the other writes of this process wait for it; other processes' wait on the busy timeout, as
+   * for any write). Reads see the last commit meanwhile. Foreign keys are checked at the commit,
+   * so the slices may delete a parent before its children.
+   */
+  async deleteTree(owner: string, id: string, expectedRevisions?: readonly number[]): Promise<string[]> {
+    await this.#writable();
+    if (this.#refused) throw new StoreUnavailableError(FILES_REPLACED);
+    let release!: () => void;
+    this.#exclusive = new Promise((resolve) => (release = resolve));
+    // ":memory:" has no second connection: reads would see the delete half done, so no turns.
+    const pause = this.#reads === this.#db ? () => undefined : nextTurn;
+    let walk: TreeWalk;
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        this.#db.exec("PRAGMA defer_foreign_keys = ON");
+        const root = this.#revision.get(owner, id) as { revision: number } | undefined;
         if (!root) throw new SessionNotFoundError(id);
-        const walk = new TreeWalk(root);
-        while (walk.frontier.length > 0) walk.addLevel(this.#children.all(JSON.stringify(walk.frontier)) as unknown as SessionRow[]);
-        const ids = JSON.stringify(walk.ids);
-        this.#recordDeletes.run(Date.now(), ids);
-        this.#deleteIds.run(ids);
-        return walk.rows.map(toSession);
-      }),
-    );
+        // Decided inside the write transaction: nobody can change the root in between.
+        if (!revisionMatches(root.revision, expectedRevisions)) throw updateFailure(id, expectedRevisions, root);
+        walk = new TreeWalk(id);
+        while (walk.frontier.length > 0) {
+          const level: string[] = [];
+          // The children of a slice of the frontier at a time (one statement per slice: its IN
+          // list is built before its first row), a slice of rows between pauses.
+          for (let start = 0; start < walk.frontier.length; start += DELETE_SLICE) {
+            await pause();
+            let read = 0;
+            for (const [child] of this.#children.iterate(
+              owner,
+              JSON.stringify(walk.frontier.slice(start, start + DELETE_SLICE)),
+            ) as Iterable<[string]>) {
+              level.push(child);
+              if (++read % DELETE_SLICE !== 0) continue;
+              walk.checkLevel(level.length);
+              await pause();
+            }
+          }
+          await walk.addLevel(level, pause);
+        }
+        const ids = walk.ids;
+        const at = Date.now();
+        // Events in the walk's order (root first, then by depth): each slice's, then its rows.
+        for (let start = 0; start < ids.length; start += DELETE_SLICE) {
+          await pause();
+          const slice = JSON.stringify(ids.slice(start, start + DELETE_SLICE));
+          this.#recordDeletes.run(at, slice, owner);
+          this.#deleteIds.run(owner, slice);
+        }
+        await pause();
+        // A large delete's pages are copied into the database file by the checkpointer's thread,
+        // not by this commit (SQLite's automatic checkpoint runs inside the committing call).
+        // As every write: only to the database file at its path (see #transaction).
+        const change = this.#files?.changed("database") ?? null;
+        if (change !== null) {
+          this.#db.exec("ROLLBACK");
+          this.#refuseWrites(change);
+          throw new StoreUnavailableError(FILES_REPLACED);
+        }
+        const large = this.#checkpointer !== null && ids.length > DELETE_SLICE;
+        if (large && this.#checkpointsRunning++ === 0) this.#db.exec("PRAGMA wal_autocheckpoint = 0");
+        try {
+          this.#db.exec("COMMIT");
+        } finally {
+          if (large) void this.#checkpointAfterDelete();
+        }
+      } catch (error) {
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    } catch (error) {
+      throw unavailable(error) ?? error;
+    } finally {
+      this.#exclusive = null;
+      release();
+    }
+    return walk.ids;
   }
 
   readEvents(afterId: number, limit: number): Promise<StoredEvent[]> {
@@ -436,7 +576,8 @@ export class SqliteSessionStore implements SessionStore {
     };
   }
 
-  pruneEvents(before: Date, batch: number): Promise<number> {
+  async pruneEvents(before: Date, batch: number): Promise<number> {
+    await this.#writable();
     return this.#call(() =>
       this.#transaction(() => {
         const pruned = this.#pruneEvents.all(before.getTime(), batch) as { id: number }[];
@@ -444,10 +585,6 @@ export class SqliteSessionStore implements SessionStore {
         return pruned.length;
       }),
     );
-  }
-
-  subtreeIds(id: string, cap: number): Promise<string[]> {
-    return this.#call(() => (this.#subtree.all(id, cap) as unknown as [string][]).map(([treeId]) => treeId));
   }
 
   watchEvents(onChange: () => void, pollMs: number): () => Promise<void> {
@@ -477,9 +614,11 @@ export class SqliteSessionStore implements SessionStore {
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     clearInterval(this.#fileCheck);
+    await this.#writable();
+    await this.#checkpointer?.close();
+    if (this.#reads !== this.#db && this.#reads.isOpen) this.#reads.close();
     if (this.#db.isOpen) this.#db.close();
-    return Promise.resolve();
   }
 }

@@ -1,8 +1,13 @@
 /**
  * The storage interface. Every engine implements it with the same guarantees:
- * - `insert` is decided by the primary key: a duplicate ID throws SessionConflictError and a
- *   missing parent SessionNotFoundError, both mapped from the engine's constraint errors;
- * - `update` applies only when the expected revision matches, atomically;
+ * - every session has an owner, and every call names the owner it acts in: the primary key is
+ *   (owner, id), a parent is looked for in the child's owner, and no call reads or writes another
+ *   owner's rows (only `list` with `owner: null`, the operator's, spans them all);
+ * - `insert` is decided by the unique keys: a duplicate ID throws SessionConflictError, an
+ *   idempotency key the owner holds already CreateKeyTakenError, and a missing parent
+ *   SessionNotFoundError, all mapped from the engine's constraint errors;
+ * - `update` and `deleteTree` apply only when the session is at one of the expected revisions
+ *   (when given), decided atomically with the write;
  * - `deleteTree` removes a session and all its descendants in one transaction, whatever the table
  *   holds (a cycle of parents ends the walk; tree.ts);
  * - every insert, update and delete writes its event(s) in the change's own transaction, with IDs
@@ -16,16 +21,38 @@ import type { Engine } from "@sessiond/shared";
 export type { Engine };
 
 export interface NewSession {
+  owner: string;
   id: string;
   title: string;
   parentId: string | null;
   metadata: Metadata;
   createdAt: Date;
-  /** The caller's idempotency key, kept to recognise a retry of this very create. */
+  /** The caller's idempotency key, unique per owner, kept to recognise a retry of this very create. */
   createKey: string | null;
+  /** A digest of the create's input, to tell a retry from another create with the same key. */
+  createFingerprint: string | null;
+}
+
+/** The session an owner created with an idempotency key, and the fingerprint of that create's input. */
+export interface KeyedSession {
+  session: Session;
+  /** null for a session created before fingerprints were kept (migration 5). */
+  fingerprint: string | null;
+}
+
+/**
+ * The owner already holds a session created with this idempotency key. Never sent to a caller:
+ * the service turns it into that session or UNPROCESSABLE_CONTENT.
+ */
+export class CreateKeyTakenError extends Error {
+  constructor() {
+    super("idempotency key taken");
+  }
 }
 
 export interface ListQuery {
+  /** The owner whose sessions to list; null: every owner's (the operator), ordered by owner after ID. */
+  owner: string | null;
   limit: number;
   /** Start strictly after this position (newest first, then ID descending). */
   after: CursorPosition | null;
@@ -39,23 +66,26 @@ export interface SessionPatch {
   title?: string;
   metadata?: Metadata;
   archived?: boolean;
-  expectedRevision?: number;
+  /** Apply only if the session is at one of these revisions (none: a precondition nothing meets); undefined: any. */
+  expectedRevisions?: readonly number[];
   now: Date;
 }
 
 export interface SessionStore {
   readonly engine: Engine;
   insert(session: NewSession): Promise<Session>;
-  get(id: string): Promise<Session | null>;
-  /** The session with this ID if it was created with this idempotency key. */
-  getCreatedWithKey(id: string, createKey: string): Promise<Session | null>;
+  get(owner: string, id: string): Promise<Session | null>;
+  /** The owner's session that was created with this idempotency key, if it still exists. */
+  getCreatedWithKey(owner: string, createKey: string): Promise<KeyedSession | null>;
   list(query: ListQuery): Promise<Session[]>;
-  update(id: string, patch: SessionPatch): Promise<Session>;
+  update(owner: string, id: string, patch: SessionPatch): Promise<Session>;
   /**
-   * Deletes the session and its descendants in one transaction and returns their last state: the
-   * session first, then its descendants by depth. Cycle-proof and bounded (tree.ts).
+   * Deletes the session and its descendants in one transaction and returns their IDs: the session
+   * first, then its descendants by depth, then by ID (their last states are in the events).
+   * Cycle-proof and bounded (tree.ts). With `expectedRevisions`, only if the session is at one of
+   * them (RevisionMismatchError otherwise).
    */
-  deleteTree(id: string): Promise<Session[]>;
+  deleteTree(owner: string, id: string, expectedRevisions?: readonly number[]): Promise<string[]>;
   /** Events after `afterId`, oldest first, at most `limit`. */
   readEvents(afterId: number, limit: number): Promise<StoredEvent[]>;
   /** The last event's ID and the last pruned one (0: none). */
@@ -64,8 +94,6 @@ export interface SessionStore {
   followEvents(): Promise<EventFollower>;
   /** Deletes up to `batch` of the oldest events written before `before`; returns how many. */
   pruneEvents(before: Date, batch: number): Promise<number>;
-  /** A session and its descendants' IDs, at most `cap` (cycle-proof); empty for an unknown session. */
-  subtreeIds(id: string, cap: number): Promise<string[]>;
   /**
    * Calls `onChange` when another connection or process may have written events (PostgreSQL:
    * LISTEN; SQLite: `PRAGMA data_version`), checking at least every `pollMs`. Returns a stop function.
@@ -89,6 +117,14 @@ export interface StoredEvent {
   id: number;
   type: SessionEventType;
   session: Session;
+  /**
+   * The session's ancestors when the event was written, root first, each ID followed by "/" (''
+   * for a root); null where unknown (migration 4). Parents never change, so this is the session's
+   * place in its tree for as long as it exists.
+   */
+  ancestry: string | null;
+  /** About how many bytes the event's JSON takes (from the stored text), to pace its delivery. */
+  size: number;
 }
 
 /**

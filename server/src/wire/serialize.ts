@@ -72,7 +72,7 @@ function plain(value: unknown, path: string, walk: Walk): unknown {
 }
 
 /** The keys of a session as the stores and the service build it, in their order. */
-const SESSION_KEYS = ["id", "title", "parentId", "metadata", "revision", "createdAt", "updatedAt", "archivedAt"];
+const SESSION_KEYS = ["id", "owner", "title", "parentId", "metadata", "revision", "createdAt", "updatedAt", "archivedAt"];
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
@@ -80,30 +80,27 @@ const isValidDate = (value: unknown): value is Date => value instanceof Date && 
 const isSendableNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && !Object.is(value, -0);
 
 /**
- * A session's `json` text, its Dates' paths appended to `meta` (as `"path":["Date"]`), or undefined
- * when the value is not exactly a session (then the generic walk decides). The same text as the
- * generic walk plus JSON.stringify, written without building the copy.
+ * A session's JSON text, with its metadata written by `metadataText` (undefined gives up), or
+ * undefined when the value is not exactly a session as the stores and the service build it. Dates
+ * are ISO strings, as JSON.stringify writes them; written field by field, without JSON.stringify's
+ * slow path for objects with a toJSON (every Date).
  */
-function sessionText(value: unknown, prefix: string, meta: string[], walk: Walk): string | undefined {
-  if (!isPlainObject(value) || walk.seen.has(value)) return undefined;
+function sessionFields(value: Record<string, unknown>, metadataText: (metadata: unknown) => string | undefined): string | undefined {
   const keys = Object.keys(value);
   if (keys.length !== SESSION_KEYS.length) return undefined;
   for (let index = 0; index < keys.length; index++) if (keys[index] !== SESSION_KEYS[index]) return undefined;
-  const { id, title, parentId, metadata, revision, createdAt, updatedAt, archivedAt } = value;
-  if (typeof id !== "string" || typeof title !== "string" || (parentId !== null && typeof parentId !== "string")) return undefined;
+  const { id, owner, title, parentId, metadata, revision, createdAt, updatedAt, archivedAt } = value;
+  if (typeof id !== "string" || typeof owner !== "string" || typeof title !== "string") return undefined;
+  if (parentId !== null && typeof parentId !== "string") return undefined;
   if (!isSendableNumber(revision) || !isValidDate(createdAt) || !isValidDate(updatedAt)) return undefined;
   if (archivedAt !== null && !isValidDate(archivedAt)) return undefined;
-  walk.seen.add(value);
-  // Metadata is JSON (the stores parse it from text), but the generic walk checks it all the same.
-  const metadataJson = plain(metadata, `${prefix}metadata`, walk);
-  if (metadataJson === GIVE_UP || walk.values) return undefined;
-  meta.push(`"${prefix}createdAt":["Date"]`, `"${prefix}updatedAt":["Date"]`);
-  if (archivedAt !== null) meta.push(`"${prefix}archivedAt":["Date"]`);
-  return `{"id":${JSON.stringify(id)},"title":${JSON.stringify(title)},"parentId":${parentId === null ? "null" : JSON.stringify(parentId)},"metadata":${JSON.stringify(metadataJson)},"revision":${revision},"createdAt":"${createdAt.toISOString()}","updatedAt":"${updatedAt.toISOString()}","archivedAt":${archivedAt === null ? "null" : `"${archivedAt.toISOString()}"`}}`;
+  const metadataJson = metadataText(metadata);
+  if (metadataJson === undefined) return undefined;
+  return `{"id":${JSON.stringify(id)},"owner":${JSON.stringify(owner)},"title":${JSON.stringify(title)},"parentId":${parentId === null ? "null" : JSON.stringify(parentId)},"metadata":${metadataJson},"revision":${revision},"createdAt":"${createdAt.toISOString()}","updatedAt":"${updatedAt.toISOString()}","archivedAt":${archivedAt === null ? "null" : `"${archivedAt.toISOString()}"`}}`;
 }
 
-/** A page of sessions' `json` text (see sessionText), or undefined. */
-function pageText(value: unknown, meta: string[], walk: Walk): string | undefined {
+/** A page of sessions' JSON text, each written by `sessionText` (undefined gives up), or undefined. */
+function pageFields(value: unknown, sessionText: (session: unknown, index: number) => string | undefined): string | undefined {
   if (!isPlainObject(value)) return undefined;
   const keys = Object.keys(value);
   if (keys.length !== 3 || keys[0] !== "items" || keys[1] !== "nextCursor" || keys[2] !== "prevCursor") return undefined;
@@ -116,16 +113,41 @@ function pageText(value: unknown, meta: string[], walk: Walk): string | undefine
   ) {
     return undefined;
   }
-  walk.seen.add(value).add(items);
   const texts: string[] = [];
   for (let index = 0; index < items.length; index++) {
     if (!(index in items)) return undefined;
-    const text = sessionText(items[index], `items.${index}.`, meta, walk);
+    const text = sessionText(items[index], index);
     if (text === undefined) return undefined;
     texts.push(text);
   }
   const cursor = (text: string | null) => (text === null ? "null" : JSON.stringify(text));
   return `{"items":[${texts.join(",")}],"nextCursor":${cursor(nextCursor)},"prevCursor":${cursor(prevCursor)}}`;
+}
+
+/**
+ * A session's superjson `json` text, its Dates' paths appended to `meta` (as `"path":["Date"]`), or
+ * undefined when the value is not exactly a session (then the generic walk decides). The same text
+ * as the generic walk plus JSON.stringify, written without building the copy.
+ */
+function sessionText(value: unknown, prefix: string, meta: string[], walk: Walk): string | undefined {
+  if (!isPlainObject(value) || walk.seen.has(value)) return undefined;
+  walk.seen.add(value);
+  // Metadata is JSON (the stores parse it from text), but the generic walk checks it all the same.
+  const text = sessionFields(value, (metadata) => {
+    const metadataJson = plain(metadata, `${prefix}metadata`, walk);
+    return metadataJson === GIVE_UP || walk.values ? undefined : JSON.stringify(metadataJson);
+  });
+  if (text === undefined) return undefined;
+  meta.push(`"${prefix}createdAt":["Date"]`, `"${prefix}updatedAt":["Date"]`);
+  if (value.archivedAt !== null) meta.push(`"${prefix}archivedAt":["Date"]`);
+  return text;
+}
+
+/** A page of sessions' superjson `json` text (see sessionText), or undefined. */
+function pageText(value: unknown, meta: string[], walk: Walk): string | undefined {
+  if (!isPlainObject(value)) return undefined;
+  walk.seen.add(value).add(value.items as object);
+  return pageFields(value, (session, index) => sessionText(session, `items.${index}.`, meta, walk));
 }
 
 /**
@@ -138,6 +160,19 @@ export function serializeText(value: unknown): string {
   const json = sessionText(value, "", meta, walk) ?? pageText(value, meta, walk);
   if (json === undefined) return JSON.stringify(serialize(value));
   return meta.length === 0 ? `{"json":${json}}` : `{"json":${json},"meta":{"values":{${meta.join(",")}},"v":1}}`;
+}
+
+/** A session's metadata as plain JSON text: it is JSON (the schema, or the store's JSON.parse, made it so). */
+const metadataJson = (metadata: unknown) => JSON.stringify(metadata);
+const plainSession = (value: unknown) => (isPlainObject(value) ? sessionFields(value, metadataJson) : undefined);
+
+/**
+ * `JSON.stringify(value)`, the same bytes: for a session or a page of sessions (REST answers, event
+ * frames) written field by field, about twice as fast for a page of 50 as JSON.stringify, whose
+ * Dates (their toJSON) take it off its fast path.
+ */
+export function jsonText(value: unknown): string {
+  return plainSession(value) ?? pageFields(value, plainSession) ?? JSON.stringify(value);
 }
 
 export function serialize(value: unknown): SuperJSONResult {
