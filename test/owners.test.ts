@@ -227,12 +227,12 @@ describe.each(engineTargets)("owners [$name]", (target) => {
     expect(forBob.events).toEqual(bobEvents.events);
     const sseFrames = await bobSse.waitFor(2);
     expect(decodeFrames(sseFrames).map(({ type, info }) => `${type} ${info.owner}`)).toEqual(summary(bobEvents.events));
-    // The operator without an owner: every owner's events, these among them, in order.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const ours = everyone.events.filter(({ data }) => [alice, bob].includes(data.properties.info.owner));
-    expect(ours.map(({ id: eventId }) => eventId)).toEqual(
-      [...aliceEvents.events, ...bobEvents.events].map(({ id: eventId }) => eventId).sort((x, y) => Number(x) - Number(y)),
-    );
+    // The operator without an owner: every owner's events, these among them, in order (once they have arrived).
+    const ours = () =>
+      everyone.events.filter(({ data }) => [alice, bob].includes(data.properties.info.owner)).map(({ id: eventId }) => eventId);
+    await expect
+      .poll(ours)
+      .toEqual([...aliceEvents.events, ...bobEvents.events].map(({ id: eventId }) => eventId).sort((x, y) => Number(x) - Number(y)));
     expect(bobTree.frames).toEqual([]);
     expect(his.owner).toBe(bob);
 
