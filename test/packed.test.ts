@@ -13,6 +13,10 @@ import { createPackedInstall, outsideEnv, ROOT, startPackedServer, systemNode, t
 // 15 kB until superjson 2.2.7 (the version a new install gets) added 1.3 kB minified.
 const BROWSER_BUDGET_BYTES = 16 * 1024;
 const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
+/** The machine's own Node's major version. */
+const systemNodeMajor = Number(
+  execFileSync(systemNode(), ["-p", "process.versions.node.split('.')[0]"], { env: outsideEnv(), encoding: "utf8" }),
+);
 
 describe("packed install", () => {
   let install: PackedInstall;
@@ -204,35 +208,34 @@ window.sessiond = { createSessionClient, isConflict, generateSessionId };
     expect(root).toBeLessThanOrEqual(subpath + 64);
   });
 
-  it.skipIf(
-    Number(execFileSync(systemNode(), ["-p", "process.versions.node.split('.')[0]"], { env: outsideEnv(), encoding: "utf8" })) >= 23,
-  )("without the node package on an older system Node, client commands still run and serve says why it cannot, in one line", () => {
-    const nodePackage = join(install.dir, "node_modules", "node");
-    renameSync(nodePackage, `${nodePackage}.away`);
-    try {
-      const sessiond = (...args: string[]) => {
-        try {
-          return { code: 0, stderr: install.run(join(install.dir, "node_modules", ".bin", "sessiond"), args, { node: systemNode() }) };
-        } catch (error) {
-          return error as { status: number; stderr: string };
-        }
-      };
-      const serve = sessiond("serve", "--port", "0");
-      expect(serve).toMatchObject({
-        status: 1,
-        stderr: expect.stringMatching(/^sessiond: serve needs Node >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*\n$/),
-      });
-      // A client command runs on this Node: it gets as far as calling the (absent) server.
-      const list = sessiond("--url", "http://127.0.0.1:9", "list");
-      expect(list).toMatchObject({ status: 1, stderr: expect.stringMatching(/^sessiond: cannot reach http:\/\/127\.0\.0\.1:9: .+\n$/) });
-    } finally {
-      renameSync(`${nodePackage}.away`, nodePackage);
-    }
-  });
+  it.skipIf(systemNodeMajor >= 23)(
+    "without the node package on an older system Node, client commands still run and serve says why it cannot, in one line",
+    () => {
+      const nodePackage = join(install.dir, "node_modules", "node");
+      renameSync(nodePackage, `${nodePackage}.away`);
+      try {
+        const sessiond = (...args: string[]) => {
+          try {
+            return { code: 0, stderr: install.run(join(install.dir, "node_modules", ".bin", "sessiond"), args, { node: systemNode() }) };
+          } catch (error) {
+            return error as { status: number; stderr: string };
+          }
+        };
+        const serve = sessiond("serve", "--port", "0");
+        expect(serve).toMatchObject({
+          status: 1,
+          stderr: expect.stringMatching(/^sessiond: serve needs Node >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*\n$/),
+        });
+        // A client command runs on this Node: it gets as far as calling the (absent) server.
+        const list = sessiond("--url", "http://127.0.0.1:9", "list");
+        expect(list).toMatchObject({ status: 1, stderr: expect.stringMatching(/^sessiond: cannot reach http:\/\/127\.0\.0\.1:9: .+\n$/) });
+      } finally {
+        renameSync(`${nodePackage}.away`, nodePackage);
+      }
+    },
+  );
 
-  it.skipIf(
-    Number(execFileSync(systemNode(), ["-p", "process.versions.node.split('.')[0]"], { env: outsideEnv(), encoding: "utf8" })) >= 23,
-  )("the test kit on an older system Node says in one line that SQLite needs Node 22.13", () => {
+  it.skipIf(systemNodeMajor >= 23)("the test kit on an older system Node says in one line that SQLite needs Node 22.13", () => {
     writeFileSync(
       join(install.dir, "old-node.mjs"),
       `import { startTestServer } from "@sessiond/testing";
