@@ -125,25 +125,28 @@ async function packOncePerRun(): Promise<PackedTarballs> {
     mine = false;
   }
   if (mine) {
-    const partial = join(run, "tarballs.partial");
-    mkdirSync(partial);
-    // npm on the machine's own Node, as a consumer runs it (npm pack's builds still get the project's Node 24).
-    const pack = spawnSync("bash", ["-e", "-c", readmeInstallCommands().pack], {
-      cwd: ROOT,
-      env: outsideEnv({ PACKAGES: partial, PATH: systemPath() }),
-      encoding: "utf8",
-      timeout: 180_000,
-    });
-    const output = `${pack.stdout}${pack.stderr}`;
-    if (pack.status !== 0) {
-      writeFileSync(failedFile, output);
-      throw new Error(`the README's pack command failed (${pack.status ?? pack.signal}): ${output}`);
+    try {
+      const partial = join(run, "tarballs.partial");
+      mkdirSync(partial);
+      // npm on the machine's own Node, as a consumer runs it (npm pack's builds still get the project's Node 24).
+      const pack = spawnSync("bash", ["-e", "-c", readmeInstallCommands().pack], {
+        cwd: ROOT,
+        env: outsideEnv({ PACKAGES: partial, PATH: systemPath() }),
+        encoding: "utf8",
+        timeout: 180_000,
+      });
+      const output = `${pack.stdout}${pack.stderr}`;
+      if (pack.status !== 0) throw new Error(`the README's pack command failed (${pack.status ?? pack.signal}): ${output}`);
+      writeFileSync(outputFile, output);
+      renameSync(partial, dir);
+    } catch (error) {
+      // The files waiting for this pack fail with the same error instead of waiting it out.
+      writeFileSync(failedFile, String(error));
+      throw error;
     }
-    writeFileSync(outputFile, output);
-    renameSync(partial, dir);
   } else {
     for (const deadline = Date.now() + 240_000; !existsSync(dir); await new Promise((resolve) => setTimeout(resolve, 100))) {
-      if (existsSync(failedFile)) throw new Error(`the README's pack command failed: ${readFileSync(failedFile, "utf8")}`);
+      if (existsSync(failedFile)) throw new Error(`packing in another test file failed: ${readFileSync(failedFile, "utf8")}`);
       if (Date.now() > deadline) throw new Error(`no tarballs in ${dir} after 4 minutes of waiting for another test file to pack them`);
     }
   }
