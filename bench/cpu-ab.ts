@@ -4,7 +4,7 @@
  * requests per second.
  *
  *   node --conditions=@sessiond/source bench/cpu-ab.ts <name>=<kind>[:<flags>] ... [--loads get,list,create] [--seconds 3] [--rounds 4]
- *   kind: serve (sessiond serve, with flags), plain, raw
+ *   kind: serve (sessiond serve over REST, with flags), serve-trpc (the same over tRPC), plain, raw
  */
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,8 +34,9 @@ try {
     const [kind, flags] = rest.split(":") as [string, string | undefined];
     const db = join(dir, `${name}.db`);
     copyFileSync(seeded, db);
-    const server = kind === "serve" ? await startServe(["--db", db, ...(flags ? flags.split(" ") : [])]) : await startServer(kind, db);
-    contenders.push({ name, server, wire: kind === "serve" && flags?.includes("--trpc") ? TRPC : kind === "raw" ? TRPC : REST });
+    const serve = kind.startsWith("serve");
+    const server = serve ? await startServe(["--db", db, ...(flags ? flags.split(" ") : [])]) : await startServer(kind, db);
+    contenders.push({ name, server, wire: kind === "serve-trpc" || kind === "raw" ? TRPC : REST });
   }
   const loads: Record<string, (wire: typeof REST) => { method: "GET" | "POST"; paths: string[]; body?: string }> = {
     get: (wire) => ({ method: "GET", paths: ids.map(wire.getPath) }),
