@@ -49,8 +49,14 @@ const app = new Hono()
     const [at, id] = cursor ? Buffer.from(cursor, "base64url").toString().split(".") : [];
     const rows = (at && id ? nextPage.all(Number(at), id, limit + 1) : firstPage.all(limit + 1)) as unknown as Row[];
     const end = rows.length > limit ? rows[limit - 1] : undefined;
-    const nextCursor = end ? Buffer.from(`${end.created_at}.${end.id}`).toString("base64url") : null;
-    return c.json({ items: rows.slice(0, limit).map(sessionJson), nextCursor });
+    const cursorOf = (row: Row) => Buffer.from(`${row.created_at}.${row.id}`).toString("base64url");
+    const items = rows.slice(0, limit);
+    // prevCursor: where the page before this one ends (none before the first).
+    return c.json({
+      items: items.map(sessionJson),
+      nextCursor: end ? cursorOf(end) : null,
+      prevCursor: cursor && items[0] ? cursorOf(items[0]) : null,
+    });
   })
   .post("/session", zValidator("json", NewSession), (c) => {
     const { id = newId(), title, metadata } = c.req.valid("json");
