@@ -91,7 +91,9 @@ async function main(): Promise<void> {
         const results = await compareLoads(specs, settings.rounds);
         for (const [key, r] of Object.entries<LoadResult>(results)) {
           report.loads.push({ label: `${label} ${key}`, ...r });
-          log(`  ${label} ${key}: ${Math.round(r.rps)} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}`);
+          log(
+            `  ${label} ${key}: ${Math.round(r.rps)} req/s, ${r.cpuUsPerRequest} µs CPU/req, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}`,
+          );
         }
         return results;
       },

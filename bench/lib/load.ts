@@ -2,13 +2,14 @@
  * Load from autocannon, in this process. A warm-up per target, whose numbers are dropped; then the
  * measured time in rounds alternating between the targets (the order rotating), so that a noisy
  * moment on a shared machine hits every target alike. Latency percentiles come from every
- * response's own time.
+ * response's own time; the server's CPU from /proc, over the measured rounds only.
  */
 import autocannon from "autocannon";
-import { cpuSnapshot, foreignBetween } from "./cpu.ts";
+import { cpuSnapshot, foreignBetween, treeCpuSeconds } from "./cpu.ts";
 
 export interface LoadSpec {
-  url: string;
+  /** The server under load: its process tree's CPU is measured. */
+  server: { url: string; pid: number };
   method: "GET" | "POST";
   /** One path, or several that each connection cycles through. */
   paths: string[];
@@ -36,17 +37,22 @@ export interface LoadResult {
   non2xx: number;
   /** Errors and timeouts. */
   errors: number;
+  /** The server's CPU time per response in µs (its process tree; null where unknown). */
+  cpuUsPerRequest: number | null;
   /** Average cores other processes used during the measured runs (null where unknown). */
   otherCpuCores: number | null;
+  /** The measured rounds, [from, to] in µs of process.hrtime's clock (a CPU profile's clock). */
+  windows: [number, number][];
 }
 
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
+const micros = (): number => Number(process.hrtime.bigint() / 1000n);
 
 function fire(spec: LoadSpec, duration: number, onResponse?: (ms: number) => void): Promise<autocannon.Result> {
   const headers: Record<string, string> = { ...spec.headers, ...(spec.method === "POST" ? { "content-type": "application/json" } : {}) };
   const request = { method: spec.method, headers, ...(spec.body === undefined ? {} : { body: spec.body }) };
   return new Promise((resolve, reject) => {
-    const options = { url: spec.url, connections: spec.connections, duration, sampleInt: 100, timeout: 20, ...request };
+    const options = { url: spec.server.url, connections: spec.connections, duration, sampleInt: 100, timeout: 20, ...request };
     const requests = spec.paths.map((path, i) => ({ path, ...request, headers: { ...headers, ...spec.headersByPath?.[i] } }));
     const instance = autocannon({ ...options, requests }, (error, result) => {
       clearTimeout(guard);
@@ -60,47 +66,42 @@ function fire(spec: LoadSpec, duration: number, onResponse?: (ms: number) => voi
 }
 
 /** What one target's rounds add up to. */
-const newTally = () => ({
-  samples: [] as number[],
-  seconds: 0,
-  roundRps: [] as number[],
-  non2xx: 0,
-  errors: 0,
-  foreign: 0,
-  wall: 0,
-});
-type Tally = ReturnType<typeof newTally>;
+const COUNTERS = { seconds: 0, non2xx: 0, errors: 0, cpu: 0, foreign: 0, wall: 0 };
+const newTally = () => ({ samples: [] as number[], roundRps: [] as number[], windows: [] as [number, number][], ...COUNTERS });
 
-function summarize(connections: number, t: Tally): LoadResult {
+function summarize(connections: number, t: ReturnType<typeof newTally>): LoadResult {
   const sorted = Float64Array.from(t.samples).sort();
   const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
-  const { roundRps, non2xx, errors } = t;
-  const otherCpuCores = t.wall > 0 ? round(t.foreign / t.wall, 2) : null;
-  const latencyMs = { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
-  const [durationS, responses, rps] = [round(t.seconds, 2), sorted.length, round(sorted.length / t.seconds, 1)];
-  return { connections, durationS, responses, rps, roundRps, latencyMs, non2xx, errors, otherCpuCores };
+  const [responses, { roundRps, non2xx, errors, windows }] = [sorted.length, t];
+  const cpu = (t.cpu * 1e6) / responses;
+  return {
+    ...{ connections, durationS: round(t.seconds, 2), responses, rps: round(responses / t.seconds, 1), roundRps },
+    ...{ latencyMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) }, non2xx, errors },
+    cpuUsPerRequest: Number.isFinite(cpu) ? round(cpu, 1) : null,
+    otherCpuCores: t.wall > 0 ? round(t.foreign / t.wall, 2) : null,
+    windows,
+  };
 }
 
 /** Several loads against each other: a warm-up each, then `rounds` rounds of durationS / rounds seconds each. */
 export async function compareLoads<K extends string>(specs: Record<K, LoadSpec>, rounds: number): Promise<Record<K, LoadResult>> {
   const keys = Object.keys(specs) as K[];
-  const tallies = new Map<K, Tally>();
-  for (const key of keys) {
-    tallies.set(key, newTally());
-    if (specs[key].warmupS > 0) await fire(specs[key], specs[key].warmupS);
-  }
+  const tallies = new Map(keys.map((key) => [key, newTally()]));
+  for (const key of keys) if (specs[key].warmupS > 0) await fire(specs[key], specs[key].warmupS);
   for (let r = 0; r < rounds; r++) {
     for (const key of keys.map((_, i) => keys[(i + r) % keys.length]!)) {
       const [spec, tally] = [specs[key], tallies.get(key)!];
-      const before = tally.samples.length;
+      const before = { responses: tally.samples.length, cpu: cpuSnapshot(), server: treeCpuSeconds(spec.server.pid) ?? Number.NaN };
       const sampler = spec.onSample ? setInterval(spec.onSample, 250) : undefined;
-      const cpuBefore = cpuSnapshot();
+      const from = micros();
       const result = await fire(spec, spec.durationS / rounds, (ms) => void tally.samples.push(ms)).finally(() => clearInterval(sampler));
-      const cpu = foreignBetween(cpuBefore, cpuSnapshot());
+      tally.windows.push([from, micros()]);
+      tally.cpu += (treeCpuSeconds(spec.server.pid) ?? Number.NaN) - before.server;
+      const cpu = foreignBetween(before.cpu, cpuSnapshot());
       tally.foreign += cpu?.foreign ?? 0;
       tally.wall += cpu?.wall ?? 0;
       tally.seconds += result.duration;
-      tally.roundRps.push(round((tally.samples.length - before) / result.duration, 0));
+      tally.roundRps.push(round((tally.samples.length - before.responses) / result.duration, 0));
       tally.non2xx += result.non2xx;
       tally.errors += result.errors + result.timeouts;
     }

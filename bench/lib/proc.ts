@@ -36,16 +36,16 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /** A bench server (bench/servers/<entry>.ts) on a SQLite file or a postgres:// URL, with the server's own `args`. */
-export function startServer(entry: string, db: string, args: string[] = []): Promise<ServerProcess> {
-  return start(entry, [join(BENCH_DIR, "servers", `${entry}.ts`), "--db", db, ...args]);
+export function startServer(entry: string, db: string, args: string[] = [], nodeArgs: string[] = []): Promise<ServerProcess> {
+  return start(entry, [...nodeArgs, join(BENCH_DIR, "servers", `${entry}.ts`), "--db", db, ...args]);
 }
 
 /**
  * `sessiond serve` as users run it, on a free loopback port, with `args` (e.g. `--db`,
  * `--workers`); resolves with its "listening" log entry (the settings it took, e.g. `sqliteSync`).
  */
-export function startServe(args: string[]): Promise<ServerProcess & { listening: Record<string, unknown> }> {
-  return start("sessiond serve", [SESSIOND, "serve", "--host", "127.0.0.1", "--port", "0", ...args]);
+export function startServe(args: string[], nodeArgs: string[] = []): Promise<ServerProcess & { listening: Record<string, unknown> }> {
+  return start("sessiond serve", [...nodeArgs, SESSIOND, "serve", "--host", "127.0.0.1", "--port", "0", ...args]);
 }
 
 /** Starts a child and waits (30 s at most) for the JSON line that gives its `url`. */

@@ -78,11 +78,13 @@ function markdown(results: Results): string {
       ),
     ),
   ];
-  const header = ["load", "connections", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"];
+  const header = ["load", "connections", "req/s", "server CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"];
   for (const r of results.scenarios) {
-    const loads = r.loads.map(({ label, connections, rps, latencyMs: { p50, p99 }, non2xx, errors, otherCpuCores }) => {
-      return [label, connections, fmt(rps), fmt(p50, 2), fmt(p99, 2), non2xx, errors, fmt(otherCpuCores, 2)];
-    });
+    const loads = r.loads.map(
+      ({ label, connections, rps, cpuUsPerRequest: cpu, latencyMs: { p50, p99 }, non2xx, errors, otherCpuCores }) => {
+        return [label, connections, fmt(rps), fmt(cpu, 1), fmt(p50, 2), fmt(p99, 2), non2xx, errors, fmt(otherCpuCores, 2)];
+      },
+    );
     lines.push("", `## ${r.name}: ${r.title}`, "", ...(loads.length ? [table(header, loads), ""] : []));
     lines.push(...r.notes.flatMap((note) => [note, ""]));
   }

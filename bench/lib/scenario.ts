@@ -100,11 +100,11 @@ export function createTimings(settings: Settings, durationS = settings.durationS
 }
 
 /** A session.create load (server-generated IDs) in `wire`'s format, sessiond's tRPC by default. */
-export function createLoad(url: string, timing: Timing, wire: Wire = TRPC): LoadSpec {
-  return { url, method: "POST", paths: [wire.create.path], body: wire.create.body, ...timing };
+export function createLoad(server: LoadSpec["server"], timing: Timing, wire: Wire = TRPC): LoadSpec {
+  return { server, method: "POST", paths: [wire.create.path], body: wire.create.body, ...timing };
 }
 
 /** A GET load at the read connections. */
-export function readLoad(settings: Settings, url: string, paths: string[], durationS = settings.durationS): LoadSpec {
-  return { url, method: "GET", paths, connections: settings.readConnections, durationS, warmupS: settings.warmupS };
+export function readLoad(settings: Settings, server: LoadSpec["server"], paths: string[], durationS = settings.durationS): LoadSpec {
+  return { server, method: "GET", paths, connections: settings.readConnections, durationS, warmupS: settings.warmupS };
 }

@@ -3,7 +3,7 @@
  * 100 calls per request at the read connections, sessiond against tRPC's stock adapter;
  * creates/s = req/s × calls per request.
  */
-import { startServer } from "../lib/proc.ts";
+import { startServer, type ServerProcess } from "../lib/proc.ts";
 import { postJson, smoke } from "../lib/check.ts";
 import { figure, over, type Figure, type Scenario } from "../lib/scenario.ts";
 
@@ -23,8 +23,8 @@ export const scenarioBatch: Scenario = async ({ settings, freshDb, measure }) =>
       durationS: settings.durationS,
       warmupS: i ? settings.rewarmS : settings.warmupS,
     };
-    const spec = (url: string) => ({ url, method: "POST" as const, paths: [path], body, ...timing });
-    const results = await measure(`batch ${size}`, { stock: spec(stock.url), sessiond: spec(sessiond.url) });
+    const spec = (server: ServerProcess) => ({ server, method: "POST" as const, paths: [path], body, ...timing });
+    const results = await measure(`batch ${size}`, { stock: spec(stock), sessiond: spec(sessiond) });
     figures.push(over(`batch ${size}: sessiond / stock`, results.sessiond, results.stock, "creates/s"));
     if (size === Math.max(...settings.batchSizes)) {
       figures.push(figure(`sessiond creates/s at ${size} per request`, results.sessiond.rps * size, "creates/s", { min: 30_000 }));

@@ -39,7 +39,7 @@ export const scenarioCreate: Scenario = async ({ settings, freshDb, measure }) =
   for (const timing of createTimings(settings)) {
     const busiest = timing.connections === Math.max(...settings.createConnections);
     const spec = (kind: ServerKind): LoadSpec => ({
-      ...createLoad(servers[kind].url, timing, WIRE[kind]),
+      ...createLoad(servers[kind], timing, WIRE[kind]),
       ...(kind === "sessiond" && busiest ? { onSample: sample } : {}),
     });
     const specs = Object.fromEntries(KINDS.map((kind) => [kind, spec(kind)])) as Record<ServerKind, LoadSpec>;

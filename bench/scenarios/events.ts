@@ -3,12 +3,10 @@
  * subscribers on GET /event: events/s delivered, delivery latency on the subscribers that parse
  * every frame; every event must arrive), and what events cost a create: a database that drops its
  * events (lib/no-events.ts) against one that writes them, with no, 1 and many subscribers, on
- * SQLite and on durable PostgreSQL, with each server's own CPU per create (each alone for a moment).
+ * SQLite and on durable PostgreSQL.
  */
 import { request, type IncomingMessage } from "node:http";
 import { TRPC } from "../lib/contenders.ts";
-import { treeCpuSeconds } from "../lib/cpu.ts";
-import { runLoad } from "../lib/load.ts";
 import { dropEvents, eventCount } from "../lib/no-events.ts";
 import { durableDatabase } from "../lib/postgres.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
@@ -100,15 +98,10 @@ async function eventCost({ settings, freshDb, measure }: ScenarioContext, engine
     for (let i = 0; i < subscribers; i++) await subscribe(server.url, () => undefined);
   }
   const timing = { connections: settings.eventsConnections, durationS: settings.shortDurationS, warmupS: settings.warmupS };
-  const loads = Object.fromEntries([...servers].map(([name, { url }]) => [name, createLoad(url, timing)]));
+  const loads = Object.fromEntries([...servers].map(([name, server]) => [name, createLoad(server, timing)]));
   const results = await measure(`create ${engine}`, loads);
-  const cpu = [];
-  for (const [name, { pid, url }] of servers) {
-    const before = treeCpuSeconds(pid) ?? Number.NaN;
-    const { responses } = await runLoad(createLoad(url, { ...timing, warmupS: 0, durationS: Math.min(3, timing.durationS) }));
-    cpu.push(`${name} ${((((treeCpuSeconds(pid) ?? Number.NaN) - before) * 1e6) / responses).toFixed(1)}`);
-  }
   unsubscribeAll();
+  const cpu = names.map((name) => `${name} ${results[name]!.cpuUsPerRequest}`);
   const without = results["without events"]!;
   const figures = names.slice(1).map((name) => {
     const label = `create ${engine} c${timing.connections}: ${name} / without events`;

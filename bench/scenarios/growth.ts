@@ -17,11 +17,14 @@ export const scenarioGrowth: Scenario = async ({ settings, freshDb, measure }) =
     await sleep(300);
     sizes.push({ ...seeded, server, idle: server.rss() });
   }
-  const servers = sizes.map(({ rows, server }) => [`${rows} stored`, server.url] as const);
+  const servers = sizes.map(({ rows, server }) => [`${rows} stored`, server] as const);
   const timing = { connections: settings.readConnections, durationS: settings.durationS, warmupS: settings.warmupS };
   // The list first: the creates put new sessions at the head of the list.
-  const lists = await measure("list", Object.fromEntries(servers.map(([key, url]) => [key, readLoad(settings, url, [TRPC.listPath])])));
-  const creates = await measure("create", Object.fromEntries(servers.map(([key, url]) => [key, createLoad(url, timing)])));
+  const lists = await measure(
+    "list",
+    Object.fromEntries(servers.map(([key, server]) => [key, readLoad(settings, server, [TRPC.listPath])])),
+  );
+  const creates = await measure("create", Object.fromEntries(servers.map(([key, server]) => [key, createLoad(server, timing)])));
   const notes = sizes.map(({ rows, ms, fileBytes, server, idle }) => {
     const rss = `${mib(idle)} MiB idle after start, ${mib(server.rss())} MiB after the loads`;
     return `${rows} sessions: seeded in ${(ms / 1000).toFixed(2)} s, ${mib(fileBytes)} MiB; sessiond RSS ${rss}.`;

@@ -9,7 +9,7 @@
 import { TRPC } from "../lib/contenders.ts";
 import type { LoadSpec } from "../lib/load.ts";
 import { durableDatabase, sql } from "../lib/postgres.ts";
-import { startServe } from "../lib/proc.ts";
+import { startServe, type ServerProcess } from "../lib/proc.ts";
 import { smoke, smokeCreate } from "../lib/check.ts";
 import { createLoad, createTimings, over, readLoad, type Figure, type Scenario, type ScenarioContext } from "../lib/scenario.ts";
 import { seed } from "../lib/seed.ts";
@@ -25,16 +25,16 @@ interface Setup {
 
 /** Starts both servers and runs the loads on them; returns the figures and the first server's "listening" entry. */
 async function oneAgainstTwo({ settings, measure }: ScenarioContext, { open, readsFirst, prefix, unit }: Setup) {
-  const servers: { url: string; ids: string[]; listening: Record<string, unknown> }[] = [];
+  const servers: (ServerProcess & { ids: string[]; listening: Record<string, unknown> })[] = [];
   for (const workers of ["1", "2"]) {
     const { db, ids } = await open(workers);
-    const { url, listening } = await startServe(["--db", db, "--workers", workers, "--access-log-sample", "0"]);
-    await smokeCreate(url);
-    servers.push({ url, ids, listening });
+    const server = await startServe(["--db", db, "--workers", workers, "--access-log-sample", "0"]);
+    await smokeCreate(server.url);
+    servers.push({ ...server, ids });
   }
   const of = `req/s, ${unit === "workers" ? `SQLite (${servers[0]!.listening.sqliteSync})` : "durable PostgreSQL"}, --workers 2 over 1`;
   const figures: Figure[] = [];
-  const compare = async (load: string, spec: (server: { url: string; ids: string[] }) => LoadSpec) => {
+  const compare = async (load: string, spec: (server: ServerProcess & { ids: string[] }) => LoadSpec) => {
     const [one, two] = [`1 ${unit.replace(/s$/, "")}`, `2 ${unit}`];
     const results = await measure(load, { [one]: spec(servers[0]!), [two]: spec(servers[1]!) });
     figures.push(over(`${prefix}${load}: 2 ${unit} / 1`, results[two]!, results[one]!, of));
@@ -44,12 +44,12 @@ async function oneAgainstTwo({ settings, measure }: ScenarioContext, { open, rea
       const { body } = await smoke(server.url, TRPC.listPath, (page) => TRPC.pageIds(page)?.length === 50);
       if (server.ids.length === 0) server.ids = TRPC.pageIds(body)!;
     }
-    await compare("get", ({ url, ids }) => readLoad(settings, url, ids.map(TRPC.getPath), settings.shortDurationS));
-    await compare("list", ({ url }) => readLoad(settings, url, [TRPC.listPath], settings.shortDurationS));
+    await compare("get", (server) => readLoad(settings, server, server.ids.map(TRPC.getPath), settings.shortDurationS));
+    await compare("list", (server) => readLoad(settings, server, [TRPC.listPath], settings.shortDurationS));
   };
   if (readsFirst) await reads();
   for (const timing of createTimings(settings, settings.shortDurationS)) {
-    await compare(`create c${timing.connections}`, ({ url }) => createLoad(url, timing));
+    await compare(`create c${timing.connections}`, (server) => createLoad(server, timing));
   }
   if (!readsFirst) await reads();
   return figures;

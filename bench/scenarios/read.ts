@@ -7,7 +7,7 @@
 import { copyFileSync } from "node:fs";
 import { WIRE, type ServerKind } from "../lib/contenders.ts";
 import type { LoadSpec } from "../lib/load.ts";
-import { startServer } from "../lib/proc.ts";
+import { startServer, type ServerProcess } from "../lib/proc.ts";
 import { smoke } from "../lib/check.ts";
 import { readLoad, type Figure, type Scenario } from "../lib/scenario.ts";
 import { seed } from "../lib/seed.ts";
@@ -16,12 +16,12 @@ import { KINDS, ratiosOver } from "./create.ts";
 export const scenarioRead: Scenario = async ({ settings, freshDb, measure }) => {
   const seedDb = freshDb("read-seed");
   const { sampleIds: ids } = await seed(seedDb, settings.readSeedRows, settings.readIds);
-  const urls = {} as Record<ServerKind, string>;
+  const servers = {} as Record<ServerKind, ServerProcess>;
   let reference = { get: "", list: "", page: "" };
   for (const kind of KINDS) {
     const db = freshDb(`read-${kind}`);
     copyFileSync(seedDb, db);
-    const url = (urls[kind] = (await startServer(kind, db)).url);
+    const { url } = (servers[kind] = await startServer(kind, db));
     const wire = WIRE[kind];
     const get = (await smoke(url, wire.getPath(ids[0]!), (body) => wire.sessionId(body) === ids[0])).text;
     const list = await smoke(url, wire.listPath, (body) => wire.pageIds(body)?.length === 50);
@@ -34,7 +34,7 @@ export const scenarioRead: Scenario = async ({ settings, freshDb, measure }) => 
   const figures: Figure[] = [];
   for (const endpoint of ["get", "list"] as const) {
     const paths = (kind: ServerKind) => (endpoint === "get" ? ids.map(WIRE[kind].getPath) : [WIRE[kind].listPath]);
-    const specs = Object.fromEntries(KINDS.map((kind) => [kind, readLoad(settings, urls[kind], paths(kind))])) as Record<
+    const specs = Object.fromEntries(KINDS.map((kind) => [kind, readLoad(settings, servers[kind], paths(kind))])) as Record<
       ServerKind,
       LoadSpec
     >;
