@@ -16,6 +16,7 @@ import { serverNodeArgs, stopAll } from "./lib/proc.ts";
 import { describeMachine, writeReport, type Run, type ScenarioReport } from "./lib/report.ts";
 import { settingsOf, type Scenario, type ScenarioContext } from "./lib/scenario.ts";
 import { scenarioBatch } from "./scenarios/batch.ts";
+import { scenarioCost } from "./scenarios/cost.ts";
 import { scenarioCreate } from "./scenarios/create.ts";
 import { scenarioEvents } from "./scenarios/events.ts";
 import { scenarioGrowth } from "./scenarios/growth.ts";
@@ -41,6 +42,7 @@ const SCENARIOS: Record<string, { title: string; run: Scenario }> = {
   postgres: { title: "durable PostgreSQL, 2 instances against 1", run: scenarioPostgres },
   events: { title: "live events: fan-out, and what events cost a create", run: scenarioEvents },
   owners: { title: "bearer JWT owners on every call against no authentication", run: scenarioOwners },
+  cost: { title: "where a get and a list spend the server's CPU, step by step (issue 20)", run: scenarioCost },
 };
 
 const { values: flags } = parseArgs({
