@@ -1,7 +1,4 @@
-/**
- * The checks before a load: one request that must succeed with the expected answer, so that a
- * broken endpoint fails loudly instead of as a wall of non-2xx, and the answers servers must share.
- */
+/** Checks before a load, so that a broken endpoint fails loudly rather than as a wall of non-2xx. */
 import { TRPC, type Wire } from "./contenders.ts";
 
 export const postJson = (body: string): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body });

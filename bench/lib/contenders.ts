@@ -1,8 +1,4 @@
-/**
- * The servers sessiond is compared with (bench/servers/), the same three calls in each one's wire
- * (create with a server-generated ID, get one session, the first list page of 50), how to read the
- * IDs back from its answers for the smoke checks, and the ratio sessiond must reach against each.
- */
+/** The servers compared (bench/servers/): the same three calls in each one's wire, and the ratios sessiond must reach. */
 
 /** raw: the limit; stock, orpc, hono: peers; plain: the app a user would write instead (issue 20). */
 export type ServerKind = "raw" | "stock" | "orpc" | "hono" | "plain" | "sessiond";

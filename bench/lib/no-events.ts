@@ -1,10 +1,7 @@
 /**
- * "Create without events", the baseline of issue 12's cost figure, without a second build of the
- * server: the same sessiond on a database where writing an event does nothing, through a
- * bench-only trigger. SQLite: `BEFORE INSERT … RAISE(IGNORE)`. PostgreSQL: a `BEFORE INSERT`
- * trigger returning NULL, and `next_event_id()` as a bare `nextval`. What stays: the statement
- * itself, the hub's read after each write and, on PostgreSQL, the NOTIFY; so the ratio "with /
- * without" counts the event rows, not those.
+ * "Create without events", the baseline of the events figures: the same sessiond on a database
+ * where a trigger drops every event row (and, on PostgreSQL, `next_event_id()` is a bare nextval).
+ * The statement, the hub's read after each write and PostgreSQL's NOTIFY stay.
  */
 import { DatabaseSync } from "node:sqlite";
 import { sql } from "./postgres.ts";

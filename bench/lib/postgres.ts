@@ -1,8 +1,6 @@
 /**
- * One durable PostgreSQL cluster (fsync, synchronous_commit and full_page_writes on) for the whole
- * run, started by the first scenario that needs it and destroyed at the end: the test suite's
- * throwaway cluster (test/support/postgres.ts) with its durability left on. Each server gets a
- * database of its own, migrated by the product.
+ * One durable PostgreSQL cluster for the run (fsync, synchronous_commit, full_page_writes on): the
+ * test suite's throwaway cluster, which no package exports; started when first needed.
  */
 import pg from "pg";
 import { openStore } from "@sessiond/server";

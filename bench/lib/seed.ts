@@ -1,8 +1,6 @@
 /**
- * Fast seeding straight into the schema a sessiond server migrated: one transaction of prepared
- * inserts. Rows look like real ones: generated IDs whose time is the row's createdAt, spread over
- * 90 days with random gaps, default titles, 10 % children of recent sessions, some metadata, 5 %
- * archived.
+ * Seeding straight into the schema sessiond migrated, in one transaction. Rows look real: IDs whose
+ * time is their createdAt, over 90 days, 10 % children of recent sessions, some metadata, 5 % archived.
  */
 import { statSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";

@@ -1,8 +1,4 @@
-/**
- * Scenario 2: batched creates in httpBatchLink's wire format (`session.create,…?batch=1`), 10 and
- * 100 calls per request at the read connections, sessiond against tRPC's stock adapter;
- * creates/s = req/s × calls per request.
- */
+/** Batched creates in httpBatchLink's format, 10 and 100 per request: sessiond against tRPC's stock adapter. */
 import { startServer, type ServerProcess } from "../lib/proc.ts";
 import { postJson, smoke } from "../lib/check.ts";
 import { figure, over, type Figure, type Scenario } from "../lib/scenario.ts";

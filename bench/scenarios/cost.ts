@@ -9,6 +9,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Wire } from "../lib/contenders.ts";
 import type { LoadResult } from "../lib/load.ts";
 import { readLoad, type Scenario } from "../lib/scenario.ts";
 import { startPlainAndSessiond } from "./plain.ts";
@@ -32,12 +33,9 @@ const STEPS: [string, RegExp][] = [
   ["other", /$/],
 ];
 
-interface Profile {
-  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
-  startTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
+/** A .cpuprofile: the call tree, and each sample's node and the µs since the one before. */
+type Profile = { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
+type ProfileNode = { id: number; callFrame: { functionName: string; url: string }; children?: number[] };
 
 /** The busy samples of the CPU profiles in `dir`: when each was taken (µs, process.hrtime's clock) and its step. */
 function profileSamples(dir: string): { at: number; step: string }[] {
@@ -78,21 +76,17 @@ export const scenarioCost: Scenario = async (context) => {
   const dir = mkdtempSync(join(tmpdir(), "sessiond-cost-"));
   const profile = (name: string) => ["--cpu-prof", `--cpu-prof-dir=${join(dir, name)}`];
   try {
-    const { sessiond, plain, ids, contenders } = await startPlainAndSessiond(context, {
-      sessiond: profile("sessiond"),
-      plain: profile("plain"),
-    });
-    const get = await context.measure(
-      "get",
-      contenders((server, wire) => readLoad(context.settings, server, ids.map(wire.getPath))),
-    );
-    const list = await context.measure(
-      "list",
-      contenders((server, wire) => readLoad(context.settings, server, [wire.listPath])),
-    );
+    const nodeArgs = { sessiond: profile("sessiond"), plain: profile("plain") };
+    const { sessiond, plain, ids, contenders } = await startPlainAndSessiond(context, nodeArgs);
+    const load = (name: string, paths: (wire: Wire) => string[]) =>
+      context.measure(
+        name,
+        contenders((server, wire) => readLoad(context.settings, server, paths(wire))),
+      );
+    const loads = { get: await load("get", (wire) => ids.map(wire.getPath)), list: await load("list", (wire) => [wire.listPath]) };
     await Promise.all([sessiond.stop(), plain.stop()]); // the profiles are written on exit
     const samples = { sessiond: profileSamples(join(dir, "sessiond")), plain: profileSamples(join(dir, "plain")) };
-    const columns = Object.entries({ get, list }).flatMap(([name, loads]) =>
+    const columns = Object.entries(loads).flatMap(([name, loads]) =>
       (["sessiond REST", "sessiond tRPC", "plain"] as const).map((key) => {
         const title = `${name} ${key === "plain" ? "plain app" : key.slice(9)}`;
         return { title, ...costOf(samples[key === "plain" ? "plain" : "sessiond"], loads[key]) };

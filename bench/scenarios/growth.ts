@@ -1,8 +1,4 @@
-/**
- * Scenario 4: list and create latency as the table grows (10k, 100k, 1M sessions seeded straight
- * into the schema; smoke: 100 to 10k), one sessiond per size, loads alternating between them; and
- * sessiond's memory with more sessions stored.
- */
+/** List and create latency, and memory, with 10k, 100k and 1M sessions stored: one sessiond per size, loads alternating. */
 import { TRPC } from "../lib/contenders.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
 import { createLoad, figure, mib, readLoad, sleep, type Scenario } from "../lib/scenario.ts";

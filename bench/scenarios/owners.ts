@@ -1,9 +1,7 @@
 /**
- * What owners cost (issue 19): sessiond with bearer JWTs (`--jwt-secret`, every call carrying one
- * owner's token, verified once and then served from the verifier's cache) against sessiond without
- * authentication, on the same seeded sessions (owned by the token's owner on the JWT side): create
- * at 10 and 64, get, the first list page; then a get load with a new token every request (no cache
- * hits). Beside req/s, each server's own CPU per request, which other processes disturb far less.
+ * What owners cost (issue 19): sessiond with bearer JWTs (one owner's token on every call, verified
+ * once, then from the cache) against no authentication, on the same seeded sessions; then a get
+ * load with a new token every request. Beside req/s, each server's CPU per request (steadier).
  */
 import { copyFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";

@@ -1,9 +1,7 @@
 /**
- * Issue 20's peer: sessiond as users run it (`sessiond serve` with its defaults: access log,
- * metrics, request IDs, `--sqlite-sync full`) against the app a user would write instead
- * (servers/plain.ts), each on its own copy of one seeded file. The app's get and list answers must
- * be sessiond's REST answers byte for byte, its create answer of the same shape. Loads: get over
- * stored IDs, the first list page, create at 10 and 64; sessiond through REST and tRPC.
+ * Issue 20's peer: `sessiond serve` with its defaults (access log, metrics, request IDs, `full`),
+ * REST and tRPC, against the app a user would write instead (servers/plain.ts), each on a copy of
+ * one seeded file: get, the first list page, create at 10 and 64.
  */
 import { copyFileSync } from "node:fs";
 import { REST, TRPC, type Wire } from "../lib/contenders.ts";
@@ -13,7 +11,7 @@ import { shapeOf, smoke, smokeCreate } from "../lib/check.ts";
 import { createLoad, createTimings, over, readLoad, type Figure, type Scenario, type ScenarioContext } from "../lib/scenario.ts";
 import { seed } from "../lib/seed.ts";
 
-/** Both servers on copies of one seeded file, their answers checked; `nodeArgs` for each (e.g. --cpu-prof). */
+/** Both servers, with `nodeArgs` each; the app's get and list must answer sessiond's REST bytes, its create the same shape. */
 export async function startPlainAndSessiond({ settings, freshDb }: ScenarioContext, nodeArgs: Record<"sessiond" | "plain", string[]>) {
   const seedDb = freshDb("plain-seed");
   const { sampleIds: ids } = await seed(seedDb, settings.readSeedRows, settings.readIds);

@@ -1,7 +1,4 @@
-/**
- * Scenario 7: create over REST (`POST /session`, plain JSON) against tRPC (`POST
- * /trpc/session.create`) on one sessiond, at 10 and 64 connections.
- */
+/** Create over REST (`POST /session`) against tRPC (`POST /trpc/session.create`) on one sessiond, at 10 and 64. */
 import { REST, TRPC } from "../lib/contenders.ts";
 import { startServer } from "../lib/proc.ts";
 import { smokeCreate } from "../lib/check.ts";

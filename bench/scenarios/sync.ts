@@ -1,7 +1,6 @@
 /**
- * Scenario 8: `sessiond serve --sqlite-sync full` against `normal`, session.create at 10 and 64
- * connections, each on a fresh file, without the access log. Also what one fsync costs on the disk
- * under the files, since `full` pays one per group commit.
+ * `sessiond serve --sqlite-sync full` against `normal` (no access log): creates at 10 and 64, each
+ * on a fresh file; and what one fsync costs on the disk under the files (`full` pays one a commit).
  */
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { startServe, type ServerProcess } from "../lib/proc.ts";
