@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { treeRss } from "./cpu.ts";
 
@@ -63,25 +64,20 @@ function start(name: string, args: string[]): Promise<ServerProcess & { listenin
     const timer = setTimeout(() => fail("did not start within 30 s"), 30_000);
     const onExit = (code: number | null, signal: string | null) => fail(`exited before it listened (code ${code}, signal ${signal})`);
     child.once("exit", onExit);
-    let text = "";
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString();
-      for (const line of text.split("\n").slice(0, -1)) {
-        // A bench server's {"url"}, or `sessiond serve`'s "listening" (after its workers' "worker listening").
-        let entry: { url?: unknown; msg?: unknown } = {};
-        try {
-          entry = JSON.parse(line) as typeof entry;
-        } catch {}
-        if (typeof entry.url !== "string" || (entry.msg !== undefined && entry.msg !== "listening")) continue;
-        clearTimeout(timer);
-        child.off("exit", onExit);
-        child.stdout!.off("data", onData).resume(); // from now on stdout (e.g. an access log) is drained unread
-        server.url = entry.url;
-        live.add(server);
-        return resolve({ ...server, listening: entry });
-      }
-    };
-    child.stdout!.on("data", onData);
+    const lines = createInterface({ input: child.stdout! }).on("line", (line) => {
+      // A bench server's {"url"}, or `sessiond serve`'s "listening" (after its workers' "worker listening").
+      let entry: { url?: unknown; msg?: unknown } = {};
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {}
+      if (typeof entry.url !== "string" || (entry.msg !== undefined && entry.msg !== "listening")) return;
+      clearTimeout(timer);
+      child.off("exit", onExit);
+      lines.close();
+      child.stdout!.resume(); // from now on stdout (e.g. an access log) is drained unread
+      live.add(Object.assign(server, { url: entry.url }));
+      resolve({ ...server, listening: entry });
+    });
   });
 }
 

@@ -1,6 +1,6 @@
 /** Batched creates in httpBatchLink's format, 10 and 100 per request: sessiond against tRPC's stock adapter. */
+import { postJson, smoke } from "../lib/contenders.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
-import { postJson, smoke } from "../lib/check.ts";
 import { figure, over, type Figure, type Scenario } from "../lib/scenario.ts";
 
 const batchPath = (size: number): string => `/trpc/${Array(size).fill("session.create").join(",")}?batch=1`;
@@ -14,12 +14,8 @@ export const scenarioBatch: Scenario = async ({ settings, freshDb, measure }) =>
     const [path, body] = [batchPath(size), batchBody(size)];
     for (const { url } of [stock, sessiond])
       await smoke(url, path, (answer) => Array.isArray(answer) && answer.length === size, postJson(body));
-    const timing = {
-      connections: settings.readConnections,
-      durationS: settings.durationS,
-      warmupS: i ? settings.rewarmS : settings.warmupS,
-    };
-    const spec = (server: ServerProcess) => ({ server, method: "POST" as const, paths: [path], body, ...timing });
+    const [connections, durationS, warmupS] = [settings.readConnections, settings.durationS, i ? settings.rewarmS : settings.warmupS];
+    const spec = (server: ServerProcess) => ({ server, method: "POST" as const, paths: [path], body, connections, durationS, warmupS });
     const results = await measure(`batch ${size}`, { stock: spec(stock), sessiond: spec(sessiond) });
     figures.push(over(`batch ${size}: sessiond / stock`, results.sessiond, results.stock, "creates/s"));
     if (size === Math.max(...settings.batchSizes)) {

@@ -1,20 +1,19 @@
 /**
- * Issue 20's cost table: where a get and a list page (50) spend the server's CPU, step by step, in
- * `sessiond serve` with its defaults (REST and tRPC) and in the plain Hono app, each under Node's
- * CPU profiler. Every busy sample taken during a load's measured rounds goes to the step of the
- * sampled function's file (self time); a native function, or one of Node's modules that names no
- * step, takes its caller's. A step's share of the samples times the load's server CPU per request
- * (from /proc) gives its µs per request.
+ * Issue 20's cost table: where a get and a list page spend the server's CPU, step by step, in
+ * `sessiond serve` with its defaults and in the plain Hono app, under Node's CPU profiler. A step's
+ * share of the busy samples in a load's measured rounds, times the load's CPU per request (/proc).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Wire } from "../lib/contenders.ts";
 import type { LoadResult } from "../lib/load.ts";
 import { readLoad, type Scenario } from "../lib/scenario.ts";
 import { startPlainAndSessiond } from "./plain.ts";
 
-/** The first step whose pattern matches "<url> <function name>" is the sample's. */
+/**
+ * A sample's step: the first whose pattern matches "<url> <function name>" of the sampled function
+ * (self time); a native function, or one of Node's modules that matches none, takes its caller's.
+ */
 const STEPS: [string, RegExp][] = [
   ["headers", / \S*header/i],
   ["HTTP (Node)", /^node:(_http_|net|stream|events|internal\/(streams|stream_base_commons|http|timers))|^wasm:/],
@@ -44,16 +43,11 @@ function profileSamples(dir: string): { at: number; step: string }[] {
     const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
     const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
     const parents = new Map(profile.nodes.flatMap((node) => (node.children ?? []).map((child) => [child, node.id] as const)));
-    const steps = new Map<number, string>();
     const stepOf = (id: number): string => {
-      const known = steps.get(id);
-      if (known) return known;
       const [{ url, functionName }, parent] = [nodes.get(id)!.callFrame, parents.get(id)];
-      let step = STEPS.find(([, pattern]) => pattern.test(`${url} ${functionName}`))![0];
-      if (step === "other" && parent !== undefined && (url.startsWith("node:") || (!url && !functionName.startsWith("("))))
-        step = stepOf(parent);
-      steps.set(id, step);
-      return step;
+      const step = STEPS.find(([, pattern]) => pattern.test(`${url} ${functionName}`))![0];
+      const inherits = step === "other" && parent !== undefined && (url.startsWith("node:") || (!url && !functionName.startsWith("(")));
+      return inherits ? stepOf(parent) : step;
     };
     let at = profile.startTime;
     profile.samples.forEach((id, i) => {
@@ -73,37 +67,32 @@ function costOf(samples: { at: number; step: string }[], load: LoadResult) {
 }
 
 export const scenarioCost: Scenario = async (context) => {
-  const dir = mkdtempSync(join(tmpdir(), "sessiond-cost-"));
+  const dir = context.freshDb("cost-profiles").replace(/\.db$/, ""); // the run removes its scratch folder
   const profile = (name: string) => ["--cpu-prof", `--cpu-prof-dir=${join(dir, name)}`];
-  try {
-    const nodeArgs = { sessiond: profile("sessiond"), plain: profile("plain") };
-    const { sessiond, plain, ids, contenders } = await startPlainAndSessiond(context, nodeArgs);
-    const load = (name: string, paths: (wire: Wire) => string[]) =>
-      context.measure(
-        name,
-        contenders((server, wire) => readLoad(context.settings, server, paths(wire))),
-      );
-    const loads = { get: await load("get", (wire) => ids.map(wire.getPath)), list: await load("list", (wire) => [wire.listPath]) };
-    await Promise.all([sessiond.stop(), plain.stop()]); // the profiles are written on exit
-    const samples = { sessiond: profileSamples(join(dir, "sessiond")), plain: profileSamples(join(dir, "plain")) };
-    const columns = Object.entries(loads).flatMap(([name, loads]) =>
-      (["sessiond REST", "sessiond tRPC", "plain"] as const).map((key) => {
-        const title = `${name} ${key === "plain" ? "plain app" : key.slice(9)}`;
-        return { title, ...costOf(samples[key === "plain" ? "plain" : "sessiond"], loads[key]) };
-      }),
+  const nodeArgs = { sessiond: profile("sessiond"), plain: profile("plain") };
+  const { sessiond, plain, ids, contenders } = await startPlainAndSessiond(context, nodeArgs);
+  const measure = (name: string, paths: (wire: Wire) => string[]) =>
+    context.measure(
+      name,
+      contenders((server, wire) => readLoad(context.settings, server, paths(wire))),
     );
-    const row = (label: string, cell: (c: (typeof columns)[number]) => string) => `| ${label} | ${columns.map(cell).join(" | ")} |`;
-    const table = [
-      row("µs of server CPU per request", (c) => c.title),
-      row("---", () => "---:"),
-      ...STEPS.map(([step]) => row(step, (c) => (c.costs.get(step) ?? 0).toFixed(1))),
-      row("**total** (from /proc)", (c) => `**${c.total.toFixed(1)}**`),
-      row("profile samples", (c) => String(c.samples)),
-    ];
-    const how =
-      "Under Node's CPU profiler (its own cost is in the figures). Attribution is by the file of each sampled function (self time): see bench/README.md.";
-    return { figures: [], notes: [table.join("\n"), how] };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const [get, list] = [await measure("get", (wire) => ids.map(wire.getPath)), await measure("list", (wire) => [wire.listPath])];
+  await Promise.all([sessiond.stop(), plain.stop()]); // the profiles are written on exit
+  const samples = { sessiond: profileSamples(join(dir, "sessiond")), plain: profileSamples(join(dir, "plain")) };
+  const columns = Object.entries({ get, list }).flatMap(([name, loads]) =>
+    (["sessiond REST", "sessiond tRPC", "plain"] as const).map((key) => {
+      const title = `${name} ${key === "plain" ? "plain app" : key.slice(9)}`;
+      return { title, ...costOf(samples[key === "plain" ? "plain" : "sessiond"], loads[key]) };
+    }),
+  );
+  const row = (label: string, cell: (c: (typeof columns)[number]) => string) => `| ${label} | ${columns.map(cell).join(" | ")} |`;
+  const table = [
+    row("µs of server CPU per request", (c) => c.title),
+    row("---", () => "---:"),
+    ...STEPS.map(([step]) => row(step, (c) => (c.costs.get(step) ?? 0).toFixed(1))),
+    row("**total** (from /proc)", (c) => `**${c.total.toFixed(1)}**`),
+    row("profile samples", (c) => String(c.samples)),
+  ];
+  const how = "Under Node's CPU profiler (its cost included); by the file of each sampled function (self time): see bench/README.md.";
+  return { figures: [], notes: [table.join("\n"), how] };
 };

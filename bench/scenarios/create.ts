@@ -2,10 +2,9 @@
  * session.create at 10 and 64 connections: sessiond against the bare handler (the limit) and the
  * peers, each on a fresh file; and sessiond's memory: idle, under the busiest load, after.
  */
-import { BASELINES, WIRE, type Baseline, type ServerKind } from "../lib/contenders.ts";
+import { BASELINES, WIRE, shapeOf, smokeCreate, type Baseline, type ServerKind } from "../lib/contenders.ts";
 import type { LoadResult, LoadSpec } from "../lib/load.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
-import { shapeOf, smokeCreate } from "../lib/check.ts";
 import { createLoad, createTimings, mib, over, sleep, type Figure, type Scenario } from "../lib/scenario.ts";
 import { migrate } from "../lib/seed.ts";
 

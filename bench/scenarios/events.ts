@@ -4,12 +4,11 @@
  * (lib/no-events.ts) against one that writes them, with 0, 1 and many subscribers, SQLite and PostgreSQL.
  */
 import { request, type IncomingMessage } from "node:http";
-import { TRPC } from "../lib/contenders.ts";
+import { TRPC, postJson, smokeCreate } from "../lib/contenders.ts";
 import { dropEvents, eventCount } from "../lib/no-events.ts";
 import { durableDatabase } from "../lib/postgres.ts";
 import type { LoadSpec } from "../lib/load.ts";
 import { startServer } from "../lib/proc.ts";
-import { postJson, smokeCreate } from "../lib/check.ts";
 import { createLoad, figure, over, sleep, type Scenario, type ScenarioContext } from "../lib/scenario.ts";
 import { migrate } from "../lib/seed.ts";
 

@@ -3,11 +3,10 @@
  * database: get, the first list page, create at 10 and 64. workers: SQLite files seeded alike;
  * postgres: a durable cluster, the creates first, then reads of the newest page.
  */
-import { TRPC } from "../lib/contenders.ts";
+import { TRPC, smoke, smokeCreate } from "../lib/contenders.ts";
 import type { LoadSpec } from "../lib/load.ts";
 import { durableDatabase, sql } from "../lib/postgres.ts";
 import { startServe, type ServerProcess } from "../lib/proc.ts";
-import { smoke, smokeCreate } from "../lib/check.ts";
 import { createLoad, createTimings, over, readLoad, type Figure, type ScenarioContext } from "../lib/scenario.ts";
 import { seed } from "../lib/seed.ts";
 

@@ -4,10 +4,9 @@
  * one seeded file: get, the first list page, create at 10 and 64.
  */
 import { copyFileSync } from "node:fs";
-import { REST, TRPC, type Wire } from "../lib/contenders.ts";
+import { REST, TRPC, shapeOf, smoke, smokeCreate, type Wire } from "../lib/contenders.ts";
 import type { LoadSpec } from "../lib/load.ts";
 import { startServe, startServer, type ServerProcess } from "../lib/proc.ts";
-import { shapeOf, smoke, smokeCreate } from "../lib/check.ts";
 import { createLoad, createTimings, over, readLoad, type Figure, type Scenario, type ScenarioContext } from "../lib/scenario.ts";
 import { seed } from "../lib/seed.ts";
 

@@ -4,9 +4,8 @@
  * bare handler must answer sessiond's bytes, the peers the same page in the same order.
  */
 import { copyFileSync } from "node:fs";
-import { WIRE, type ServerKind } from "../lib/contenders.ts";
+import { WIRE, smoke, type ServerKind } from "../lib/contenders.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
-import { smoke } from "../lib/check.ts";
 import { readLoad, type Figure, type Scenario } from "../lib/scenario.ts";
 import { seed } from "../lib/seed.ts";
 import { KINDS, ratiosOver } from "./create.ts";

@@ -1,7 +1,6 @@
 /** Create over REST (`POST /session`) against tRPC (`POST /trpc/session.create`) on one sessiond, at 10 and 64. */
-import { REST, TRPC } from "../lib/contenders.ts";
+import { REST, TRPC, smokeCreate } from "../lib/contenders.ts";
 import { startServer } from "../lib/proc.ts";
-import { smokeCreate } from "../lib/check.ts";
 import { createLoad, createTimings, over, type Scenario } from "../lib/scenario.ts";
 
 export const scenarioRest: Scenario = async ({ settings, freshDb, measure }) => {

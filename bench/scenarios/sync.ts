@@ -2,9 +2,9 @@
  * `sessiond serve --sqlite-sync full` against `normal` (no access log): creates at 10 and 64, each
  * on a fresh file; and what one fsync costs on the disk under the files (`full` pays one a commit).
  */
+import { smokeCreate } from "../lib/contenders.ts";
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { startServe, type ServerProcess } from "../lib/proc.ts";
-import { smokeCreate } from "../lib/check.ts";
 import { createLoad, createTimings, over, type Scenario } from "../lib/scenario.ts";
 
 export const scenarioSync: Scenario = async ({ settings, freshDb, measure }) => {
