@@ -79,10 +79,8 @@ async function runScenario(name: string, failed: Run["failed"]): Promise<Scenari
       const results = await compareLoads(specs, settings.rounds);
       for (const [key, r] of Object.entries<LoadResult>(results)) {
         report.loads.push({ label: `${label} ${key}`, ...r });
-        const { p50, p99 } = r.latencyMs;
-        log(
-          `  ${label} ${key}: ${Math.round(r.rps)} req/s, ${r.cpuUsPerRequest} µs CPU/req, p50 ${p50} ms, p99 ${p99} ms, non-2xx ${r.non2xx}`,
-        );
+        const [rps, { p50, p99 }] = [Math.round(r.rps), r.latencyMs];
+        log(`  ${label} ${key}: ${rps} req/s, ${r.cpuUsPerRequest} µs CPU/req, p50 ${p50} ms, p99 ${p99} ms, non-2xx ${r.non2xx}`);
       }
       return results;
     },
@@ -90,8 +88,7 @@ async function runScenario(name: string, failed: Run["failed"]): Promise<Scenari
   const started = performance.now();
   try {
     const result = await run(context);
-    report.figures.push(...result.figures);
-    report.notes.push(...(result.notes ?? []));
+    Object.assign(report, { figures: result.figures, notes: result.notes ?? [] });
     // Lost answers or events, and parts that could not run, fail the run; a missed target is a figure.
     for (const error of result.failed ?? []) failed.push({ scenario: name, error });
   } catch (error) {

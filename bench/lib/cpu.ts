@@ -42,12 +42,9 @@ type CpuSnapshot = { busy: number; total: number; own: number } | null;
 
 /** The machine's busy and total ticks, and the bench's own process tree's. */
 export function cpuSnapshot(): CpuSnapshot {
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = (read("/proc/stat") ?? "")
-    .split("\n", 1)[0]!
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
+  // "cpu  user nice system idle iowait irq softirq steal …", in ticks
+  const fields = (read("/proc/stat")?.split("\n", 1)[0] ?? "").split(/\s+/).map(Number);
+  const [, user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
   const [busy, own] = [user + nice + system + irq + softirq + steal, treeCpuSeconds(process.pid)];
   return busy > 0 && own !== null ? { busy, total: busy + idle + iowait, own: own * 100 } : null;
 }

@@ -12,7 +12,6 @@ const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 const ROOT = dirname(BENCH_DIR);
 
 export interface ServerProcess {
-  name: string;
   url: string;
   pid: number;
   /** RSS of the server and its children (bytes). */
@@ -55,7 +54,7 @@ function start(name: string, args: string[]): Promise<ServerProcess & { listenin
     await exited;
     clearTimeout(killer);
   };
-  const server: ServerProcess = { name, url: "", pid: child.pid!, rss: () => treeRss(child.pid!), stop };
+  const server: ServerProcess = { url: "", pid: child.pid!, rss: () => treeRss(child.pid!), stop };
   return new Promise((resolve, reject) => {
     const fail = (why: string) => {
       child.kill("SIGKILL");

@@ -39,16 +39,16 @@ export function describeMachine() {
   return { cpu, cores, memoryGiB, node: process.version, sqlite: process.versions.sqlite, kernel: release(), libraries };
 }
 
-const fmt = (value: number | null | undefined, digits = 0): string =>
-  value === null || value === undefined || Number.isNaN(value)
+const fmt = (value: number | null, digits = 0): string =>
+  value === null || Number.isNaN(value)
     ? "–"
     : value.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const table = (header: string[], rows: (string | number)[][]): string =>
   [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
 const target = (f: Figure): string => [f.min === undefined ? "" : `≥ ${f.min}`, f.max === undefined ? "" : `≤ ${f.max}`].join("") || "–";
-const shown = (f: Figure): string => {
-  const digits = Math.abs(f.value) >= 100 ? 0 : Math.abs(f.value) < 0.1 ? 4 : 2;
-  return `**${fmt(f.value, digits)}**${f.pass === undefined ? "" : f.pass ? " ✓" : " ✗"}`;
+const figureRow = (f: Figure) => {
+  const value = `**${fmt(f.value, Math.abs(f.value) >= 100 ? 0 : Math.abs(f.value) < 0.1 ? 4 : 2)}**${f.pass === undefined ? "" : f.pass ? " ✓" : " ✗"}`;
+  return [f.name, value, target(f), f.rounds ? f.rounds.map((v) => fmt(v, 2)).join("–") : "–", f.meaning];
 };
 
 type Results = Run & { date: string; machine: ReturnType<typeof describeMachine>; otherCpu: { mean: number; max: number } };
@@ -70,9 +70,7 @@ function markdown(results: Results): string {
     "",
     table(
       ["figure", "value", "target", "per round", "of"],
-      results.scenarios.flatMap((r) =>
-        r.figures.map((f) => [f.name, shown(f), target(f), f.rounds ? f.rounds.map((v) => fmt(v, 2)).join("–") : "–", f.meaning]),
-      ),
+      results.scenarios.flatMap((r) => r.figures.map(figureRow)),
     ),
   ];
   const header = ["load", "connections", "req/s", "server CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"];

@@ -4,7 +4,7 @@ import { TRPC, type Wire } from "./contenders.ts";
 
 /** Every knob in full, quick and smoke runs (smoke: a moment per load, to check the harness; its figures mean nothing). */
 const TABLE = {
-  /** sessiond needs about 4 s under load to reach its steady speed (JIT); a second load of the same kind less. */
+  /** sessiond needs about 4 s under load to reach its steady speed (JIT); a second load of the same kind less (rewarm). */
   warmupS: [5, 3, 0.5],
   rewarmS: [2, 1, 0.5],
   durationS: [10, 3, 1],

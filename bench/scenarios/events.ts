@@ -1,16 +1,26 @@
 /**
  * Live events: fan-out (one writer, one create at a time, to many `GET /event` subscribers; every
- * event must arrive), and what events cost a create: a database that drops its events
- * (lib/no-events.ts) against one that writes them, with 0, 1 and many subscribers, SQLite and PostgreSQL.
+ * event must arrive), and what events cost a create: a database that drops its events against one
+ * that writes them, with 0, 1 and many subscribers, on SQLite and on PostgreSQL.
  */
 import { request, type IncomingMessage } from "node:http";
 import { TRPC, postJson, smokeCreate } from "../lib/contenders.ts";
-import { dropEvents, eventCount } from "../lib/no-events.ts";
 import { durableDatabase } from "../lib/postgres.ts";
 import type { LoadSpec } from "../lib/load.ts";
 import { startServer } from "../lib/proc.ts";
 import { createLoad, figure, over, sleep, type Scenario, type ScenarioContext } from "../lib/scenario.ts";
-import { migrate } from "../lib/seed.ts";
+import { migrate, sql } from "../lib/seed.ts";
+
+/**
+ * The baseline "without events": the same sessiond on a database where a trigger drops every event
+ * row (and `next_event_id()` is a bare nextval); the statement, the hub's read and NOTIFY stay.
+ */
+const DROP_EVENTS = {
+  sqlite: "CREATE TRIGGER bench_drop_event BEFORE INSERT ON session_event BEGIN SELECT RAISE(IGNORE); END",
+  postgres: `CREATE OR REPLACE FUNCTION next_event_id() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$ SELECT nextval('session_event_id_seq') $$;
+    CREATE FUNCTION bench_drop_event() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+    CREATE TRIGGER bench_drop_event BEFORE INSERT ON session_event FOR EACH ROW EXECUTE FUNCTION bench_drop_event();`,
+};
 
 /** Open subscriptions, closed before their server stops (or it would wait for them). */
 const streams: IncomingMessage[] = [];
@@ -85,11 +95,11 @@ async function eventCost({ settings, freshDb, measure }: ScenarioContext, engine
   for (const name of names) {
     const db = engine === "postgres" ? await durableDatabase() : freshDb(`events-${name.replaceAll(" ", "-")}`);
     if (engine === "sqlite") await migrate(db);
-    if (name === "without events") await dropEvents(db);
+    if (name === "without events") await sql(db, DROP_EVENTS[engine]);
     const server = await startServer("sessiond", db);
     await smokeCreate(server.url);
     // The comparison means something only if one server stores no events and the others do.
-    const stored = await eventCount(db);
+    const stored = Number((await sql<{ n: number }>(db, "SELECT count(*) AS n FROM session_event"))[0]!.n);
     if ((name === "without events") !== (stored === 0)) throw new Error(`${engine} ${name}: ${stored} events stored after one create`);
     const subscribers = name === "1 subscriber" ? 1 : name === many ? settings.costSubscribers : 0;
     for (let i = 0; i < subscribers; i++) await subscribe(server.url, () => undefined);

@@ -16,10 +16,8 @@ export const scenarioGrowth: Scenario = async ({ settings, freshDb, measure }) =
   }
   const loads = (spec: (server: ServerProcess) => LoadSpec) => Object.fromEntries(sizes.map((s) => [`${s.rows} stored`, spec(s.server)]));
   const timing = { connections: settings.readConnections, durationS: settings.durationS, warmupS: settings.warmupS };
-  const [listLoads, createLoads] = [
-    loads((server) => readLoad(settings, server, [TRPC.listPath])),
-    loads((server) => createLoad(server, timing)),
-  ];
+  const listLoads = loads((server) => readLoad(settings, server, [TRPC.listPath]));
+  const createLoads = loads((server) => createLoad(server, timing));
   // The list first: the creates put new sessions at the head of the list.
   const [lists, creates] = [await measure("list", listLoads), await measure("create", createLoads)];
   const notes = sizes.map(({ rows, ms, fileBytes, server, idle }) => {

@@ -5,10 +5,10 @@
  */
 import { TRPC, smoke, smokeCreate } from "../lib/contenders.ts";
 import type { LoadSpec } from "../lib/load.ts";
-import { durableDatabase, sql } from "../lib/postgres.ts";
+import { durableDatabase } from "../lib/postgres.ts";
 import { startServe, type ServerProcess } from "../lib/proc.ts";
 import { createLoad, createTimings, over, readLoad, type Figure, type ScenarioContext } from "../lib/scenario.ts";
-import { seed } from "../lib/seed.ts";
+import { seed, sql } from "../lib/seed.ts";
 
 /** Both servers on databases from `open`, and the loads; IDs to read (none: the newest page's, read after the creates). */
 async function oneAgainstTwo({ settings, measure }: ScenarioContext, open: (workers: string) => Promise<{ db: string; ids: string[] }>) {
