@@ -16,7 +16,7 @@ import { startPlainAndSessiond } from "./plain.ts";
  */
 const STEPS: [string, RegExp][] = [
   ["headers", / \S*header/i],
-  ["HTTP (Node)", /^node:(_http_|net|stream|events|internal\/(streams|stream_base_commons|http|timers))|^wasm:/],
+  ["HTTP (Node)", /^node:(_http_|net|stream|events|internal\/(streams|stream_base_commons|http|timers))/],
   ["serialization", /server\/src\/wire\/(serialize|transformer)\.ts|\/superjson\/|lib\/row\.ts|hono\/dist\/context\.js json$/],
   [
     "front door",
