@@ -20,7 +20,7 @@ const STEPS: [string, RegExp][] = [
   ["serialization", /server\/src\/wire\/(serialize|transformer)\.ts|\/superjson\/|lib\/row\.ts|hono\/dist\/context\.js json$/],
   [
     "front door",
-    /server\/src\/http\/(handler|exchange|hosts|cors|routes|auth|listen|trpc-endpoint|rest)\.ts|\/(rou3|hono|@hono\/node-server)\//,
+    /server\/src\/http\/(handler|exchange|hosts|cors|routes|auth|jwt|listen|trpc-endpoint|rest)\.ts|\/(rou3|hono|@hono\/node-server)\//,
   ],
   ["tRPC procedure call", /\/@trpc\/server\/|server\/src\/(http\/(invoke|fast-path|trpc-response)|trpc|router)\.ts/],
   ["validation", /\/(zod|@hono\/zod-validator)\/|wire\/decode\.ts|shared\/src\/(schema|limits|utf8)\.ts/],
