@@ -1,10 +1,7 @@
 /**
- * The app a user would write instead of sessiond (issue 20): Hono on @hono/node-server, zod checks,
- * node:sqlite prepared statements on the file a sessiond server created, plain JSON with ISO dates,
- * opencode's ID generator; no sessiond code. Its get and list answers are sessiond's REST answers
- * byte for byte (the plain scenario checks). A create writes the session and its event in one
- * transaction, as sessiond's store does, one transaction per request (no group commit), on WAL with
- * `synchronous = NORMAL`, the usual recipe (with FULL it would wait for an fsync per request).
+ * The app a user would write instead of sessiond (issue 20), with no sessiond code: Hono, zod,
+ * node:sqlite on the file sessiond created, plain JSON, opencode's IDs. A create writes the session
+ * and its event in one transaction per request, with `synchronous = NORMAL` (the usual recipe).
  */
 import type { Server } from "node:http";
 import { DatabaseSync } from "node:sqlite";
