@@ -1,7 +1,13 @@
 /** The part of autocannon 9's API the bench uses (the package ships no types). */
 declare module "autocannon" {
   namespace autocannon {
-    type Request = { method?: string; path?: string; body?: string; headers?: Record<string, string> };
+    type Request = {
+      method?: string;
+      path?: string;
+      body?: string;
+      headers?: Record<string, string>;
+      setupRequest?: (r: Request) => Request;
+    };
     type Options = Request & { url: string; requests: Request[]; [option: string]: unknown };
     type Result = { duration: number; errors: number; timeouts: number; non2xx: number; requests: { total: number } };
     type Instance = {

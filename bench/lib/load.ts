@@ -10,7 +10,11 @@ import { cpuSnapshot, foreignBetween, treeCpuSeconds } from "./cpu.ts";
 export interface LoadSpec {
   server: { url: string; pid: number };
   method: "GET" | "POST";
-  /** One path, or several that each connection cycles through, with `headersByPath[i]` for path i. */
+  /**
+   * One path, or several that each connection cycles through; with `headersByPath`, the paths go in
+   * turn across all connections instead (each request the next path, with `headersByPath[i]`), so
+   * that no two connections send the same one at once.
+   */
   paths: string[];
   headersByPath?: Record<string, string>[];
   body?: string;
@@ -47,7 +51,12 @@ const micros = (): number => Number(process.hrtime.bigint() / 1000n);
 function fire(spec: LoadSpec, duration: number, onResponse?: (ms: number) => void): Promise<autocannon.Result> {
   const headers = { ...spec.headers, ...(spec.method === "POST" ? { "content-type": "application/json" } : {}) };
   const request = { method: spec.method, headers, ...(spec.body === undefined ? {} : { body: spec.body }) };
-  const requests = spec.paths.map((path, i) => ({ path, ...request, headers: { ...headers, ...spec.headersByPath?.[i] } }));
+  let next = 0;
+  const nextPath = (built: autocannon.Request) => {
+    const i = next++ % spec.paths.length;
+    return { ...built, path: spec.paths[i], headers: { ...headers, ...spec.headersByPath?.[i] } };
+  };
+  const requests = spec.headersByPath ? [{ ...request, setupRequest: nextPath }] : spec.paths.map((path) => ({ path, ...request }));
   return new Promise((resolve, reject) => {
     const options = { url: spec.server.url, connections: spec.connections, duration, sampleInt: 100, timeout: 20, ...request, requests };
     const instance = autocannon(options, (error, result) => {
