@@ -3,7 +3,8 @@
  * subscription: a tree filter holds next to nothing per subscriber and reads nothing when a
  * stream opens; subscribers resuming from an old point share one read of the log; a large delete
  * is read and encoded once for all its subscribers. Work is counted (the instance's counters in
- * /metrics, the heap), never timed: the time it takes is bench/event-stalls.ts's business.
+ * /metrics, the heap), never timed: the time it takes is a benchmark's business (bench/README.md,
+ * "Live events under load").
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

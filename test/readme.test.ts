@@ -1,44 +1,16 @@
-/** The README's TypeScript examples run, unchanged but for the server's URL, against a real server. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+/** The README's several-instances sequence runs as written (the other examples: readme-order.test.ts). */
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "@sessiond/testing";
-import { cleanEnv, runScript } from "./support/process.ts";
+import { describe, expect, it } from "vitest";
+import { cleanEnv } from "./support/process.ts";
 import { postgresUrl } from "./support/targets.ts";
 import { spawnSync } from "node:child_process";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const readme = readFileSync(join(root, "README.md"), "utf8");
-const examples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
 const severalInstances = /## Running several instances[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
-// Inside the project, so that the examples resolve the workspace packages.
-const scratch = join(root, "test", ".readme-examples");
-
-describe("README examples", () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-    mkdirSync(scratch, { recursive: true });
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(scratch, { recursive: true, force: true });
-  });
-
-  it("has examples to run", () => {
-    expect(examples.length).toBeGreaterThanOrEqual(2);
-  });
-
-  it.each(examples.map((code, index) => [index + 1, code] as const))("example %i runs", async (index, code) => {
-    const file = join(scratch, `example-${index}.ts`);
-    writeFileSync(file, code.replaceAll("http://127.0.0.1:3000", server.url));
-    const result = await runScript(file);
-    expect(result.stderr).toBe("");
-    expect(result.code).toBe(0);
-  });
-});
 
 // The sequence is written for root, as on the build machines (it runs PostgreSQL as the postgres user).
 describe.skipIf(!postgresUrl || process.getuid?.() !== 0)("README: running several instances", () => {

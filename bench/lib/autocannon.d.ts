@@ -1,25 +1,19 @@
 /** The part of autocannon 9's API the bench uses (the package ships no types). */
 declare module "autocannon" {
   namespace autocannon {
-    interface Request {
+    type Request = {
       method?: string;
       path?: string;
       body?: string;
       headers?: Record<string, string>;
-    }
-    interface Options extends Request {
-      url: string;
-      connections?: number;
-      duration?: number;
-      sampleInt?: number;
-      timeout?: number;
-      requests?: Request[];
-    }
+      setupRequest?: (r: Request) => Request;
+    };
+    type Options = Request & { url: string; requests: Request[]; [option: string]: unknown };
     type Result = { duration: number; errors: number; timeouts: number; non2xx: number; requests: { total: number } };
-    interface Instance {
+    type Instance = {
       stop(): void;
-      on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
-    }
+      on(event: "response", listener: (client: unknown, status: number, bytes: number, ms: number) => void): Instance;
+    };
   }
   function autocannon(options: autocannon.Options, callback: (error: Error | null, result: autocannon.Result) => void): autocannon.Instance;
   export = autocannon;

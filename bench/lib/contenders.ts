@@ -1,7 +1,6 @@
 /**
- * The servers sessiond is compared with (bench/servers/), the same three calls in each one's wire
- * (create with a server-generated ID, get one session, the first list page of 50), how to read the
- * IDs back from its answers for the smoke checks, and the ratio sessiond must reach against each.
+ * The servers compared (bench/servers/): the same three calls in each one's wire, the ratios
+ * sessiond must reach, and the checks before a load (a broken endpoint fails loudly, not as non-2xx).
  */
 
 /** raw: the limit; stock, orpc, hono: peers; plain: the app a user would write instead (issue 20). */
@@ -56,3 +55,29 @@ export const BASELINES = {
   hono: { meaning: "req/s against Hono + zod (Node server), same store", create: 1, get: 1, list: 1 },
 } as const;
 export type Baseline = keyof typeof BASELINES;
+
+export const postJson = (body: string): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body });
+
+type Answer = { text: string; body: unknown };
+
+/** One request that must succeed and pass `check` (on the JSON, or the text when it is not JSON). */
+export async function smoke(url: string, path: string, check: (body: unknown) => boolean, init: RequestInit = {}): Promise<Answer> {
+  const response = await fetch(url + path, { ...init, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  if (!response.ok || !check(body))
+    throw new Error(`${init.method ?? "GET"} ${url}${path.slice(0, 80)}: HTTP ${response.status} ${text.slice(0, 300)}`);
+  return { text, body };
+}
+
+/** One create before a load: the server must answer with the new session's ID. */
+export function smokeCreate(url: string, wire: Wire = TRPC): Promise<Answer> {
+  return smoke(url, wire.create.path, (body) => typeof wire.sessionId(body) === "string", postJson(wire.create.body));
+}
+
+/** The answer with IDs and times blanked, to compare two servers' shapes. */
+export const shapeOf = (text: string): string =>
+  text.replace(/ses_[0-9a-f]{12}[0-9A-Za-z]{14}/g, "<id>").replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, "<time>");

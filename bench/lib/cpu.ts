@@ -1,9 +1,4 @@
-/**
- * CPU and memory from /proc (Linux; elsewhere null or 0). A server under test is a process and all
- * it started (`sessiond serve`'s workers, PostgreSQL's backends). "Other CPU" is the machine's busy
- * time minus this process tree's: above a few tenths of a core, a load's absolute figures are
- * disturbed (its ratios much less, since the rounds alternate).
- */
+/** CPU and memory of process trees from /proc (Linux; elsewhere null or 0): a server and its workers, not PostgreSQL's backends. */
 import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 
@@ -19,9 +14,8 @@ const read = (path: string): string | null => {
 function tree(root: number): { pid: number; ticks: number }[] {
   const all = new Map<number, { ppid: number; ticks: number }>();
   for (const pid of (read("/proc/self/stat") && readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) || []) {
-    const stat = read(`/proc/${pid}/stat`);
     // After the command name (which may hold spaces): state, ppid (field 4), …, utime and stime (14, 15).
-    const rest = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const rest = read(`/proc/${pid}/stat`)?.split(") ").pop()?.split(" ");
     if (rest) all.set(Number(pid), { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) });
   }
   const members: { pid: number; ticks: number }[] = [];
@@ -44,28 +38,19 @@ export function treeRss(pid: number): number {
   return tree(pid).reduce((sum, { pid: member }) => sum + Number(read(`/proc/${member}/statm`)?.split(" ")[1] ?? 0) * 4096, 0);
 }
 
-export interface CpuSnapshot {
-  busy: number;
-  total: number;
-  /** This process tree's ticks. */
-  own: number;
-}
+type CpuSnapshot = { busy: number; total: number; own: number } | null;
 
-export function cpuSnapshot(): CpuSnapshot | null {
-  const line = read("/proc/stat")?.split("\n", 1)[0];
-  const own = treeCpuSeconds(process.pid);
-  if (!line || own === null) return null;
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  const busy = user + nice + system + irq + softirq + steal;
-  return { busy, total: busy + idle + iowait, own: own * 100 };
+/** The machine's busy and total ticks, and the bench's own process tree's. */
+export function cpuSnapshot(): CpuSnapshot {
+  // "cpu  user nice system idle iowait irq softirq steal …", in ticks
+  const fields = (read("/proc/stat")?.split("\n", 1)[0] ?? "").split(/\s+/).map(Number);
+  const [, user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  const [busy, own] = [user + nice + system + irq + softirq + steal, treeCpuSeconds(process.pid)];
+  return busy > 0 && own !== null ? { busy, total: busy + idle + iowait, own: own * 100 } : null;
 }
 
 /** Other processes' CPU ticks between two snapshots, and the wall time in ticks of one core. */
-export function foreignBetween(a: CpuSnapshot | null, b: CpuSnapshot | null): { foreign: number; wall: number } | null {
+export function foreignBetween(a: CpuSnapshot, b: CpuSnapshot): { foreign: number; wall: number } | null {
   if (!a || !b) return null;
   return { foreign: Math.max(0, b.busy - a.busy - (b.own - a.own)), wall: (b.total - a.total) / availableParallelism() };
 }

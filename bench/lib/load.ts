@@ -1,27 +1,29 @@
 /**
- * Load from autocannon, in this process. A warm-up per target, whose numbers are dropped; then the
- * measured time in rounds alternating between the targets (the order rotating), so that a noisy
- * moment on a shared machine hits every target alike. Latency percentiles come from every
- * response's own time.
+ * Load from autocannon, in this process: a warm-up per target (its numbers dropped), then the
+ * measured time in rounds alternating between the targets, the order rotating, so that a noisy
+ * moment on a shared machine hits every target alike. Latencies come from every response's own
+ * time; the server's CPU per request from /proc, over the measured rounds only.
  */
 import autocannon from "autocannon";
-import { cpuSnapshot, foreignBetween } from "./cpu.ts";
+import { cpuSnapshot, foreignBetween, treeCpuSeconds } from "./cpu.ts";
 
 export interface LoadSpec {
-  url: string;
+  server: { url: string; pid: number };
   method: "GET" | "POST";
-  /** One path, or several that each connection cycles through. */
+  /**
+   * One path, or several that each connection cycles through; with `headersByPath`, the paths go in
+   * turn across all connections instead (each request the next path, with `headersByPath[i]`), so
+   * that no two connections send the same one at once.
+   */
   paths: string[];
-  body?: string;
-  /** Headers on every request (e.g. a bearer token). */
-  headers?: Record<string, string>;
-  /** Headers of each path's request, beside `paths` (e.g. a token of its own for each). */
   headersByPath?: Record<string, string>[];
+  body?: string;
+  headers?: Record<string, string>;
   connections: number;
-  /** Measured seconds in total, split over the rounds. */
+  /** Measured seconds in total, split over the rounds; and the warm-up's. */
   durationS: number;
   warmupS: number;
-  /** Called every 250 ms during the measured runs (e.g. to read the server's RSS). */
+  /** Called every 250 ms during the measured rounds (e.g. to read the server's RSS). */
   onSample?: () => void;
 }
 
@@ -34,81 +36,82 @@ export interface LoadResult {
   roundRps: number[];
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   non2xx: number;
-  /** Errors and timeouts. */
   errors: number;
-  /** Average cores other processes used during the measured runs (null where unknown). */
+  /** The server's CPU time per response in µs (its process tree; null where unknown). */
+  cpuUsPerRequest: number | null;
+  /** Average cores other processes used during the measured rounds (null where unknown). */
   otherCpuCores: number | null;
+  /** The measured rounds, [from, to] in µs of process.hrtime's clock (a CPU profile's clock). */
+  windows: [number, number][];
 }
 
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
+const micros = (): number => Number(process.hrtime.bigint() / 1000n);
 
 function fire(spec: LoadSpec, duration: number, onResponse?: (ms: number) => void): Promise<autocannon.Result> {
-  const headers: Record<string, string> = { ...spec.headers, ...(spec.method === "POST" ? { "content-type": "application/json" } : {}) };
+  const headers = { ...spec.headers, ...(spec.method === "POST" ? { "content-type": "application/json" } : {}) };
   const request = { method: spec.method, headers, ...(spec.body === undefined ? {} : { body: spec.body }) };
+  let next = 0;
+  const nextPath = (built: autocannon.Request) => {
+    const i = next++ % spec.paths.length;
+    return { ...built, path: spec.paths[i], headers: { ...headers, ...spec.headersByPath?.[i] } };
+  };
+  const requests = spec.headersByPath ? [{ ...request, setupRequest: nextPath }] : spec.paths.map((path) => ({ path, ...request }));
   return new Promise((resolve, reject) => {
-    const options = { url: spec.url, connections: spec.connections, duration, sampleInt: 100, timeout: 20, ...request };
-    const requests = spec.paths.map((path, i) => ({ path, ...request, headers: { ...headers, ...spec.headersByPath?.[i] } }));
-    const instance = autocannon({ ...options, requests }, (error, result) => {
+    const options = { url: spec.server.url, connections: spec.connections, duration, sampleInt: 100, timeout: 20, ...request, requests };
+    const instance = autocannon(options, (error, result) => {
       clearTimeout(guard);
       if (error) reject(error);
       else resolve(result);
     });
     if (onResponse) instance.on("response", (_client, _status, _bytes, ms) => onResponse(ms));
-    // autocannon stops by itself after `duration`; this only guards against a hang.
-    const guard = setTimeout(() => instance.stop(), (duration + 30) * 1000);
+    const guard = setTimeout(() => instance.stop(), (duration + 30) * 1000); // autocannon stops by itself; this guards against a hang
   });
 }
 
-/** What one target's rounds add up to. */
-const newTally = () => ({
-  samples: [] as number[],
-  seconds: 0,
-  roundRps: [] as number[],
-  non2xx: 0,
-  errors: 0,
-  foreign: 0,
-  wall: 0,
-});
-type Tally = ReturnType<typeof newTally>;
-
-function summarize(connections: number, t: Tally): LoadResult {
-  const sorted = Float64Array.from(t.samples).sort();
-  const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
-  const { roundRps, non2xx, errors } = t;
-  const otherCpuCores = t.wall > 0 ? round(t.foreign / t.wall, 2) : null;
-  const latencyMs = { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
-  const [durationS, responses, rps] = [round(t.seconds, 2), sorted.length, round(sorted.length / t.seconds, 1)];
-  return { connections, durationS, responses, rps, roundRps, latencyMs, non2xx, errors, otherCpuCores };
-}
+type Round = { responses: number; seconds: number; non2xx: number; errors: number; cpu: number; foreign: number; wall: number };
 
 /** Several loads against each other: a warm-up each, then `rounds` rounds of durationS / rounds seconds each. */
 export async function compareLoads<K extends string>(specs: Record<K, LoadSpec>, rounds: number): Promise<Record<K, LoadResult>> {
   const keys = Object.keys(specs) as K[];
-  const tallies = new Map<K, Tally>();
-  for (const key of keys) {
-    tallies.set(key, newTally());
-    if (specs[key].warmupS > 0) await fire(specs[key], specs[key].warmupS);
-  }
+  const tallies = new Map(keys.map((key) => [key, { samples: [] as number[], rounds: [] as Round[], windows: [] as [number, number][] }]));
+  for (const key of keys) if (specs[key].warmupS > 0) await fire(specs[key], specs[key].warmupS);
   for (let r = 0; r < rounds; r++) {
     for (const key of keys.map((_, i) => keys[(i + r) % keys.length]!)) {
-      const [spec, tally] = [specs[key], tallies.get(key)!];
-      const before = tally.samples.length;
-      const sampler = spec.onSample ? setInterval(spec.onSample, 250) : undefined;
-      const cpuBefore = cpuSnapshot();
-      const result = await fire(spec, spec.durationS / rounds, (ms) => void tally.samples.push(ms)).finally(() => clearInterval(sampler));
-      const cpu = foreignBetween(cpuBefore, cpuSnapshot());
-      tally.foreign += cpu?.foreign ?? 0;
-      tally.wall += cpu?.wall ?? 0;
-      tally.seconds += result.duration;
-      tally.roundRps.push(round((tally.samples.length - before) / result.duration, 0));
-      tally.non2xx += result.non2xx;
-      tally.errors += result.errors + result.timeouts;
+      const [{ server, durationS, onSample }, t] = [specs[key], tallies.get(key)!];
+      const [responses, machine, cpu] = [t.samples.length, cpuSnapshot(), treeCpuSeconds(server.pid) ?? Number.NaN];
+      const sampler = onSample ? setInterval(onSample, 250) : undefined;
+      const from = micros();
+      const result = await fire(specs[key], durationS / rounds, (ms) => void t.samples.push(ms)).finally(() => clearInterval(sampler));
+      t.windows.push([from, micros()]);
+      const { foreign = 0, wall = 0 } = foreignBetween(machine, cpuSnapshot()) ?? {};
+      const [seconds, errors, serverCpu] = [
+        result.duration,
+        result.errors + result.timeouts,
+        (treeCpuSeconds(server.pid) ?? Number.NaN) - cpu,
+      ];
+      t.rounds.push({ responses: t.samples.length - responses, seconds, non2xx: result.non2xx, errors, cpu: serverCpu, foreign, wall });
     }
   }
-  return Object.fromEntries(keys.map((key) => [key, summarize(specs[key].connections, tallies.get(key)!)])) as Record<K, LoadResult>;
-}
-
-/** One load on its own: warm-up, then the measured run. */
-export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  return (await compareLoads({ only: spec }, 1)).only;
+  const summarize = (key: K): LoadResult => {
+    const { samples, rounds, windows } = tallies.get(key)!;
+    const sum = (field: keyof Round) => rounds.reduce((total, r) => total + r[field], 0);
+    const sorted = Float64Array.from(samples).sort();
+    const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
+    const [responses, seconds, cpu] = [sorted.length, sum("seconds"), (sum("cpu") * 1e6) / sorted.length];
+    return {
+      connections: specs[key].connections,
+      durationS: round(seconds, 2),
+      responses,
+      rps: round(responses / seconds, 1),
+      roundRps: rounds.map((r) => round(r.responses / r.seconds, 0)),
+      latencyMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) },
+      non2xx: sum("non2xx"),
+      errors: sum("errors"),
+      cpuUsPerRequest: Number.isFinite(cpu) ? round(cpu, 1) : null,
+      otherCpuCores: sum("wall") > 0 ? round(sum("foreign") / sum("wall"), 2) : null,
+      windows,
+    };
+  };
+  return Object.fromEntries(keys.map((key) => [key, summarize(key)])) as Record<K, LoadResult>;
 }

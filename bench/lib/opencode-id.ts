@@ -1,8 +1,4 @@
-/**
- * opencode's session ID generator, reimplemented: per ID, Date.now(), a counter per millisecond,
- * ~(ms * 4096 + counter) as 12 hex digits through a 6-byte Buffer, then randomBytes(14) mapped with
- * `byte % 62`. The ids scenario's reference, and what the plain Hono app uses.
- */
+/** opencode's session ID generator, reimplemented (a counter per millisecond, randomBytes(14) mapped with `byte % 62`). */
 import { randomBytes } from "node:crypto";
 
 export const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -1,11 +1,8 @@
 /**
- * One durable PostgreSQL cluster (fsync, synchronous_commit and full_page_writes on) for the whole
- * run, started by the first scenario that needs it and destroyed at the end: the test suite's
- * throwaway cluster (test/support/postgres.ts) with its durability left on. Each server gets a
- * database of its own, migrated by the product.
+ * One durable PostgreSQL cluster for the run (fsync, synchronous_commit, full_page_writes on): the
+ * test suite's throwaway cluster, which no package exports; started when first needed.
  */
-import pg from "pg";
-import { openStore } from "@sessiond/server";
+import { migrate } from "./seed.ts";
 import { createDatabase, startPostgres, type PostgresCluster } from "../../test/support/postgres.ts";
 
 let cluster: Promise<PostgresCluster> | undefined;
@@ -14,19 +11,8 @@ let cluster: Promise<PostgresCluster> | undefined;
 export async function durableDatabase(): Promise<string> {
   cluster ??= startPostgres({ durable: true });
   const url = await createDatabase((await cluster).url);
-  await (await openStore(url)).close();
+  await migrate(url);
   return url;
-}
-
-/** Runs SQL on a database (setup only, never during a load). */
-export async function sql<Row = Record<string, unknown>>(url: string, text: string): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as Row[];
-  } finally {
-    await client.end();
-  }
 }
 
 /** Stops and removes the cluster if one was started. */

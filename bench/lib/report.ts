@@ -2,7 +2,7 @@
  * The run's one report: results/latest.json (the machine, settings and every measured number) and
  * results/latest.md (the figures, then each scenario's loads); a partial run writes results/tmp/.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,30 +28,27 @@ export interface Run {
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const LIBRARIES = ["@trpc/server", "superjson", "zod", "@orpc/server", "hono", "@hono/node-server", "@hono/zod-validator"];
+const version = (name: string): string => {
+  const manifest = join(ROOT, "node_modules", name, "package.json");
+  return existsSync(manifest) ? (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version : "not installed";
+};
 
 export function describeMachine() {
-  const version = (name: string): string => {
-    try {
-      return (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
-    } catch {
-      return "not installed";
-    }
-  };
-  const [node, sqlite, kernel, cores] = [process.version, process.versions.sqlite, release(), availableParallelism()];
-  const machine = { cpu: cpus()[0]?.model ?? "unknown", cores, memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node, sqlite, kernel };
-  return { ...machine, libraries: Object.fromEntries(LIBRARIES.map((name) => [name, version(name)])) };
+  const [cpu, cores, memoryGiB] = [cpus()[0]?.model ?? "unknown", availableParallelism(), Number((totalmem() / 2 ** 30).toFixed(1))];
+  const libraries = Object.fromEntries(LIBRARIES.map((name) => [name, version(name)]));
+  return { cpu, cores, memoryGiB, node: process.version, sqlite: process.versions.sqlite, kernel: release(), libraries };
 }
 
-const fmt = (value: number | null | undefined, digits = 0): string =>
-  value === null || value === undefined || Number.isNaN(value)
+const fmt = (value: number | null, digits = 0): string =>
+  value === null || Number.isNaN(value)
     ? "–"
     : value.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const table = (header: string[], rows: (string | number)[][]): string =>
   [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
 const target = (f: Figure): string => [f.min === undefined ? "" : `≥ ${f.min}`, f.max === undefined ? "" : `≤ ${f.max}`].join("") || "–";
-const shown = (f: Figure): string => {
-  const digits = Math.abs(f.value) >= 100 ? 0 : Math.abs(f.value) < 0.1 ? 4 : 2;
-  return `**${fmt(f.value, digits)}**${f.pass === undefined ? "" : f.pass ? " ✓" : " ✗"}`;
+const figureRow = (f: Figure) => {
+  const value = `**${fmt(f.value, Math.abs(f.value) >= 100 ? 0 : Math.abs(f.value) < 0.1 ? 4 : 2)}**${f.pass === undefined ? "" : f.pass ? " ✓" : " ✗"}`;
+  return [f.name, value, target(f), f.rounds ? f.rounds.map((v) => fmt(v, 2)).join("–") : "–", f.meaning];
 };
 
 type Results = Run & { date: string; machine: ReturnType<typeof describeMachine>; otherCpu: { mean: number; max: number } };
@@ -73,15 +70,14 @@ function markdown(results: Results): string {
     "",
     table(
       ["figure", "value", "target", "per round", "of"],
-      results.scenarios.flatMap((r) =>
-        r.figures.map((f) => [f.name, shown(f), target(f), f.rounds ? f.rounds.map((v) => fmt(v, 2)).join("–") : "–", f.meaning]),
-      ),
+      results.scenarios.flatMap((r) => r.figures.map(figureRow)),
     ),
   ];
-  const header = ["load", "connections", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"];
+  const header = ["load", "connections", "req/s", "server CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "errors", "other CPU"];
   for (const r of results.scenarios) {
-    const loads = r.loads.map(({ label, connections, rps, latencyMs: { p50, p99 }, non2xx, errors, otherCpuCores }) => {
-      return [label, connections, fmt(rps), fmt(p50, 2), fmt(p99, 2), non2xx, errors, fmt(otherCpuCores, 2)];
+    const loads = r.loads.map((l) => {
+      const [p50, p99] = [fmt(l.latencyMs.p50, 2), fmt(l.latencyMs.p99, 2)];
+      return [l.label, l.connections, fmt(l.rps), fmt(l.cpuUsPerRequest, 1), p50, p99, l.non2xx, l.errors, fmt(l.otherCpuCores, 2)];
     });
     lines.push("", `## ${r.name}: ${r.title}`, "", ...(loads.length ? [table(header, loads), ""] : []));
     lines.push(...r.notes.flatMap((note) => [note, ""]));

@@ -1,8 +1,4 @@
-/**
- * The session table's row as the schema stores it (server/src/store/migrations.ts), and the
- * session JSON the bare servers answer with (ISO dates); written here, as a user would, rather
- * than imported from the server's internals.
- */
+/** The session row as the schema stores it, and the JSON the bare servers answer with: written here, as a user would. */
 export interface Row {
   id: string;
   owner: string;

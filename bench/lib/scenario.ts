@@ -1,24 +1,16 @@
-/**
- * What a scenario is: a function of the run's context that starts its servers, measures
- * alternating loads through `measure` (each recorded in the report) and returns its ratios. The
- * settings of each mode, and the helpers the scenarios share.
- */
+/** What a scenario is (a function of the run's context that returns figures), each mode's settings, the shared helpers. */
 import type { LoadResult, LoadSpec } from "./load.ts";
 import { TRPC, type Wire } from "./contenders.ts";
 
-export const MODES = ["full", "quick", "smoke"] as const;
-
-/** Every knob, in full, quick and smoke runs (smoke: every load for a moment, to check the harness; its figures mean nothing). */
+/** Every knob in full, quick and smoke runs (smoke: a moment per load, to check the harness; its figures mean nothing). */
 const TABLE = {
-  /** sessiond needs about 4 s under load to reach its steady speed (JIT). */
+  /** sessiond needs about 4 s under load to reach its steady speed (JIT); a second load of the same kind less (rewarm). */
   warmupS: [5, 3, 0.5],
-  /** Warm-up before a second load of the same kind (another connection count or batch size). */
   rewarmS: [2, 1, 0.5],
   durationS: [10, 3, 1],
   rounds: [5, 3, 1],
   /** The loads of sync, workers, postgres and events (many, so each is shorter). */
   shortDurationS: [6, 3, 1],
-  readConnections: [10, 10, 10],
   readSeedRows: [10_000, 10_000, 1000],
   readIds: [1000, 1000, 100],
   /** Growth seeds a hundredth, a tenth and all of this many sessions. */
@@ -26,30 +18,25 @@ const TABLE = {
   idsPerRound: [500_000, 200_000, 10_000],
   idRounds: [10, 5, 2],
   biasIds: [200_000, 200_000, 10_000],
-  eventsConnections: [64, 64, 64],
+  /** Fan-out subscribers; of those, how many parse every frame for the latency (the others count frames). */
   fanoutSubscribers: [1000, 1000, 100],
-  /** Of those, how many parse every frame for the latency (the others only count frames). */
   fanoutParsingSubscribers: [50, 50, 10],
   fanoutS: [8, 4, 1],
   costSubscribers: [100, 100, 10],
 };
-/** The same in every mode. */
-const FIXED = { createConnections: [10, 64], batchSizes: [10, 100] };
+const FIXED = { createConnections: [10, 64], batchSizes: [10, 100], readConnections: 10, eventsConnections: 64 };
 export type Settings = typeof FIXED & { [K in keyof typeof TABLE]: (typeof TABLE)[K][number] };
 
-export function settingsOf(mode: (typeof MODES)[number]): Settings {
-  return {
-    ...FIXED,
-    ...Object.fromEntries(Object.entries(TABLE).map(([name, values]) => [name, values[MODES.indexOf(mode)]])),
-  } as Settings;
+export function settingsOf(mode: "full" | "quick" | "smoke"): Settings {
+  const column = ["full", "quick", "smoke"].indexOf(mode);
+  return { ...FIXED, ...Object.fromEntries(Object.entries(TABLE).map(([name, values]) => [name, values[column]])) } as Settings;
 }
 
-/** One figure of the report: a ratio between two loads of one run, or a measured value, with its target if it has one. */
+/** A ratio between two loads of one run, or a measured value, with its target (`min`, `max`) if it has one. */
 export interface Figure {
   name: string;
   value: number;
   meaning: string;
-  /** Target: at least `min`, at most `max`. */
   min?: number;
   max?: number;
   pass?: boolean;
@@ -59,15 +46,14 @@ export interface Figure {
 
 export interface ScenarioResult {
   figures: Figure[];
-  /** Lines of Markdown under the scenario's table of loads. */
+  /** Markdown under the scenario's table of loads. */
   notes?: string[];
-  /** What went wrong beyond a missed target (lost events, a part that could not run): the run then fails. */
+  /** What went wrong beyond a missed target (lost events, a part that could not run): it fails the run. */
   failed?: string[];
 }
 
 export interface ScenarioContext {
   settings: Settings;
-  log(message: string): void;
   /** A path for a new SQLite file in the run's scratch folder. */
   freshDb(label: string): string;
   /** Alternating loads, recorded in the report as "<label> <key>". */
@@ -100,11 +86,11 @@ export function createTimings(settings: Settings, durationS = settings.durationS
 }
 
 /** A session.create load (server-generated IDs) in `wire`'s format, sessiond's tRPC by default. */
-export function createLoad(url: string, timing: Timing, wire: Wire = TRPC): LoadSpec {
-  return { url, method: "POST", paths: [wire.create.path], body: wire.create.body, ...timing };
+export function createLoad(server: LoadSpec["server"], timing: Timing, wire: Wire = TRPC): LoadSpec {
+  return { server, method: "POST", paths: [wire.create.path], body: wire.create.body, ...timing };
 }
 
 /** A GET load at the read connections. */
-export function readLoad(settings: Settings, url: string, paths: string[], durationS = settings.durationS): LoadSpec {
-  return { url, method: "GET", paths, connections: settings.readConnections, durationS, warmupS: settings.warmupS };
+export function readLoad(settings: Settings, server: LoadSpec["server"], paths: string[], durationS = settings.durationS): LoadSpec {
+  return { server, method: "GET", paths, connections: settings.readConnections, durationS, warmupS: settings.warmupS };
 }

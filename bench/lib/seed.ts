@@ -1,40 +1,50 @@
 /**
- * Fast seeding straight into the schema a sessiond server migrated: one transaction of prepared
- * inserts. Rows look like real ones: generated IDs whose time is the row's createdAt, spread over
- * 90 days with random gaps, default titles, 10 % children of recent sessions, some metadata, 5 %
- * archived.
+ * The servers' databases, prepared before the loads: migrated by the product, seeded straight into
+ * its schema (rows that look real: IDs whose time is their createdAt, over 90 days, 10 % children of
+ * recent sessions, some metadata, 5 % archived), queried.
  */
 import { statSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
+import pg from "pg";
 import { openStore } from "@sessiond/server";
 import { createSessionIdGenerator } from "@sessiond/shared";
 
-export interface SeedResult {
-  rows: number;
-  ms: number;
-  fileBytes: number;
-  /** IDs spread evenly over the table, for read loads. */
-  sampleIds: string[];
-}
+export type SeedResult = Awaited<ReturnType<typeof seed>>;
 
 /** Migrates the schema through the product, as a server does on its first start. */
-export async function migrate(path: string): Promise<void> {
-  await (await openStore(path)).close();
+export async function migrate(db: string): Promise<void> {
+  await (await openStore(db)).close();
 }
 
-export async function seed(path: string, rows: number, sampleIds = 0): Promise<SeedResult> {
+/** Runs SQL on a SQLite file or a postgres:// URL (setup only, never during a load); its rows. */
+export async function sql<Row = Record<string, unknown>>(db: string, text: string): Promise<Row[]> {
+  if (!/^postgres(ql)?:\/\//.test(db)) {
+    const file = new DatabaseSync(db);
+    const rows = file.prepare(text).all() as Row[];
+    file.close();
+    return rows;
+  }
+  const client = new pg.Client({ connectionString: db });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as Row[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** Seeds `rows` sessions; `sampleIds` of their IDs, spread evenly over the table, for read loads. */
+export async function seed(path: string, rows: number, sampleIds = 0) {
   await migrate(path);
   const started = performance.now();
   const db = new DatabaseSync(path, { timeout: 5000 });
   const insert = db.prepare(
     "INSERT INTO session (id, parent_id, title, metadata, revision, created_at, updated_at, archived_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'default')",
   );
-  const end = Date.now() - 60_000;
-  const span = 90 * 86_400_000;
+  const [end, span] = [Date.now() - 60_000, 90 * 86_400_000];
   let clock = end - span;
   const nextId = createSessionIdGenerator({ now: () => clock });
-  const recent: string[] = [];
-  const samples: string[] = [];
+  const [recent, samples] = [[] as string[], [] as string[]];
   const sampleEvery = sampleIds > 0 ? Math.max(1, Math.floor(rows / sampleIds)) : 0;
   const metadataChoices = ['{"worker":"w-17"}', '{"repo":"sessiond","branch":"main"}', '{"agent":"build","attempt":2}'];
   db.exec("BEGIN IMMEDIATE");

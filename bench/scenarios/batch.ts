@@ -1,10 +1,6 @@
-/**
- * Scenario 2: batched creates in httpBatchLink's wire format (`session.create,…?batch=1`), 10 and
- * 100 calls per request at the read connections, sessiond against tRPC's stock adapter;
- * creates/s = req/s × calls per request.
- */
-import { startServer } from "../lib/proc.ts";
-import { postJson, smoke } from "../lib/check.ts";
+/** Batched creates in httpBatchLink's format, 10 and 100 per request: sessiond against tRPC's stock adapter. */
+import { postJson, smoke } from "../lib/contenders.ts";
+import { startServer, type ServerProcess } from "../lib/proc.ts";
 import { figure, over, type Figure, type Scenario } from "../lib/scenario.ts";
 
 const batchPath = (size: number): string => `/trpc/${Array(size).fill("session.create").join(",")}?batch=1`;
@@ -18,13 +14,9 @@ export const scenarioBatch: Scenario = async ({ settings, freshDb, measure }) =>
     const [path, body] = [batchPath(size), batchBody(size)];
     for (const { url } of [stock, sessiond])
       await smoke(url, path, (answer) => Array.isArray(answer) && answer.length === size, postJson(body));
-    const timing = {
-      connections: settings.readConnections,
-      durationS: settings.durationS,
-      warmupS: i ? settings.rewarmS : settings.warmupS,
-    };
-    const spec = (url: string) => ({ url, method: "POST" as const, paths: [path], body, ...timing });
-    const results = await measure(`batch ${size}`, { stock: spec(stock.url), sessiond: spec(sessiond.url) });
+    const [connections, durationS, warmupS] = [settings.readConnections, settings.durationS, i ? settings.rewarmS : settings.warmupS];
+    const spec = (server: ServerProcess) => ({ server, method: "POST" as const, paths: [path], body, connections, durationS, warmupS });
+    const results = await measure(`batch ${size}`, { stock: spec(stock), sessiond: spec(sessiond) });
     figures.push(over(`batch ${size}: sessiond / stock`, results.sessiond, results.stock, "creates/s"));
     if (size === Math.max(...settings.batchSizes)) {
       figures.push(figure(`sessiond creates/s at ${size} per request`, results.sessiond.rps * size, "creates/s", { min: 30_000 }));

@@ -1,12 +1,10 @@
 /**
- * Scenario 1: session.create, one per request, at 10 and 64 connections: sessiond against the bare
- * handler (the limit) and the peers, each on a fresh file. Before the load the bare handler's
- * answer must have sessiond's shape. Also sessiond's memory: idle, under the busiest load, after.
+ * session.create at 10 and 64 connections: sessiond against the bare handler (the limit) and the
+ * peers, each on a fresh file; and sessiond's memory: idle, under the busiest load, after.
  */
-import { BASELINES, WIRE, type Baseline, type ServerKind } from "../lib/contenders.ts";
+import { BASELINES, WIRE, shapeOf, smokeCreate, type Baseline, type ServerKind } from "../lib/contenders.ts";
 import type { LoadResult, LoadSpec } from "../lib/load.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
-import { shapeOf, smokeCreate } from "../lib/check.ts";
 import { createLoad, createTimings, mib, over, sleep, type Figure, type Scenario } from "../lib/scenario.ts";
 import { migrate } from "../lib/seed.ts";
 
@@ -16,9 +14,8 @@ export const KINDS = ["sessiond", ...(Object.keys(BASELINES) as Baseline[])] as 
 /** sessiond's req/s over each baseline's, with the target this operation has against it. */
 export function ratiosOver(label: string, operation: "create" | "get" | "list", results: Record<ServerKind, LoadResult>): Figure[] {
   return (Object.keys(BASELINES) as Baseline[]).map((baseline) => {
-    const target = BASELINES[baseline][operation];
-    const name = `${label}: sessiond / ${baseline}`;
-    return over(name, results.sessiond, results[baseline], BASELINES[baseline].meaning, target === null ? {} : { min: target });
+    const { meaning, [operation]: target } = BASELINES[baseline];
+    return over(`${label}: sessiond / ${baseline}`, results.sessiond, results[baseline], meaning, target === null ? {} : { min: target });
   });
 }
 
@@ -39,11 +36,11 @@ export const scenarioCreate: Scenario = async ({ settings, freshDb, measure }) =
   for (const timing of createTimings(settings)) {
     const busiest = timing.connections === Math.max(...settings.createConnections);
     const spec = (kind: ServerKind): LoadSpec => ({
-      ...createLoad(servers[kind].url, timing, WIRE[kind]),
+      ...createLoad(servers[kind], timing, WIRE[kind]),
       ...(kind === "sessiond" && busiest ? { onSample: sample } : {}),
     });
-    const specs = Object.fromEntries(KINDS.map((kind) => [kind, spec(kind)])) as Record<ServerKind, LoadSpec>;
-    figures.push(...ratiosOver(`create c${timing.connections}`, "create", await measure(`create c${timing.connections}`, specs)));
+    const label = `create c${timing.connections}`;
+    figures.push(...ratiosOver(label, "create", await measure(label, Object.fromEntries(KINDS.map((kind) => [kind, spec(kind)])))));
   }
   await sleep(300);
   const memory = `${mib(rss.idle)} MiB idle after start, at most ${mib(rss.underLoad)} MiB under the busiest load, ${mib(servers.sessiond.rss())} MiB idle after`;

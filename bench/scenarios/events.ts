@@ -1,20 +1,26 @@
 /**
- * Scenario 11, live events (issue 12): fan-out (one writer, one create at a time, to many
- * subscribers on GET /event: events/s delivered, delivery latency on the subscribers that parse
- * every frame; every event must arrive), and what events cost a create: a database that drops its
- * events (lib/no-events.ts) against one that writes them, with no, 1 and many subscribers, on
- * SQLite and on durable PostgreSQL, with each server's own CPU per create (each alone for a moment).
+ * Live events: fan-out (one writer, one create at a time, to many `GET /event` subscribers; every
+ * event must arrive), and what events cost a create: a database that drops its events against one
+ * that writes them, with 0, 1 and many subscribers, on SQLite and on PostgreSQL.
  */
 import { request, type IncomingMessage } from "node:http";
-import { TRPC } from "../lib/contenders.ts";
-import { treeCpuSeconds } from "../lib/cpu.ts";
-import { runLoad } from "../lib/load.ts";
-import { dropEvents, eventCount } from "../lib/no-events.ts";
+import { TRPC, postJson, smokeCreate } from "../lib/contenders.ts";
 import { durableDatabase } from "../lib/postgres.ts";
-import { startServer, type ServerProcess } from "../lib/proc.ts";
-import { postJson, smokeCreate } from "../lib/check.ts";
+import type { LoadSpec } from "../lib/load.ts";
+import { startServer } from "../lib/proc.ts";
 import { createLoad, figure, over, sleep, type Scenario, type ScenarioContext } from "../lib/scenario.ts";
-import { migrate } from "../lib/seed.ts";
+import { migrate, sql } from "../lib/seed.ts";
+
+/**
+ * The baseline "without events": the same sessiond on a database where a trigger drops every event
+ * row (and `next_event_id()` is a bare nextval); the statement, the hub's read and NOTIFY stay.
+ */
+const DROP_EVENTS = {
+  sqlite: "CREATE TRIGGER bench_drop_event BEFORE INSERT ON session_event BEGIN SELECT RAISE(IGNORE); END",
+  postgres: `CREATE OR REPLACE FUNCTION next_event_id() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$ SELECT nextval('session_event_id_seq') $$;
+    CREATE FUNCTION bench_drop_event() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+    CREATE TRIGGER bench_drop_event BEFORE INSERT ON session_event FOR EACH ROW EXECUTE FUNCTION bench_drop_event();`,
+};
 
 /** Open subscriptions, closed before their server stops (or it would wait for them). */
 const streams: IncomingMessage[] = [];
@@ -39,7 +45,7 @@ async function fanOut({ settings, freshDb }: ScenarioContext) {
   for (let i = 0; i < settings.fanoutSubscribers; i++) {
     let buffer = "";
     await subscribe(url, (text) => {
-      // Each frame starts with "id: "; most subscribers only count them.
+      // Each frame starts with "id: "; most subscribers only count them, the others time them.
       if (i >= settings.fanoutParsingSubscribers)
         return void (delivered += text.split("\nid: ").length - (text.startsWith("id: ") ? 0 : 1));
       const frames = (buffer + text).split("\n\n");
@@ -77,58 +83,42 @@ async function fanOut({ settings, freshDb }: ScenarioContext) {
       figure(`${label}: p99 delivery ms`, at(0.99), `create sent → frame parsed (p50 ${at(0.5)} ms, max ${at(1)} ms)`),
     ],
     note: `Fan-out: one writer for ${settings.fanoutS} s, ${writesPerS} creates/s; ${delivered} of ${expected} events delivered.`,
-    // A lost event fails the run, beyond the figure.
     failed: delivered === expected ? [] : [`fan-out: ${delivered} of ${expected} events delivered`],
   };
 }
 
 async function eventCost({ settings, freshDb, measure }: ScenarioContext, engine: "sqlite" | "postgres") {
   const many = `${settings.costSubscribers} subscribers`;
-  const names = engine === "sqlite" ? ["without events", "with events", "1 subscriber", many] : ["without events", "with events"];
-  const servers = new Map<string, ServerProcess>();
+  const names = ["without events", "with events", "1 subscriber", many].slice(0, engine === "sqlite" ? 4 : 2);
+  const timing = { connections: settings.eventsConnections, durationS: settings.shortDurationS, warmupS: settings.warmupS };
+  const loads: Record<string, LoadSpec> = {};
   for (const name of names) {
     const db = engine === "postgres" ? await durableDatabase() : freshDb(`events-${name.replaceAll(" ", "-")}`);
     if (engine === "sqlite") await migrate(db);
-    if (name === "without events") await dropEvents(db);
+    if (name === "without events") await sql(db, DROP_EVENTS[engine]);
     const server = await startServer("sessiond", db);
-    servers.set(name, server);
     await smokeCreate(server.url);
     // The comparison means something only if one server stores no events and the others do.
-    const stored = await eventCount(db);
+    const stored = Number((await sql<{ n: number }>(db, "SELECT count(*) AS n FROM session_event"))[0]!.n);
     if ((name === "without events") !== (stored === 0)) throw new Error(`${engine} ${name}: ${stored} events stored after one create`);
     const subscribers = name === "1 subscriber" ? 1 : name === many ? settings.costSubscribers : 0;
     for (let i = 0; i < subscribers; i++) await subscribe(server.url, () => undefined);
+    loads[name] = createLoad(server, timing);
   }
-  const timing = { connections: settings.eventsConnections, durationS: settings.shortDurationS, warmupS: settings.warmupS };
-  const loads = Object.fromEntries([...servers].map(([name, { url }]) => [name, createLoad(url, timing)]));
   const results = await measure(`create ${engine}`, loads);
-  const cpu = [];
-  for (const [name, { pid, url }] of servers) {
-    const before = treeCpuSeconds(pid) ?? Number.NaN;
-    const { responses } = await runLoad(createLoad(url, { ...timing, warmupS: 0, durationS: Math.min(3, timing.durationS) }));
-    cpu.push(`${name} ${((((treeCpuSeconds(pid) ?? Number.NaN) - before) * 1e6) / responses).toFixed(1)}`);
-  }
   unsubscribeAll();
-  const without = results["without events"]!;
-  const figures = names.slice(1).map((name) => {
-    const label = `create ${engine} c${timing.connections}: ${name} / without events`;
-    if (name !== "with events") return over(label, results[name]!, without, "creates/s with subscribers reading every event");
-    return over(label, results[name]!, without, "creates/s writing each create's event", { min: 0.8 });
+  return names.slice(1).map((name) => {
+    const [label, without] = [`create ${engine} c${timing.connections}: ${name} / without events`, results["without events"]!];
+    if (name === "with events") return over(label, results[name]!, without, "creates/s writing each create's event", { min: 0.8 });
+    return over(label, results[name]!, without, "creates/s with subscribers reading every event");
   });
-  return { figures, note: `${engine}: each server's own CPU per create, µs: ${cpu.join(", ")}.`, failed: [] };
 }
 
 export const scenarioEvents: Scenario = async (context) => {
-  const parts = [await fanOut(context), await eventCost(context, "sqlite")];
+  const { figures, note, failed } = await fanOut(context);
+  figures.push(...(await eventCost(context, "sqlite")));
   // Apart, so that a machine without PostgreSQL still gets the SQLite figures.
-  const postgres = await eventCost(context, "postgres").catch((error: Error) => {
-    unsubscribeAll();
-    return { figures: [], note: "", failed: [`PostgreSQL: ${error.message}`] };
-  });
-  parts.push(postgres);
-  return {
-    figures: parts.flatMap((p) => p.figures),
-    notes: parts.map((p) => p.note).filter(Boolean),
-    failed: parts.flatMap((p) => p.failed),
-  };
+  const postgres = await eventCost(context, "postgres").catch((error: Error) => void failed.push(`PostgreSQL: ${error.message}`));
+  unsubscribeAll();
+  return { figures: [...figures, ...(postgres ?? [])], notes: [note], failed };
 };

@@ -1,9 +1,6 @@
-/**
- * Scenario 4: list and create latency as the table grows (10k, 100k, 1M sessions seeded straight
- * into the schema; smoke: 100 to 10k), one sessiond per size, loads alternating between them; and
- * sessiond's memory with more sessions stored.
- */
+/** List and create latency, and memory, with 10k, 100k and 1M sessions stored: one sessiond per size, loads alternating. */
 import { TRPC } from "../lib/contenders.ts";
+import type { LoadSpec } from "../lib/load.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
 import { createLoad, figure, mib, readLoad, sleep, type Scenario } from "../lib/scenario.ts";
 import { seed, type SeedResult } from "../lib/seed.ts";
@@ -17,11 +14,12 @@ export const scenarioGrowth: Scenario = async ({ settings, freshDb, measure }) =
     await sleep(300);
     sizes.push({ ...seeded, server, idle: server.rss() });
   }
-  const servers = sizes.map(({ rows, server }) => [`${rows} stored`, server.url] as const);
+  const loads = (spec: (server: ServerProcess) => LoadSpec) => Object.fromEntries(sizes.map((s) => [`${s.rows} stored`, spec(s.server)]));
   const timing = { connections: settings.readConnections, durationS: settings.durationS, warmupS: settings.warmupS };
+  const listLoads = loads((server) => readLoad(settings, server, [TRPC.listPath]));
+  const createLoads = loads((server) => createLoad(server, timing));
   // The list first: the creates put new sessions at the head of the list.
-  const lists = await measure("list", Object.fromEntries(servers.map(([key, url]) => [key, readLoad(settings, url, [TRPC.listPath])])));
-  const creates = await measure("create", Object.fromEntries(servers.map(([key, url]) => [key, createLoad(url, timing)])));
+  const [lists, creates] = [await measure("list", listLoads), await measure("create", createLoads)];
   const notes = sizes.map(({ rows, ms, fileBytes, server, idle }) => {
     const rss = `${mib(idle)} MiB idle after start, ${mib(server.rss())} MiB after the loads`;
     return `${rows} sessions: seeded in ${(ms / 1000).toFixed(2)} s, ${mib(fileBytes)} MiB; sessiond RSS ${rss}.`;

@@ -1,8 +1,4 @@
-/**
- * Scenario 5, in process: session ID generation, ours (`createSessionIdGenerator`) against
- * opencode's reference algorithm, in alternating timed rounds (median IDs/s); and the chi-square of
- * the 14 random characters against uniform base62.
- */
+/** In process: ID generation, ours against opencode's (median IDs/s of alternating rounds); chi-square of the random characters. */
 import { createSessionIdGenerator } from "@sessiond/shared";
 import { BASE62, createOpencodeIdGenerator } from "../lib/opencode-id.ts";
 import { figure, type Scenario } from "../lib/scenario.ts";
@@ -16,8 +12,6 @@ function rate(generate: () => string, count: number): number {
   return count / ((performance.now() - started) / 1000);
 }
 
-const median = (values: number[]): number => values.sort((a, b) => a - b)[values.length >> 1]!;
-
 /** Chi-square (df 61) of the random characters of `ids` IDs against a uniform distribution. */
 function chiSquare(generate: () => string, ids: number): number {
   const counts = new Map([...BASE62].map((char) => [char, 0]));
@@ -26,30 +20,30 @@ function chiSquare(generate: () => string, ids: number): number {
   return [...counts.values()].reduce((sum, observed) => sum + (observed - expected) ** 2 / expected, 0);
 }
 
-export const scenarioIds: Scenario = async ({ settings }) => {
-  const ours = createSessionIdGenerator();
-  const reference = createOpencodeIdGenerator();
-  rate(ours, settings.idsPerRound); // warm-up: both reach optimised code
-  rate(reference, settings.idsPerRound >> 2);
+export const scenarioIds: Scenario = async ({ settings: { idsPerRound, idRounds, biasIds } }) => {
+  const generators = { ours: createSessionIdGenerator(), reference: createOpencodeIdGenerator() };
+  rate(generators.ours, idsPerRound); // warm-up: both reach optimised code
+  rate(generators.reference, idsPerRound >> 2);
   const rounds = { ours: [] as number[], reference: [] as number[] };
-  for (let round = 0; round < settings.idRounds; round++) {
+  for (let round = 0; round < idRounds; round++) {
     // Alternate which one goes first, so neither always runs on a warmer or cooler machine.
     for (const name of round % 2 ? (["reference", "ours"] as const) : (["ours", "reference"] as const)) {
-      rounds[name].push(rate(name === "ours" ? ours : reference, settings.idsPerRound));
+      rounds[name].push(rate(generators[name], idsPerRound));
     }
   }
-  const [oursRate, referenceRate] = [median(rounds.ours), median(rounds.reference)];
-  const n = settings.biasIds.toLocaleString("en");
-  const bias = `of ${n} IDs × 14 random characters; 100.9 is p = 0.001 against uniform`;
-  const referenceChi = chiSquare(createOpencodeIdGenerator(), settings.biasIds);
+  const [ours, reference] = [rounds.ours, rounds.reference].map((values) => values.sort((a, b) => a - b)[values.length >> 1]!) as [
+    number,
+    number,
+  ];
+  const bias = `of ${biasIds.toLocaleString("en")} IDs × 14 random characters; 100.9 is p = 0.001 against uniform`;
   return {
     figures: [
-      figure("ID generation: ours / reference", oursRate / referenceRate, "IDs/s", { min: 5 }),
-      figure("ours: chi-square (df 61)", chiSquare(createSessionIdGenerator(), settings.biasIds), bias, { max: 100.9 }),
+      figure("ID generation: ours / reference", ours / reference, "IDs/s", { min: 5 }),
+      figure("ours: chi-square (df 61)", chiSquare(createSessionIdGenerator(), biasIds), bias, { max: 100.9 }),
     ],
     notes: [
-      `Median of ${settings.idRounds} rounds of ${settings.idsPerRound}: ours ${Math.round(oursRate)} IDs/s, reference (opencode) ${Math.round(referenceRate)} IDs/s.`,
-      `The reference's chi-square (byte % 62 is biased): ${referenceChi.toFixed(1)}.`,
+      `Median of ${idRounds} rounds of ${idsPerRound}: ours ${Math.round(ours)} IDs/s, reference (opencode) ${Math.round(reference)} IDs/s.`,
+      `The reference's chi-square (byte % 62 is biased): ${chiSquare(createOpencodeIdGenerator(), biasIds).toFixed(1)}.`,
     ],
   };
 };

@@ -1,70 +1,30 @@
 /**
- * Scenario 12: what owners cost (issue 19). sessiond with bearer JWTs (`--jwt-secret`, every call
- * carrying one owner's token) against sessiond without authentication, in alternating rounds:
- * create at 10 and 64 connections, get over 1,000 of 10,000 stored sessions, the first list page
- * of 50. Both read the same seeded sessions, owned by the token's owner on the JWT side. A token is
- * verified once and then served from the verifier's cache, as a client that keeps its token is;
- * the last load gives every request a token of its own (no cache hits), to show what a first call
- * costs. On a machine other processes keep busy, req/s ratios swing from round to round, so each
- * server's own CPU time per request is measured too (from /proc, in short alternating loads): a
- * ratio of that is what ownership costs the server, whatever else runs.
+ * What owners cost (issue 19): sessiond with bearer JWTs (one owner's token on every call, verified
+ * once, then from the cache) against no authentication, on the same seeded sessions; then a get
+ * load with a new token every request. Beside req/s, each server's CPU per request (steadier).
  */
 import { copyFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { DatabaseSync } from "node:sqlite";
 import { signTestToken } from "@sessiond/testing";
-import { TRPC } from "../lib/contenders.ts";
-import { postJson, smoke } from "../lib/check.ts";
-import { treeCpuSeconds } from "../lib/cpu.ts";
-import { runLoad, type LoadSpec } from "../lib/load.ts";
+import { TRPC, postJson, smoke } from "../lib/contenders.ts";
+import type { LoadResult, LoadSpec } from "../lib/load.ts";
 import { startServer, type ServerProcess } from "../lib/proc.ts";
-import { createLoad, createTimings, figure, over, readLoad, type Figure, type Scenario, type Settings } from "../lib/scenario.ts";
-import { seed } from "../lib/seed.ts";
+import { createLoad, createTimings, figure, over, readLoad, type Figure, type Scenario } from "../lib/scenario.ts";
+import { seed, sql } from "../lib/seed.ts";
 
 const OWNER = "bench-owner";
-const TARGET = { min: 0.95 };
-const MEANING = "req/s with a JWT naming the owner on every call, against no authentication";
-const CPU_MEANING = "the server's own CPU time per request without authentication, over the same with JWT owners (robust to other load)";
 /** Distinct tokens for the load without cache hits: more than the verifier keeps (10,000). */
 const FRESH_TOKENS = 20_000;
 
-/**
- * Each server's own CPU seconds per request (its process, from /proc) over short loads that
- * alternate between the two, `rounds` times; the median of each. Returns µs per request.
- */
-async function cpuPerRequest(
-  settings: Settings,
-  servers: Record<"none" | "jwt", { server: ServerProcess; spec: LoadSpec }>,
-): Promise<Record<"none" | "jwt", number>> {
-  const samples = { none: [] as number[], jwt: [] as number[] };
-  const keys = ["none", "jwt"] as const;
-  for (let round = 0; round < settings.rounds; round++) {
-    for (const key of round % 2 ? [...keys].reverse() : keys) {
-      const { server, spec } = servers[key];
-      const before = treeCpuSeconds(server.pid) ?? Number.NaN;
-      const result = await runLoad({ ...spec, warmupS: 0, durationS: Math.max(1, settings.durationS / 4) });
-      if (result.non2xx + result.errors > 0) throw new Error(`${key}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-      samples[key].push((((treeCpuSeconds(server.pid) ?? Number.NaN) - before) * 1e6) / result.responses);
-    }
-  }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  return { none: median(samples.none), jwt: median(samples.jwt) };
-}
-
 export const scenarioOwners: Scenario = async ({ settings, freshDb, measure }) => {
-  const secret = randomBytes(32).toString("base64url");
-  const expiry = Math.floor(Date.now() / 1000) + 86_400;
-  const token = signTestToken(secret, { sub: OWNER, exp: expiry });
-  const withToken = { authorization: `Bearer ${token}` };
-
+  const [secret, exp] = [randomBytes(32).toString("base64url"), Math.floor(Date.now() / 1000) + 86_400];
+  const withToken = { authorization: `Bearer ${signTestToken(secret, { sub: OWNER, exp })}` };
   const seedDb = freshDb("owners-seed");
   const { sampleIds: ids } = await seed(seedDb, settings.readSeedRows, settings.readIds);
   const [plainDb, ownedDb] = [freshDb("owners-none"), freshDb("owners-jwt")];
   copyFileSync(seedDb, plainDb);
   copyFileSync(seedDb, ownedDb);
-  const owned = new DatabaseSync(ownedDb);
-  owned.prepare("UPDATE session SET owner = ?").run(OWNER);
-  owned.close();
+  await sql(ownedDb, `UPDATE session SET owner = '${OWNER}'`);
   const none = await startServer("sessiond", plainDb);
   const jwt = await startServer("sessiond", ownedDb, ["--jwt-secret", secret]);
 
@@ -79,58 +39,24 @@ export const scenarioOwners: Scenario = async ({ settings, freshDb, measure }) =
   await refused.arrayBuffer();
 
   const figures: Figure[] = [];
-  const cpu: string[] = [];
-  const compare = async (label: string, specs: Record<"none" | "jwt", LoadSpec>) => {
-    const results = await measure(label, specs);
-    figures.push(over(`${label}: JWT owners / no auth`, results.jwt, results.none, MEANING, TARGET));
-    const perRequest = await cpuPerRequest(settings, { none: { server: none, spec: specs.none }, jwt: { server: jwt, spec: specs.jwt } });
-    figures.push(figure(`${label}: server CPU per request, no auth / JWT owners`, perRequest.none / perRequest.jwt, CPU_MEANING, TARGET));
-    cpu.push(`${label} ${perRequest.none.toFixed(1)} and ${perRequest.jwt.toFixed(1)}`);
+  const compare = async (label: string, spec: (server: ServerProcess) => LoadSpec, jwtSpec: Partial<LoadSpec> = { headers: withToken }) => {
+    const r: Record<"none" | "jwt", LoadResult> = await measure(label, { none: spec(none), jwt: { ...spec(jwt), ...jwtSpec } });
+    const target = jwtSpec.headersByPath ? {} : { min: 0.95 };
+    const [cpu, name] = [r.none.cpuUsPerRequest! / r.jwt.cpuUsPerRequest!, `${label}: server CPU per request, no auth / JWT owners`];
+    figures.push(over(`${label}: JWT owners / no auth`, r.jwt, r.none, "req/s with a JWT naming the owner on every call", target));
+    figures.push(figure(name, cpu, "the server's CPU per request without authentication over with JWT owners", target));
+    return r;
   };
-  for (const timing of createTimings(settings)) {
-    await compare(`create c${timing.connections}`, {
-      none: createLoad(none.url, timing),
-      jwt: { ...createLoad(jwt.url, timing), headers: withToken },
-    });
-  }
-  for (const [label, paths] of [
-    ["get", ids.map(TRPC.getPath)],
-    ["list", [TRPC.listPath]],
-  ] as const) {
-    await compare(label, {
-      none: readLoad(settings, none.url, [...paths]),
-      jwt: { ...readLoad(settings, jwt.url, [...paths]), headers: withToken },
-    });
-  }
+  for (const timing of createTimings(settings)) await compare(`create c${timing.connections}`, (server) => createLoad(server, timing));
+  await compare("get", (server) => readLoad(settings, server, ids.map(TRPC.getPath)));
+  await compare("list", (server) => readLoad(settings, server, [TRPC.listPath]));
   const fresh = Array.from({ length: FRESH_TOKENS }, (_, i) => ({
-    authorization: `Bearer ${signTestToken(secret, { sub: OWNER, exp: expiry, jti: String(i) })}`,
+    authorization: `Bearer ${signTestToken(secret, { sub: OWNER, exp, jti: String(i) })}`,
   }));
-  const cold = await measure("get, a new token every request", {
-    none: readLoad(settings, none.url, ids.map(TRPC.getPath)),
-    jwt: {
-      ...readLoad(
-        settings,
-        jwt.url,
-        fresh.map((_, i) => TRPC.getPath(ids[i % ids.length]!)),
-      ),
-      headersByPath: fresh,
-    },
-  });
-  figures.push(
-    over(
-      "get, a new token every request: JWT owners / no auth",
-      cold.jwt,
-      cold.none,
-      "req/s when every call's token is verified (HS256, no cache hits)",
-    ),
-  );
-  const perVerification = 1e6 / cold.jwt.rps - 1e6 / cold.none.rps;
-  return {
-    figures,
-    notes: [
-      `${settings.readSeedRows} sessions stored, owned by the token's owner on the JWT side; every load but the last sends one token, verified once and then served from the cache.`,
-      `The last load sends ${FRESH_TOKENS} distinct tokens in turn (more than the cache holds): about ${perVerification.toFixed(0)} µs more per request, the verification of an HS256 token.`,
-      `Each server's own CPU per request, µs, without authentication and with JWT owners (median of ${settings.rounds} alternating short loads): ${cpu.join("; ")}.`,
-    ],
-  };
+  const paths = fresh.map((_, i) => TRPC.getPath(ids[i % ids.length]!));
+  const cold = await compare("get, a new token every request", (server) => readLoad(settings, server, paths), { headersByPath: fresh });
+  const verification = (cold.jwt.cpuUsPerRequest! - cold.none.cpuUsPerRequest!).toFixed(0);
+  const tokens = `the last sends ${FRESH_TOKENS} distinct tokens in turn (more than the verifier's cache holds)`;
+  const verified = `${verification} µs more server CPU per request than without authentication: an HS256 verification`;
+  return { figures, notes: [`${settings.readSeedRows} sessions stored. Every load but the last sends one token; ${tokens}: ${verified}.`] };
 };

@@ -1,27 +1,26 @@
 /**
- * Scenario 8: `sessiond serve --sqlite-sync full` against `normal`, session.create at 10 and 64
- * connections, each on a fresh file, without the access log. Also what one fsync costs on the disk
- * under the files, since `full` pays one per group commit.
+ * `sessiond serve --sqlite-sync full` against `normal` (no access log): creates at 10 and 64, each
+ * on a fresh file; and what one fsync costs on the disk under the files (`full` pays one a commit).
  */
+import { smokeCreate } from "../lib/contenders.ts";
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from "node:fs";
-import { startServe } from "../lib/proc.ts";
-import { smokeCreate } from "../lib/check.ts";
+import { startServe, type ServerProcess } from "../lib/proc.ts";
 import { createLoad, createTimings, over, type Scenario } from "../lib/scenario.ts";
 
 export const scenarioSync: Scenario = async ({ settings, freshDb, measure }) => {
   const fsync = probeFsync(freshDb("fsync-probe"));
-  const urls = { normal: "", full: "" };
+  const servers = {} as Record<"normal" | "full", ServerProcess>;
   for (const sync of ["normal", "full"] as const) {
     const server = await startServe(["--db", freshDb(`sync-${sync}`), "--sqlite-sync", sync, "--access-log-sample", "0"]);
     if (server.listening.sqliteSync !== sync)
       throw new Error(`--sqlite-sync ${sync}: the server says ${String(server.listening.sqliteSync)}`);
     await smokeCreate(server.url);
-    urls[sync] = server.url;
+    servers[sync] = server;
   }
   const figures = [];
   for (const timing of createTimings(settings, settings.shortDurationS)) {
     const label = `create c${timing.connections}`;
-    const { normal, full } = await measure(label, { normal: createLoad(urls.normal, timing), full: createLoad(urls.full, timing) });
+    const { normal, full } = await measure(label, { normal: createLoad(servers.normal, timing), full: createLoad(servers.full, timing) });
     const meaning = `creates/s with --sqlite-sync full over normal (p99 ${full.latencyMs.p99} ms against ${normal.latencyMs.p99} ms)`;
     figures.push(over(`${label}: sync full / normal`, full, normal, meaning, { min: 0.8 }));
   }

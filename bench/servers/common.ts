@@ -1,7 +1,4 @@
-/**
- * What every bench server shares: the --db argument, the {"url"} line on stdout that the bench
- * waits for, and a clean stop on SIGTERM or when the bench goes away (its IPC channel closes).
- */
+/** What every bench server shares: --db, the {"url"} line the bench waits for, a clean stop on SIGTERM or when the bench goes. */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 

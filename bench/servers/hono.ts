@@ -1,8 +1,6 @@
 /**
- * A peer a user might pick instead of tRPC for speed: Hono on its Node server, validating with the
- * contract's schemas (@hono/zod-validator), over the same session service and store as sessiond.
- * REST routes (the ones sessiond serves) answering plain `c.json`: Dates as ISO strings without
- * type meta, less work than superjson's envelope, so the stricter comparison.
+ * A peer: Hono with the contract's schemas over sessiond's own service and store, on sessiond's REST
+ * routes, answering plain `c.json` (less work than superjson's envelope: the stricter comparison).
  */
 import type { Server } from "node:http";
 import { createSessionService, openStore } from "@sessiond/server";

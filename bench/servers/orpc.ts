@@ -1,8 +1,4 @@
-/**
- * A peer a user might pick instead of tRPC for speed: oRPC's RPC handler on its Node adapter, the
- * contract's zod schemas (a Standard Schema), the same session service and store as sessiond.
- * Reads are GET procedures (`?data=`), as tRPC's queries; oRPC's serializer carries the Dates.
- */
+/** A peer: oRPC's Node RPC handler with the contract's schemas over sessiond's own service and store; reads by GET. */
 import { createServer } from "node:http";
 import { createSessionService, openStore } from "@sessiond/server";
 import { createInputSchemas, DEFAULT_OWNER } from "@sessiond/shared";

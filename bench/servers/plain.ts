@@ -1,10 +1,7 @@
 /**
- * The app a user would write instead of sessiond (issue 20): Hono on @hono/node-server, zod checks,
- * node:sqlite prepared statements on the file a sessiond server created, plain JSON with ISO dates,
- * opencode's ID generator; no sessiond code. Its get and list answers are sessiond's REST answers
- * byte for byte (the plain scenario checks). A create writes the session and its event in one
- * transaction, as sessiond's store does, one transaction per request (no group commit), on WAL with
- * `synchronous = NORMAL`, the usual recipe (with FULL it would wait for an fsync per request).
+ * The app a user would write instead of sessiond (issue 20), with no sessiond code: Hono, zod,
+ * node:sqlite on the file sessiond created, plain JSON, opencode's IDs. A create writes the session
+ * and its event in one transaction per request, with `synchronous = NORMAL` (the usual recipe).
  */
 import type { Server } from "node:http";
 import { DatabaseSync } from "node:sqlite";
@@ -49,8 +46,14 @@ const app = new Hono()
     const [at, id] = cursor ? Buffer.from(cursor, "base64url").toString().split(".") : [];
     const rows = (at && id ? nextPage.all(Number(at), id, limit + 1) : firstPage.all(limit + 1)) as unknown as Row[];
     const end = rows.length > limit ? rows[limit - 1] : undefined;
-    const nextCursor = end ? Buffer.from(`${end.created_at}.${end.id}`).toString("base64url") : null;
-    return c.json({ items: rows.slice(0, limit).map(sessionJson), nextCursor });
+    const cursorOf = (row: Row) => Buffer.from(`${row.created_at}.${row.id}`).toString("base64url");
+    const items = rows.slice(0, limit);
+    // prevCursor: where the page before this one ends (none before the first).
+    return c.json({
+      items: items.map(sessionJson),
+      nextCursor: end ? cursorOf(end) : null,
+      prevCursor: cursor && items[0] ? cursorOf(items[0]) : null,
+    });
   })
   .post("/session", zValidator("json", NewSession), (c) => {
     const { id = newId(), title, metadata } = c.req.valid("json");

@@ -24,7 +24,7 @@ const selectOne = db.prepare(`${SELECT_SESSION} WHERE owner = ? AND id = ?`);
 const selectPage = db.prepare(`${SELECT_SESSION} WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`);
 
 /** The tRPC answer for a session or a page: superjson's `json`, and `meta` naming every Date's path. */
-function envelope(rows: Row[], page?: { nextCursor: string | null }): string {
+function envelope(rows: Row[], page?: { nextCursor: string | null; prevCursor: string | null }): string {
   const values: Record<string, ["Date"]> = {};
   rows.forEach((row, i) => {
     const prefix = page ? `items.${i}.` : "";
@@ -90,7 +90,8 @@ const server = createServer((req, res) => {
     const rows = selectPage.all(DEFAULT_OWNER, limit + 1) as unknown as Row[];
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     const nextCursor = last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
-    return answer(res, 200, envelope(rows.slice(0, limit), { nextCursor }));
+    // The first page: nothing before it.
+    return answer(res, 200, envelope(rows.slice(0, limit), { nextCursor, prevCursor: null }));
   }
   answer(res, 404, '{"error":"not found"}');
 });

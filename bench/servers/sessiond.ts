@@ -1,9 +1,4 @@
-/**
- * sessiond as `sessiond serve` assembles it, through the package's public API, with logs off and
- * SQLite on `synchronous = NORMAL` like the bare handler and the peers: the create, batch, read,
- * growth, rest, events and owners scenarios compare the HTTP path (sync compares `full` with `normal`; plain runs
- * `sessiond serve` with its defaults).
- */
+/** sessiond as `sessiond serve` assembles it, through the public API, with logs off and `synchronous = NORMAL` like the peers. */
 import { createLogger, resolveConfig, startSessiond } from "@sessiond/server";
 import { announce, dbArg } from "./common.ts";
 

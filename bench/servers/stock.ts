@@ -1,7 +1,4 @@
-/**
- * A peer: tRPC's stock standalone adapter serving sessiond's router over the same service and
- * store, with nothing of sessiond's HTTP front (no request IDs, no health route, no error hooks).
- */
+/** A peer: tRPC's stock standalone adapter serving sessiond's router, service and store, without sessiond's HTTP front. */
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import { createAppRouter, createContextInner, createSessionService, openStore } from "@sessiond/server";
 import { dbArg, listen } from "./common.ts";

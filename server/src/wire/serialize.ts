@@ -71,6 +71,47 @@ function plain(value: unknown, path: string, walk: Walk): unknown {
   return copy ?? value;
 }
 
+/**
+ * Whether a value is JSON that superjson writes as it is, with no meta: JSON primitives (no -0),
+ * arrays without holes and plain objects without the keys superjson refuses, each object once
+ * (it marks them in `seen`, as the generic walk does). Without the walk's path strings.
+ */
+function plainJson(value: unknown, seen: Set<object>): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    switch (typeof current) {
+      case "string":
+      case "boolean":
+        continue;
+      case "number":
+        if (Number.isFinite(current) && !Object.is(current, -0)) continue;
+        return false;
+      case "object":
+        break;
+      default:
+        return false;
+    }
+    if (current === null) continue;
+    if (seen.has(current)) return false;
+    seen.add(current);
+    if (Array.isArray(current)) {
+      for (let index = 0; index < current.length; index++) {
+        if (!(index in current)) return false;
+        stack.push(current[index]);
+      }
+      continue;
+    }
+    const proto = Object.getPrototypeOf(current);
+    if (proto !== Object.prototype && proto !== null) return false;
+    for (const key of Object.keys(current)) {
+      if (UNSENDABLE_KEYS.has(key)) return false;
+      stack.push((current as Record<string, unknown>)[key]);
+    }
+  }
+  return true;
+}
+
 /** The keys of a session as the stores and the service build it, in their order. */
 const SESSION_KEYS = ["id", "owner", "title", "parentId", "metadata", "revision", "createdAt", "updatedAt", "archivedAt"];
 
@@ -132,11 +173,9 @@ function pageFields(value: unknown, sessionText: (session: unknown, index: numbe
 function sessionText(value: unknown, prefix: string, meta: string[], walk: Walk): string | undefined {
   if (!isPlainObject(value) || walk.seen.has(value)) return undefined;
   walk.seen.add(value);
-  // Metadata is JSON (the stores parse it from text), but the generic walk checks it all the same.
-  const text = sessionFields(value, (metadata) => {
-    const metadataJson = plain(metadata, `${prefix}metadata`, walk);
-    return metadataJson === GIVE_UP || walk.values ? undefined : JSON.stringify(metadataJson);
-  });
+  // Metadata is JSON (the stores parse it from text), which superjson writes as it is; anything
+  // else in it (a -0, a shared object, a key superjson refuses) leaves the value to superjson.
+  const text = sessionFields(value, (metadata) => (plainJson(metadata, walk.seen) ? JSON.stringify(metadata) : undefined));
   if (text === undefined) return undefined;
   meta.push(`"${prefix}createdAt":["Date"]`, `"${prefix}updatedAt":["Date"]`);
   if (value.archivedAt !== null) meta.push(`"${prefix}archivedAt":["Date"]`);
