@@ -47,6 +47,9 @@ export async function serve(flags: ServerFlags): Promise<number> {
   if (cluster.isWorker) {
     // The primary says "listening" once every worker does.
     log.info({ url: sessiond.url, worker: cluster.worker?.id }, "worker listening");
+    // Lines are written in batches (log.ts): this one reaches stdout before the primary, told next,
+    // says "listening", so whoever waits for that line has every worker's line too.
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
     process.send?.({ sessiond: "listening", url: sessiond.url, sqliteSync: sessiond.sqliteSync } satisfies WorkerListening);
   } else {
     log.info(
