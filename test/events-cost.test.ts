@@ -11,15 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { DatabaseSync } from "node:sqlite";
-import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@sessiond/testing";
 import type { SessionClient } from "@sessiond/client";
 import { expectBadRequest } from "./support/expect.ts";
 import { decodeFrames, openSse } from "./support/sse.ts";
 import { subscribe } from "./support/subscribe.ts";
-import { engineTargets, freshPostgresDatabase } from "./support/targets.ts";
+import { engineTargets, freshPostgresDatabase, plantSql } from "./support/targets.ts";
 
 /** The instance's live-event counters, from /metrics. */
 async function counters(server: TestServer): Promise<{ eventsRead: number; framesEncoded: number; subscribers: number }> {
@@ -67,26 +65,6 @@ function heapUsed(): number {
   collect();
   collect();
   return process.memoryUsage().heapUsed;
-}
-
-/** Runs SQL against a server's database behind its back (SQLite file or PostgreSQL URL). */
-async function runSql(db: string, sql: string): Promise<void> {
-  if (db.startsWith("postgres")) {
-    const client = new pg.Client({ connectionString: db });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  } else {
-    const connection = new DatabaseSync(db, { timeout: 5000 });
-    try {
-      connection.exec(sql);
-    } finally {
-      connection.close();
-    }
-  }
 }
 
 describe.each(engineTargets)("live events, what they cost the instance [$name]", (target) => {
@@ -243,7 +221,7 @@ describe.each(engineTargets)("live events, a database from before session ancest
     await first.client.session.create.mutate({ parentId: root.id, title: "sibling" });
     await first.close();
     // Back to migration 3, as a database written by an earlier version.
-    await runSql(
+    await plantSql(
       db,
       `ALTER TABLE session DROP COLUMN ancestry; ALTER TABLE session_event DROP COLUMN ancestry;
        DELETE FROM schema_migration WHERE version = 4`,

@@ -8,9 +8,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { initTRPC, TRPCError } from "@trpc/server";
-import pg from "pg";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionClient, isForbidden, isSessionClientError, type SessionClient } from "@sessiond/client";
@@ -21,7 +19,7 @@ import { EventSource } from "eventsource";
 import { freshId } from "./support/ids.ts";
 import { runCli } from "./support/process.ts";
 import { decodeFrames, openSse } from "./support/sse.ts";
-import { engineTargets, freshPostgresDatabase, storedSessions } from "./support/targets.ts";
+import { engineTargets, freshPostgresDatabase, plantSql, storedSessions } from "./support/targets.ts";
 
 async function rejection(call: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -76,26 +74,6 @@ function collect(client: SessionClient, input: { lastEventId?: string; sessionId
     },
     stop: () => subscription.unsubscribe(),
   };
-}
-
-/** Runs SQL on the server's database (to plant rows the API cannot make). */
-async function plant(server: TestServer, sql: string): Promise<void> {
-  if (server.db.startsWith("postgres")) {
-    const client = new pg.Client({ connectionString: server.db });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  } else {
-    const db = new DatabaseSync(server.db, { timeout: 5000 });
-    try {
-      db.exec(sql);
-    } finally {
-      db.close();
-    }
-  }
 }
 
 describe.each(engineTargets)("owners [$name]", (target) => {
@@ -279,8 +257,8 @@ describe.each(engineTargets)("owners [$name]", (target) => {
     const owners = [`tie-a-${randomUUID()}`, `tie-b-${randomUUID()}`, `tie-c-${randomUUID()}`];
     // Newer than anything the other tests make, so they are the first page's.
     const at = Date.now() + 3_600_000;
-    await plant(
-      server,
+    await plantSql(
+      server.db,
       owners
         .map(
           (owner) =>

@@ -4,33 +4,11 @@
  * edited by hand can hold one: delete and the child listings must still answer, and a delete
  * reaching more sessions than its bound is refused whole.
  */
-import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import pg from "pg";
 import type { TestServer } from "@sessiond/testing";
 import { expectBadRequest, expectNotFound } from "./support/expect.ts";
 import { freshId } from "./support/ids.ts";
-import { engineTargets, storedSessions } from "./support/targets.ts";
-
-/** Runs SQL against the server's database behind its back. */
-async function plant(server: TestServer, sql: string): Promise<void> {
-  if (server.db.startsWith("postgres")) {
-    const client = new pg.Client({ connectionString: server.db });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  } else {
-    const db = new DatabaseSync(server.db, { timeout: 5000 });
-    try {
-      db.exec(sql);
-    } finally {
-      db.close();
-    }
-  }
-}
+import { engineTargets, plantSql, storedSessions } from "./support/targets.ts";
 
 describe.each(engineTargets)("tree walks over a database with cycles [$name]", (target) => {
   let server: TestServer;
@@ -43,7 +21,7 @@ describe.each(engineTargets)("tree walks over a database with cycles [$name]", (
   it("deletes a session that is its own parent, with its children, and keeps serving", async () => {
     const root = await client().session.create.mutate({ title: "self" });
     const child = await client().session.create.mutate({ parentId: root.id });
-    await plant(server, `UPDATE session SET parent_id = id WHERE id = '${root.id}'`);
+    await plantSql(server.db, `UPDATE session SET parent_id = id WHERE id = '${root.id}'`);
 
     const children = await client().session.children.query({ id: root.id });
     expect(children.items.map((session) => session.id).sort()).toEqual([root.id, child.id].sort());
@@ -57,8 +35,8 @@ describe.each(engineTargets)("tree walks over a database with cycles [$name]", (
     const b = await client().session.create.mutate({ id: freshId(), title: "b" });
     const c = await client().session.create.mutate({ parentId: b.id, title: "c" });
     const d = await client().session.create.mutate({ parentId: c.id, title: "d" });
-    await plant(
-      server,
+    await plantSql(
+      server.db,
       `UPDATE session SET parent_id = '${b.id}' WHERE id = '${a.id}'; UPDATE session SET parent_id = '${a.id}' WHERE id = '${b.id}'`,
     );
 
@@ -77,7 +55,7 @@ describe.each(engineTargets)("tree walks over a database with cycles [$name]", (
       : `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 100000)
          INSERT INTO session (owner, id, parent_id, title, metadata, revision, created_at, updated_at)
          SELECT 'default', printf('ses_%012xHugeTreeChild0', n), '${root.id}', 't', '{}', 1, 1, 1 FROM g`;
-    await plant(server, rows);
+    await plantSql(server.db, rows);
 
     const messages = await expectBadRequest(client().session.delete.mutate({ id: root.id }), null);
     expect(messages.join(" ")).toContain("more than 99999 descendants");

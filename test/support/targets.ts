@@ -129,3 +129,23 @@ export async function storedSessions(server: TargetServer): Promise<Record<strin
     db.close();
   }
 }
+
+/** Runs SQL on a server's database behind its back (a SQLite file or a PostgreSQL URL): to plant rows the API cannot make. */
+export async function plantSql(db: string, sql: string): Promise<void> {
+  if (db.startsWith("postgres")) {
+    const client = new pg.Client({ connectionString: db });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  } else {
+    const connection = new DatabaseSync(db, { timeout: 5000 });
+    try {
+      connection.exec(sql);
+    } finally {
+      connection.close();
+    }
+  }
+}
