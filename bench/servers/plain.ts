@@ -15,10 +15,14 @@ import { dbArg, listen } from "./common.ts";
 
 const db = new DatabaseSync(dbArg(), { timeout: 5000 });
 db.exec("PRAGMA synchronous = NORMAL");
-const getOne = db.prepare(`${SELECT_SESSION} WHERE id = ?`);
-const firstPage = db.prepare(`${SELECT_SESSION} ORDER BY created_at DESC, id DESC LIMIT ?`);
-const nextPage = db.prepare(`${SELECT_SESSION} WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`);
-// sessiond's table has an owner column (its own, here: the one a server without authentication gives).
+// sessiond's table has an owner column, first in its primary key and indexes: the app's rows are
+// those of the owner a server without authentication gives ('default'), read through those keys
+// (by `id` alone, a get would scan the table).
+const getOne = db.prepare(`${SELECT_SESSION} WHERE owner = 'default' AND id = ?`);
+const firstPage = db.prepare(`${SELECT_SESSION} WHERE owner = 'default' ORDER BY created_at DESC, id DESC LIMIT ?`);
+const nextPage = db.prepare(
+  `${SELECT_SESSION} WHERE owner = 'default' AND (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
+);
 const insert = db.prepare(
   "INSERT INTO session (id, title, metadata, revision, created_at, updated_at, owner) VALUES (?, ?, ?, 1, ?, ?, 'default')",
 );
