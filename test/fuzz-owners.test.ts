@@ -14,6 +14,7 @@ import fc from "fast-check";
 import { hasErrorCode, type SessionClient } from "@sessiond/client";
 import { deriveSessionId, type Session, type SessionEvent } from "@sessiond/shared";
 import { startTestServer, type TestServer } from "@sessiond/testing";
+import { listAll } from "./support/owners.ts";
 import { engineTargets, freshPostgresDatabase } from "./support/targets.ts";
 
 const RUNS_PER_ENGINE = Math.max(5, Math.round(Number(process.env.SESSIOND_FUZZ_RUNS ?? 1500) / 25));
@@ -120,17 +121,6 @@ function collect(client: SessionClient) {
     onData: ({ data }) => void events.push(data),
   });
   return { events, ready, stop: () => subscription.unsubscribe() };
-}
-
-async function allPages(client: SessionClient): Promise<Session[]> {
-  const all: Session[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { items: Session[]; nextCursor: string | null } = await client.session.list.query({ limit: 200, cursor });
-    all.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
 }
 
 describe.each(engineTargets)("isolation fuzz: three owners and the operator [$name]", (target) => {
@@ -267,7 +257,7 @@ describe.each(engineTargets)("isolation fuzz: three owners and the operator [$na
 
             // Each owner's view: exactly its own sessions (through its token and the operator acting for it)...
             for (const [who, name] of names.entries()) {
-              const listed = await allPages(clients[who]!.self);
+              const listed = await listAll(clients[who]!.self);
               expect(listed.map((session) => session.id).sort(), `${name}'s list after ${context}`).toEqual(
                 [...models[who]!.keys()].sort(),
               );
@@ -284,7 +274,7 @@ describe.each(engineTargets)("isolation fuzz: three owners and the operator [$na
             }
           }
           // The operator's list of every owner: these three owners' sessions, each once.
-          const everyOwner = (await allPages(server.operator)).filter((session) => names.includes(session.owner));
+          const everyOwner = (await listAll(server.operator)).filter((session) => names.includes(session.owner));
           const union = names.flatMap((name, who) => [...models[who]!.values()].map((session) => `${name} ${session.id}`));
           expect(everyOwner.map((session) => `${session.owner} ${session.id}`).sort()).toEqual(union.sort());
           // The operator's events: every one of theirs, none lost, none doubled.

@@ -17,6 +17,7 @@ import { deriveSessionId, type Session, type SessionEvent } from "@sessiond/shar
 import { startTestServer, type TestServer } from "@sessiond/testing";
 import { EventSource } from "eventsource";
 import { freshId } from "./support/ids.ts";
+import { listAll } from "./support/owners.ts";
 import { runCli } from "./support/process.ts";
 import { decodeFrames, openSse } from "./support/sse.ts";
 import { engineTargets, freshPostgresDatabase, plantSql, storedSessions } from "./support/targets.ts";
@@ -41,18 +42,6 @@ function refusalOf(error: unknown, id: string): unknown {
 async function restRefusal(response: Response, id: string): Promise<unknown> {
   const { requestId: _, ...body } = (await response.json()) as Record<string, unknown>;
   return { status: response.status, body: JSON.parse(JSON.stringify(body).replaceAll(id, "<id>")) };
-}
-
-/** Pages through a client's whole list. */
-async function everything(client: SessionClient, limit = 200): Promise<Session[]> {
-  const all: Session[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { items: Session[]; nextCursor: string | null } = await client.session.list.query({ limit, cursor });
-    all.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
 }
 
 /** Collects a client's live events until told to stop. */
@@ -111,7 +100,7 @@ describe.each(engineTargets)("owners [$name]", (target) => {
     }
     // Listing her session's children: the empty page of a session that does not exist.
     expect(await asBob.session.list.query({ parentId: hers.id })).toEqual(await asBob.session.list.query({ parentId: missing }));
-    expect(await everything(asBob)).toEqual([]);
+    expect(await listAll(asBob)).toEqual([]);
     // Her sessions are as they were, and her calls see them.
     expect(await storedSessions({ ...server, owner: alice })).toEqual(before);
     expect(await asAlice.session.get.query({ id: hers.id })).toEqual(hers);
@@ -169,7 +158,7 @@ describe.each(engineTargets)("owners [$name]", (target) => {
       data: { code: "UNPROCESSABLE_CONTENT", httpStatus: 422, idempotencyKeyReused: { key: "<id>" } },
     });
     expect(await asAlice.session.create.mutate({ title: "keyed", idempotencyKey: key })).toEqual(a);
-    expect((await everything(asAlice)).map((session) => session.id).sort()).toEqual([chosen, derived, a.id].sort());
+    expect((await listAll(asAlice)).map((session) => session.id).sort()).toEqual([chosen, derived, a.id].sort());
   });
 
   it("delivers each subscriber its owner's events only, live and when resuming from 0, on both event doors", async () => {
@@ -234,10 +223,10 @@ describe.each(engineTargets)("owners [$name]", (target) => {
     expect(made.owner).toBe(one);
     await server.operatorFor(two).session.create.mutate({ id, title: "two's" });
     // Acting for an owner is being that owner: its token sees the same, and nothing of the other's.
-    expect(await everything(server.clientFor(one))).toEqual([made]);
-    expect(await everything(asOne)).toEqual([made]);
+    expect(await listAll(server.clientFor(one))).toEqual([made]);
+    expect(await listAll(asOne)).toEqual([made]);
     // Without an owner: lists span every owner (each session says whose), IDs name the default owner's.
-    const all = await everything(server.operator);
+    const all = await listAll(server.operator);
     expect(
       all
         .filter((session) => session.id === id)

@@ -12,6 +12,18 @@ import { expect } from "vitest";
 export const ALICE = "alice";
 export const BOB = "bob";
 
+/** Every session a client's list holds, page by page. */
+export async function listAll(client: SessionClient, limit = 200): Promise<Session[]> {
+  const all: Session[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: Session[]; nextCursor: string | null } = await client.session.list.query({ limit, cursor });
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
 /** Every session in an answer (a session, a page, a list), wherever it sits. */
 function sessionsIn(value: unknown, found: Session[] = []): Session[] {
   if (Array.isArray(value)) for (const item of value) sessionsIn(item, found);
@@ -85,13 +97,7 @@ export function shadowedClient(alice: SessionClient, bob: SessionClient): Shadow
   } as unknown as SessionClient;
 
   async function verifyBob(): Promise<void> {
-    const seen: Session[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: { items: Session[]; nextCursor: string | null } = await bob.session.list.query({ limit: 200, cursor });
-      seen.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor);
+    const seen = await listAll(bob);
     expect(seen.every((session) => session.owner === BOB)).toBe(true);
     const byId = new Map(seen.map((session) => [session.id, session]));
     expect(byId.size, "bob sees as many sessions as he made").toBe(bobs.size);
