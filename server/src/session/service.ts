@@ -24,6 +24,7 @@ import {
 import type { ReadBudget } from "../context.ts";
 import { IdempotencyKeyReusedError, SessionConflictError, SessionNotFoundError, StoreUnavailableError } from "../errors.ts";
 import { CreateKeyTakenError, type ListQuery, type SessionStore } from "../store/types.ts";
+import { isoDate } from "../wire/iso-date.ts";
 
 export interface SessionServiceOptions {
   /** Milliseconds since the epoch; defaults to Date.now. */
@@ -60,7 +61,7 @@ const cursorOf = (session: Session, everyOwner: boolean) =>
 
 /** opencode's default titles. */
 export function defaultTitle(isChild: boolean, at: Date): string {
-  return `${isChild ? "Child session" : "New session"} - ${at.toISOString()}`;
+  return `${isChild ? "Child session" : "New session"} - ${isoDate(at)}`;
 }
 
 /** JSON with every object's keys sorted, so that equal inputs give equal text whatever their key order. */

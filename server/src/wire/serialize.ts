@@ -10,6 +10,7 @@
  */
 import { UNSENDABLE_KEYS } from "@sessiond/shared";
 import superjson from "superjson";
+import { isoDate } from "./iso-date.ts";
 
 type SuperJSONResult = ReturnType<typeof superjson.serialize>;
 
@@ -42,7 +43,7 @@ function plain(value: unknown, path: string, walk: Walk): unknown {
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime()) || path.startsWith(ESCAPED)) return GIVE_UP;
     (walk.values ??= {})[path] = ["Date"];
-    return value.toISOString();
+    return isoDate(value);
   }
   if (walk.seen.has(value)) return GIVE_UP; // superjson would record a referential equality
   walk.seen.add(value);
@@ -137,7 +138,7 @@ function sessionFields(value: Record<string, unknown>, metadataText: (metadata: 
   if (archivedAt !== null && !isValidDate(archivedAt)) return undefined;
   const metadataJson = metadataText(metadata);
   if (metadataJson === undefined) return undefined;
-  return `{"id":${JSON.stringify(id)},"owner":${JSON.stringify(owner)},"title":${JSON.stringify(title)},"parentId":${parentId === null ? "null" : JSON.stringify(parentId)},"metadata":${metadataJson},"revision":${revision},"createdAt":"${createdAt.toISOString()}","updatedAt":"${updatedAt.toISOString()}","archivedAt":${archivedAt === null ? "null" : `"${archivedAt.toISOString()}"`}}`;
+  return `{"id":${JSON.stringify(id)},"owner":${JSON.stringify(owner)},"title":${JSON.stringify(title)},"parentId":${parentId === null ? "null" : JSON.stringify(parentId)},"metadata":${metadataJson},"revision":${revision},"createdAt":"${isoDate(createdAt)}","updatedAt":"${isoDate(updatedAt)}","archivedAt":${archivedAt === null ? "null" : `"${isoDate(archivedAt)}"`}}`;
 }
 
 /** A page of sessions' JSON text, each written by `sessionText` (undefined gives up), or undefined. */
