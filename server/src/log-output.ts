@@ -3,8 +3,9 @@
  * asynchronous write at a time, so that a line costs the process an array push. It replaces pino's
  * own destination (sonic-boom), which measures the text waiting to be written (`Buffer.byteLength`
  * of up to 16 KiB) at every line: 3 µs a line, more than pino takes to format it, on every request
- * (the access log). Measured in one process, 200,000 access lines to a pipe: 4.7 µs a line with
- * sonic-boom, 1.6 µs with this output.
+ * (the access log). Measured in one process, 200,000 access lines to a pipe, 50 per turn of the
+ * event loop: 3.1 µs of CPU a line with pino's destination, 1.3 µs with this output (and the access
+ * line built directly, log.ts).
  *
  * Lines are never cut: a write takes whole lines, at most `maxWriteBytes` of them (a longer line
  * goes alone), so several processes on one pipe (PIPE_BUF, 4 KiB: such writes are atomic) never
