@@ -75,6 +75,7 @@ export function queryInput(
   types: Record<string, QueryType>,
   fields: Record<string, unknown> = {},
 ): Record<string, unknown> {
+  if (query.size === 0) return { ...fields };
   const values = new Map<string, unknown[]>();
   for (const [key, text] of query) {
     if (Object.hasOwn(fields, key)) throw new InvalidInputError(`${key} comes from the path, not the query`, key);
@@ -214,7 +215,9 @@ export function procedureRoute(deps: RestDeps, call: ProcedureCall, template: st
         path: call.procedure,
         type: call.type,
         rawInput: () => input,
-        signal: ex.signal,
+        get signal() {
+          return ex.signal;
+        },
         batchIndex: 0,
       });
       const revision = (data as { revision?: unknown }).revision;

@@ -51,6 +51,7 @@ const isJsonContentType = (header: string | undefined) =>
 
 /** The label of a tRPC request for logs and metrics: its procedure, "batch:mixed", or "unknown". */
 function labelOf(paths: string[], known: ReadonlySet<string>): string {
+  if (paths.length === 1) return known.has(paths[0]!) ? paths[0]! : "unknown";
   const names = new Set(paths);
   if (names.size > 1) return "batch:mixed";
   const [name] = names;
