@@ -67,18 +67,10 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
   async function respond(ex: Exchange, call: TRPCCall, type: CallType): Promise<void> {
     const inputs = inputReader(router, call);
     const { ctx } = call;
+    const signal = ex.signal;
     const callOne = async (path: string, index: number) => {
       try {
-        const data = await invokerOf(path)({
-          ctx,
-          path,
-          type,
-          rawInput: () => inputs.read()[index],
-          get signal() {
-            return ex.signal;
-          },
-          batchIndex: index,
-        });
+        const data = await invokerOf(path)({ ctx, path, type, rawInput: () => inputs.read()[index], signal, batchIndex: index });
         if (data !== null && typeof data === "object" && (Symbol.asyncIterator in data || data instanceof ReadableStream)) {
           throw new TRPCError({
             code: "UNSUPPORTED_MEDIA_TYPE",

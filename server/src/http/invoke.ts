@@ -23,8 +23,7 @@ export type Invoke = (opts: {
   path: string;
   type: CallType;
   rawInput: () => unknown;
-  /** Read only when needed (a getter may make it then). */
-  readonly signal: AbortSignal;
+  signal: AbortSignal;
   batchIndex: number;
 }) => unknown;
 
@@ -49,22 +48,8 @@ function directCall(procedure: AnyTRPCProcedure): Invoke | undefined {
   // Not an async function: a schema without async checks parses at once and the resolver's own
   // promise is the answer (each async layer costs a promise and a hop). The caller awaits it, so
   // a synchronous throw is caught as a rejection would be.
-  return (opts) => {
-    const { ctx, path, type, rawInput, batchIndex } = opts;
-    // The signal is read only if the resolver asks for it: the exchange makes it on first use.
-    const resolve = (input: unknown) =>
-      resolver({
-        ctx,
-        path,
-        type,
-        input,
-        get signal() {
-          return opts.signal;
-        },
-        batchIndex,
-        meta,
-        getRawInput: async () => rawInput(),
-      });
+  return ({ ctx, path, type, rawInput, signal, batchIndex }) => {
+    const resolve = (input: unknown) => resolver({ ctx, path, type, input, signal, batchIndex, meta, getRawInput: async () => rawInput() });
     if (!parse) return resolve(undefined);
     const raw = rawInput();
     let parsed: unknown;

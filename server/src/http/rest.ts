@@ -75,7 +75,6 @@ export function queryInput(
   types: Record<string, QueryType>,
   fields: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  if (query.size === 0) return { ...fields };
   const values = new Map<string, unknown[]>();
   for (const [key, text] of query) {
     if (Object.hasOwn(fields, key)) throw new InvalidInputError(`${key} comes from the path, not the query`, key);
@@ -215,9 +214,7 @@ export function procedureRoute(deps: RestDeps, call: ProcedureCall, template: st
         path: call.procedure,
         type: call.type,
         rawInput: () => input,
-        get signal() {
-          return ex.signal;
-        },
+        signal: ex.signal,
         batchIndex: 0,
       });
       const revision = (data as { revision?: unknown }).revision;
