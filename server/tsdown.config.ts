@@ -6,7 +6,7 @@ export default defineConfig({
   entry: ["src/index.ts", "src/config.ts", "src/serve.ts"],
   platform: "node",
   // The Node it runs on (node:sqlite): the package declares no `engines` (store/open.ts says why).
-  target: "node22.13",
+  target: "node22.16",
   // .js and .d.ts (the packages are "type": "module"), as in the exports maps.
   fixedExtension: false,
   dts: true,

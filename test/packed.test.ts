@@ -235,7 +235,7 @@ window.sessiond = { createSessionClient, isConflict, generateSessionId };
     },
   );
 
-  it.skipIf(systemNodeMajor >= 23)("the test kit on an older system Node says in one line that SQLite needs Node 22.13", () => {
+  it.skipIf(systemNodeMajor >= 23)("the test kit on an older system Node says in one line that SQLite needs Node 22.16", () => {
     writeFileSync(
       join(install.dir, "old-node.mjs"),
       `import { startTestServer } from "@sessiond/testing";
@@ -243,7 +243,7 @@ await startTestServer().then(() => console.log("started"), (error) => console.lo
 `,
     );
     expect(install.run("old-node.mjs", [], { node: systemNode() })).toMatch(
-      /^SQLite needs Node\.js >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*: run it with Node 24 \(npm install node@24\)\n$/,
+      /^SQLite needs Node\.js >= 22\.16 \(node:sqlite\), this is v\d+[^\n]*: run it with Node 24 \(npm install node@24\)\n$/,
     );
   });
 

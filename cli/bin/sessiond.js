@@ -5,7 +5,7 @@
 //   "@sessiond/source" export condition, so development needs no build: in-process when this Node
 //   already has the condition (npm sets it from .npmrc), else in a child process that has it.
 // - Installed, it runs the built dist/main.js. The client commands run on Node >= 20; `serve`
-//   needs node:sqlite (Node >= 22.13). On an older Node it re-runs itself with the Node that the
+//   needs node:sqlite (Node >= 22.16). On an older Node it re-runs itself with the Node that the
 //   `node` package brings, when the project has it (`npm install node@24`); otherwise `serve` stops
 //   with one line saying so.
 import { spawn } from "node:child_process";
@@ -14,7 +14,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const MIN_SERVE = [22, 13];
+const MIN_SERVE = [22, 16];
 const args = process.argv.slice(2);
 const source = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const built = new URL("../dist/main.js", import.meta.url);

@@ -10,8 +10,8 @@ export type OpenStoreOptions = Pick<
   log?: Logger;
 };
 
-/** node:sqlite is there without a flag from Node 22.13 on. */
-const SQLITE_NODE = [22, 13];
+/** node:sqlite is there without a flag from Node 22.13 on; the store reads rows as arrays (`setReturnArrays`), from 22.16. */
+const SQLITE_NODE = [22, 16];
 
 /**
  * Why this Node cannot open a SQLite store, or null. The package declares no `engines` for it: npm

@@ -21,10 +21,9 @@ import {
   EVENT_COLUMNS,
   EVENT_SESSION_COLUMNS,
   insertedSession,
-  toSession,
-  toStoredEvent,
-  type EventRow,
-  type SessionRow,
+  sessionOfValues,
+  storedEventOfValues,
+  type RowValues,
 } from "./row.ts";
 import { listQuery, listValue, revisionMatches, updateFailure } from "./queries.ts";
 import { WalCheckpointer } from "./sqlite-checkpoint.ts";
@@ -178,6 +177,9 @@ export class SqliteSessionStore implements SessionStore {
     // Reads through the read-only connection: they see the last commit, never a delete half done.
     this.#get = this.#reads.prepare(`SELECT ${COLUMNS} FROM session WHERE owner = ? AND id = ?`);
     this.#getWithKey = this.#reads.prepare(`SELECT ${COLUMNS}, create_fingerprint FROM session WHERE owner = ? AND create_key = ?`);
+    // Sessions and events are read as arrays (row.ts: sessionOfValues).
+    this.#get.setReturnArrays(true);
+    this.#getWithKey.setReturnArrays(true);
     this.#update = this.#db.prepare(`
       UPDATE session SET
         title = coalesce(:title, title),
@@ -187,6 +189,7 @@ export class SqliteSessionStore implements SessionStore {
         updated_at = :now
       WHERE owner = :owner AND id = :id AND (:expected IS NULL OR revision IN (SELECT value FROM json_each(:expected)))
       RETURNING ${COLUMNS}`);
+    this.#update.setReturnArrays(true);
     this.#revision = this.#db.prepare("SELECT revision FROM session WHERE owner = ? AND id = ?");
     this.#children = this.#db.prepare("SELECT id FROM session WHERE owner = ? AND parent_id IN (SELECT value FROM json_each(?))");
     this.#children.setReturnArrays(true);
@@ -211,6 +214,7 @@ export class SqliteSessionStore implements SessionStore {
     this.#readEvents = this.#reads.prepare(
       `SELECT ${EVENT_COLUMNS} FROM session_event WHERE session_event.id > ? ORDER BY session_event.id LIMIT ?`,
     );
+    this.#readEvents.setReturnArrays(true);
     this.#eventLog = this.#reads.prepare(
       `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'session_event'), 0) AS last_id, pruned_through FROM event_horizon`,
     );
@@ -413,15 +417,15 @@ export class SqliteSessionStore implements SessionStore {
 
   get(owner: string, id: string): Promise<Session | null> {
     return this.#call(() => {
-      const row = this.#get.get(owner, id) as SessionRow | undefined;
-      return row ? toSession(row) : null;
+      const row = this.#get.get(owner, id) as RowValues | undefined;
+      return row ? sessionOfValues(row) : null;
     });
   }
 
   getCreatedWithKey(owner: string, createKey: string): Promise<KeyedSession | null> {
     return this.#call(() => {
-      const row = this.#getWithKey.get(owner, createKey) as (SessionRow & { create_fingerprint: string | null }) | undefined;
-      return row ? { session: toSession(row), fingerprint: row.create_fingerprint } : null;
+      const row = this.#getWithKey.get(owner, createKey) as RowValues | undefined;
+      return row ? { session: sessionOfValues(row), fingerprint: row[9] as string | null } : null;
     });
   }
 
@@ -433,8 +437,12 @@ export class SqliteSessionStore implements SessionStore {
         return `:${param}`;
       });
       let statement = this.#lists.get(name);
-      if (!statement) this.#lists.set(name, (statement = this.#reads.prepare(sql)));
-      return (statement.all(params) as unknown as SessionRow[]).map(toSession);
+      if (!statement) {
+        statement = this.#reads.prepare(sql);
+        statement.setReturnArrays(true);
+        this.#lists.set(name, statement);
+      }
+      return (statement.all(params) as unknown as RowValues[]).map((row) => sessionOfValues(row));
     });
   }
 
@@ -450,10 +458,10 @@ export class SqliteSessionStore implements SessionStore {
           archived: patch.archived === undefined ? null : patch.archived ? 1 : 0,
           expected: patch.expectedRevisions === undefined ? null : JSON.stringify(patch.expectedRevisions),
           now: patch.now.getTime(),
-        }) as SessionRow | undefined;
+        }) as RowValues | undefined;
         if (row) {
           this.#recordEvent.run("session.updated" satisfies SessionEventType, patch.now.getTime(), owner, id);
-          return toSession(row);
+          return sessionOfValues(row);
         }
         // The conditional write did not apply; a read now only says why.
         throw updateFailure(id, patch.expectedRevisions, this.#revision.get(owner, id) as { revision: number } | undefined);
@@ -555,7 +563,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   readEvents(afterId: number, limit: number): Promise<StoredEvent[]> {
-    return this.#call(() => (this.#readEvents.all(afterId, limit) as unknown as EventRow[]).map(toStoredEvent));
+    return this.#call(() => (this.#readEvents.all(afterId, limit) as unknown as RowValues[]).map(storedEventOfValues));
   }
 
   eventLog(): Promise<EventLogState> {
