@@ -224,7 +224,7 @@ window.sessiond = { createSessionClient, isConflict, generateSessionId };
         const serve = sessiond("serve", "--port", "0");
         expect(serve).toMatchObject({
           status: 1,
-          stderr: expect.stringMatching(/^sessiond: serve needs Node >= 22\.13 \(node:sqlite\), this is v\d+[^\n]*\n$/),
+          stderr: expect.stringMatching(/^sessiond: serve needs Node >= 22\.16 \(node:sqlite\), this is v\d+[^\n]*\n$/),
         });
         // A client command runs on this Node: it gets as far as calling the (absent) server.
         const list = sessiond("--url", "http://127.0.0.1:9", "list");
