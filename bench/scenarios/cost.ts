@@ -17,7 +17,7 @@ import { startPlainAndSessiond } from "./plain.ts";
 const STEPS: [string, RegExp][] = [
   ["headers", / \S*header/i],
   ["HTTP (Node)", /^node:(_http_|net|stream|events|internal\/(streams|stream_base_commons|http|timers))/],
-  ["serialization", /server\/src\/wire\/(serialize|transformer)\.ts|\/superjson\/|lib\/row\.ts|hono\/dist\/context\.js json$/],
+  ["serialization", /server\/src\/wire\/(serialize|transformer|iso-date)\.ts|\/superjson\/|lib\/row\.ts|hono\/dist\/context\.js json$/],
   [
     "front door",
     /server\/src\/http\/(handler|exchange|hosts|cors|routes|auth|jwt|listen|trpc-endpoint|rest)\.ts|\/(rou3|hono|@hono\/node-server)\//,
@@ -26,7 +26,7 @@ const STEPS: [string, RegExp][] = [
   ["validation", /\/(zod|@hono\/zod-validator)\/|wire\/decode\.ts|shared\/src\/(schema|limits|utf8)\.ts/],
   ["service", /server\/src\/(session\/|context\.ts|errors\.ts)|shared\/src\//],
   ["store", /server\/src\/store\/|servers\/plain\.ts/],
-  ["access log", /http\/access\.ts|src\/log\.ts|\/(pino|sonic-boom)\/|^node:(internal\/)?fs/],
+  ["access log", /http\/access\.ts|src\/log(-output)?\.ts|\/pino\/|^node:(internal\/)?fs/],
   ["metrics", /server\/src\/metrics[\w-]*\.ts|\/prom-client\//],
   ["GC", /^ \(garbage collector\)$/],
   ["other", /$/],
