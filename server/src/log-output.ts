@@ -33,13 +33,15 @@ const EXIT_WAIT_MS = 1000;
 
 /** The outputs to flush at exit (weakly: an output nobody logs to may go). */
 const open = new Set<WeakRef<LineOutput>>();
+let exitHooked = false;
 
 function flushAtExit(output: LineOutput): void {
-  if (open.size === 0)
+  if (!exitHooked) {
+    exitHooked = true;
     process.once("exit", () => {
       for (const ref of open) ref.deref()?.flushSync();
-      open.clear();
     });
+  }
   for (const ref of open) if (ref.deref() === undefined) open.delete(ref);
   open.add(new WeakRef(output));
 }

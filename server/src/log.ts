@@ -46,7 +46,7 @@ export function createLogger(level: LogLevel = "info", options: { sharedOutput?:
 
 /**
  * For a logger createLogger made, a writer of the access log's line: the line pino writes for
- * `log.info(fields, "request")`, the same keys in the same order (test/log.test.ts), built
+ * `log.info(fields, "request")`, the same keys in the same order (log.test.ts), built
  * directly, at the logger's level as it is at each call. The access log writes one per request;
  * pino's generic walk over the fields cost about 1 µs of it. Undefined for any other logger (a
  * host's own), which gets `log.info`.

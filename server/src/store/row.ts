@@ -44,17 +44,31 @@ export function toSession(row: SessionRow): Session {
  */
 export type RowValues = readonly unknown[];
 
+/** Where each column is in COLUMNS (and so in a row read as an array). */
+const AT = Object.fromEntries(COLUMNS.split(", ").map((column, index) => [column, index])) as Record<keyof SessionRow, number>;
+const [ID, OWNER, TITLE, PARENT, METADATA, REVISION, CREATED, UPDATED, ARCHIVED] = [
+  AT.id,
+  AT.owner,
+  AT.title,
+  AT.parent_id,
+  AT.metadata,
+  AT.revision,
+  AT.created_at,
+  AT.updated_at,
+  AT.archived_at,
+];
+
 export function sessionOfValues(values: RowValues, at = 0): Session {
-  const archivedAt = values[at + 7] as number | null;
+  const archivedAt = values[at + ARCHIVED] as number | null;
   return {
-    id: values[at] as string,
-    owner: values[at + 8] as string,
-    title: values[at + 2] as string,
-    parentId: values[at + 1] as string | null,
-    metadata: metadataOf(values[at + 3] as string),
-    revision: values[at + 4] as number,
-    createdAt: new Date(values[at + 5] as number),
-    updatedAt: new Date(values[at + 6] as number),
+    id: values[at + ID] as string,
+    owner: values[at + OWNER] as string,
+    title: values[at + TITLE] as string,
+    parentId: values[at + PARENT] as string | null,
+    metadata: metadataOf(values[at + METADATA] as string),
+    revision: values[at + REVISION] as number,
+    createdAt: new Date(values[at + CREATED] as number),
+    updatedAt: new Date(values[at + UPDATED] as number),
     archivedAt: archivedAt === null ? null : new Date(archivedAt),
   };
 }
@@ -93,13 +107,14 @@ const EVENT_JSON_OVERHEAD = 300;
 
 /** An event read as an array (EVENT_COLUMNS order; see sessionOfValues). */
 export function storedEventOfValues(values: RowValues): StoredEvent {
-  const title = values[4] as string;
-  const metadata = values[5] as string;
+  // EVENT_COLUMNS: the event's ID and type, the session's columns in COLUMNS order, the ancestry.
+  const title = values[2 + TITLE] as string;
+  const metadata = values[2 + METADATA] as string;
   return {
     id: Number(values[0]),
     type: values[1] as SessionEventType,
     session: sessionOfValues(values, 2),
-    ancestry: values[11] as string | null,
+    ancestry: values[values.length - 1] as string | null,
     size: EVENT_JSON_OVERHEAD + title.length + metadata.length,
   };
 }

@@ -425,7 +425,8 @@ export class SqliteSessionStore implements SessionStore {
   getCreatedWithKey(owner: string, createKey: string): Promise<KeyedSession | null> {
     return this.#call(() => {
       const row = this.#getWithKey.get(owner, createKey) as RowValues | undefined;
-      return row ? { session: sessionOfValues(row), fingerprint: row[9] as string | null } : null;
+      // create_fingerprint comes after the session's columns.
+      return row ? { session: sessionOfValues(row), fingerprint: row[row.length - 1] as string | null } : null;
     });
   }
 
