@@ -23,20 +23,6 @@ export const COLUMNS = "id, parent_id, title, metadata, revision, created_at, up
 /** Stored metadata text as a value ("{}", the usual case, without the parser). */
 const metadataOf = (text: string): Session["metadata"] => (text === "{}" ? {} : JSON.parse(text));
 
-export function toSession(row: SessionRow): Session {
-  return {
-    id: row.id,
-    owner: row.owner,
-    title: row.title,
-    parentId: row.parent_id,
-    metadata: metadataOf(row.metadata),
-    revision: row.revision,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-    archivedAt: row.archived_at === null ? null : new Date(row.archived_at),
-  };
-}
-
 /**
  * A row read as an array (node:sqlite's `setReturnArrays`), with the session's columns in COLUMNS
  * order from index `at`. node:sqlite's row objects are slow to read: a page of 51 rows took 100 µs
@@ -44,8 +30,9 @@ export function toSession(row: SessionRow): Session {
  */
 export type RowValues = readonly unknown[];
 
+const COLUMN_NAMES = COLUMNS.split(", ") as (keyof SessionRow)[];
 /** Where each column is in COLUMNS (and so in a row read as an array). */
-const AT = Object.fromEntries(COLUMNS.split(", ").map((column, index) => [column, index])) as Record<keyof SessionRow, number>;
+const AT = Object.fromEntries(COLUMN_NAMES.map((column, index) => [column, index])) as Record<keyof SessionRow, number>;
 const [ID, OWNER, TITLE, PARENT, METADATA, REVISION, CREATED, UPDATED, ARCHIVED] = [
   AT.id,
   AT.owner,
@@ -72,6 +59,9 @@ export function sessionOfValues(values: RowValues, at = 0): Session {
     archivedAt: archivedAt === null ? null : new Date(archivedAt),
   };
 }
+
+/** A row read as an object (PostgreSQL's), converted as the same row read as an array. */
+export const toSession = (row: SessionRow): Session => sessionOfValues(COLUMN_NAMES.map((column) => row[column]));
 
 /** The session an insert of `session` stored, without reading it back. */
 export function insertedSession(session: NewSession): Session {
@@ -119,12 +109,6 @@ export function storedEventOfValues(values: RowValues): StoredEvent {
   };
 }
 
-export function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    id: Number(row.event_id),
-    type: row.type,
-    session: toSession(row),
-    ancestry: row.ancestry,
-    size: EVENT_JSON_OVERHEAD + row.title.length + row.metadata.length,
-  };
-}
+/** An event read as an object (PostgreSQL's), converted as the same row read as an array. */
+export const toStoredEvent = (row: EventRow): StoredEvent =>
+  storedEventOfValues([row.event_id, row.type, ...COLUMN_NAMES.map((column) => row[column]), row.ancestry]);
