@@ -112,6 +112,22 @@ describe("the output serializer", () => {
     ["a Date in metadata", { ...stored(), metadata: { when: new Date(5) } }],
     ["-0 in metadata", { ...stored(), metadata: { n: -0 } }],
     ["a revision of -0", { ...stored(), revision: -0 }],
+    ["empty metadata", { ...stored(), metadata: {} }],
+    [
+      "metadata holding one object twice",
+      (() => {
+        const shared = { k: 1 };
+        return { ...stored(), metadata: { a: shared, b: shared } };
+      })(),
+    ],
+    [
+      "metadata holding the session itself",
+      (() => {
+        const session = stored();
+        session.metadata = { self: session };
+        return session;
+      })(),
+    ],
     ["an invalid Date", { ...stored(), updatedAt: new Date(Number.NaN) }],
     [
       "a page with one session twice",

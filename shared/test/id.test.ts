@@ -71,6 +71,19 @@ describe("session ID generation", () => {
     );
   });
 
+  it("writes the time field and the random characters as opencode's reference generator does", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 44 }), fc.integer(), (ms, seed) => {
+        // The same 14 bytes at every call, all below 248 so that none is rejected: both draw them.
+        const bytes = new Uint8Array(14);
+        seededRandom(seed)(bytes);
+        const random: RandomFill = (buffer) => buffer.set(bytes.map((byte) => byte % 248));
+        const generate = createSessionIdGenerator({ now: () => ms, random, batchBytes: 14 });
+        expect(generate()).toBe(referenceId(ms, 0, random));
+      }),
+    );
+  });
+
   it("is strictly decreasing in one process when the clock jumps backwards and forwards", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -5_000, max: 5_000 }), { minLength: 2, maxLength: 500 }), (steps) => {

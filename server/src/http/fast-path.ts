@@ -11,7 +11,7 @@
 import { TRPCError, getTRPCErrorFromUnknown, getTRPCErrorShape, type AnyTRPCProcedure, type AnyTRPCRouter } from "@trpc/server";
 import type { Exchange } from "./exchange.ts";
 import { createInvokers, type CallType } from "./invoke.ts";
-import { writeTRPCResponse, writeTRPCResult, type TRPCResponseBody } from "./trpc-response.ts";
+import { writeTRPCResponse, writeTRPCResult, type TRPCResponseBody, type TRPCResponseItem } from "./trpc-response.ts";
 
 /** A tRPC request as the front door parsed it. */
 export interface TRPCCall {
@@ -64,34 +64,42 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
   const procedures = router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
   const invokerOf = createInvokers(router, { direct: true });
 
-  async function respond(ex: Exchange, call: TRPCCall, type: CallType): Promise<void> {
+  /**
+   * Calls every procedure of the request and writes the answer. Promise chains rather than async
+   * functions: each async layer would add a promise and a turn of the microtask queue to a call.
+   */
+  function respond(ex: Exchange, call: TRPCCall, type: CallType): Promise<void> {
     const inputs = inputReader(router, call);
     const { ctx } = call;
     const signal = ex.signal;
-    const callOne = async (path: string, index: number) => {
-      try {
-        const data = await invokerOf(path)({ ctx, path, type, rawInput: () => inputs.read()[index], signal, batchIndex: index });
-        if (data !== null && typeof data === "object" && (Symbol.asyncIterator in data || data instanceof ReadableStream)) {
-          throw new TRPCError({
-            code: "UNSUPPORTED_MEDIA_TYPE",
-            message: "Cannot use stream-like response in non-streaming request - use httpBatchStreamLink",
-          });
-        }
-        return { result: { data } };
-      } catch (cause) {
+    const callOne = (path: string, index: number): Promise<TRPCResponseItem> => {
+      const failed = (cause: unknown): TRPCResponseItem => {
         const error = getTRPCErrorFromUnknown(cause);
         const input = inputs.result(index);
         options.onError({ error, path, ex });
         return { error: getTRPCErrorShape({ config, ctx, error, input, path, type }) };
+      };
+      const succeeded = (data: unknown): TRPCResponseItem => {
+        if (data !== null && typeof data === "object" && (Symbol.asyncIterator in data || data instanceof ReadableStream)) {
+          const message = "Cannot use stream-like response in non-streaming request - use httpBatchStreamLink";
+          return failed(new TRPCError({ code: "UNSUPPORTED_MEDIA_TYPE", message }));
+        }
+        return { result: { data } };
+      };
+      try {
+        const data = invokerOf(path)({ ctx, path, type, rawInput: () => inputs.read()[index], signal, batchIndex: index });
+        return Promise.resolve(data).then(succeeded, failed);
+      } catch (cause) {
+        return Promise.resolve(failed(cause));
       }
     };
     if (call.isBatch) {
-      writeTRPCResponse(ex, router, (await Promise.all(call.paths.map(callOne))) as TRPCResponseBody);
-      return;
+      return Promise.all(call.paths.map(callOne)).then((answers) => writeTRPCResponse(ex, router, answers as TRPCResponseBody));
     }
-    const answer = await callOne(call.paths[0]!, 0);
-    if (answer.result) writeTRPCResult(ex, answer.result.data);
-    else writeTRPCResponse(ex, router, answer as TRPCResponseBody);
+    return callOne(call.paths[0]!, 0).then((answer) => {
+      if ("result" in answer) writeTRPCResult(ex, answer.result.data);
+      else writeTRPCResponse(ex, router, answer as TRPCResponseBody);
+    });
   }
 
   /** Handles the call if it is a plain one this path serves; returns false to leave it to the stock path. */

@@ -11,7 +11,7 @@ import { serializeText } from "../wire/serialize.ts";
 import type { Exchange } from "./exchange.ts";
 
 export type TRPCResponseBody = Parameters<typeof getHTTPStatusCode>[0];
-type TRPCResponseItem = Extract<TRPCResponseBody, { result?: unknown; error?: unknown }>;
+export type TRPCResponseItem = Extract<TRPCResponseBody, { result?: unknown; error?: unknown }>;
 
 const VARY = "trpc-accept, accept";
 

@@ -190,11 +190,28 @@ function pageText(value: unknown, meta: string[], walk: Walk): string | undefine
   return pageFields(value, (session, index) => sessionText(session, `items.${index}.`, meta, walk));
 }
 
+/** A lone session's metadata as superjson writes it (plain JSON), or undefined (then the generic walk decides). */
+const metadataPlain = (metadata: unknown) =>
+  isPlainObject(metadata) && isEmpty(metadata) ? "{}" : plainJson(metadata, new Set()) ? JSON.stringify(metadata) : undefined;
+const SESSION_DATES = '"createdAt":["Date"],"updatedAt":["Date"]';
+const ARCHIVED_SESSION_DATES = `${SESSION_DATES},"archivedAt":["Date"]`;
+
+function isEmpty(value: object): boolean {
+  for (const _ in value) return false;
+  return true;
+}
+
 /**
  * `JSON.stringify(serialize(value))`: for a session or a page of sessions, the text is written
  * straight from the fields (no copy of the value, no second walk by JSON.stringify).
  */
 export function serializeText(value: unknown): string {
+  // One session (a get, a create, an update): its Dates are always these paths.
+  if (isPlainObject(value)) {
+    const session = sessionFields(value, metadataPlain);
+    const dates = value.archivedAt === null ? SESSION_DATES : ARCHIVED_SESSION_DATES;
+    if (session !== undefined) return `{"json":${session},"meta":{"values":{${dates}},"v":1}}`;
+  }
   const meta: string[] = [];
   const walk: Walk = { values: undefined, seen: new Set() };
   const json = sessionText(value, "", meta, walk) ?? pageText(value, meta, walk);
