@@ -75,6 +75,7 @@ export function queryInput(
   types: Record<string, QueryType>,
   fields: Record<string, unknown> = {},
 ): Record<string, unknown> {
+  if (query.size === 0) return { ...fields };
   const values = new Map<string, unknown[]>();
   for (const [key, text] of query) {
     if (Object.hasOwn(fields, key)) throw new InvalidInputError(`${key} comes from the path, not the query`, key);
