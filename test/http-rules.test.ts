@@ -5,6 +5,7 @@
  */
 import { startTestServer, type TestServer } from "@sessiond/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServerProcess, type ServerProcess } from "./support/process.ts";
 import { rawHttp } from "./support/raw-http.ts";
 
 const TOKEN = "a-test-token-of-sixteen-plus";
@@ -167,5 +168,49 @@ describe("the Host check (DNS rebinding)", () => {
   it("refuses two Host headers with 400 (RFC 9112 §3.2)", async () => {
     const answer = await rawHttp(guarded.url, ["GET /healthz HTTP/1.1", "host: 127.0.0.1", "host: rebind.test"]);
     expect(answer.status).toBe(400);
+  });
+});
+
+describe("routing where the process allows no code from strings", () => {
+  // The handler matches routes with rou3's compiled matcher (`new Function`); a host that runs
+  // Node with --disallow-code-generation-from-strings gets rou3's `findRoute`, with the same answers.
+  let plain: TestServer;
+  let strict: ServerProcess;
+  beforeAll(async () => {
+    plain = await startTestServer();
+    const options = `${process.env.NODE_OPTIONS ?? ""} --disallow-code-generation-from-strings`;
+    strict = await startServerProcess(["--db", ":memory:"], { NODE_OPTIONS: options });
+    for (const url of [plain.url, strict.url]) {
+      const created = await fetch(`${url}/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ id: ID }),
+      });
+      expect(created.status).toBe(200);
+    }
+  });
+  afterAll(async () => {
+    await plain?.close();
+    await strict?.stop();
+  });
+
+  it.each([
+    ["GET", `/session/${ID}`, 200],
+    ["GET", `/session/${ID}/children`, 200],
+    ["GET", "/session?limit=1", 200],
+    ["GET", `/trpc/session.get?input=${input({ id: ID })}`, 200],
+    ["GET", "/healthz", 200],
+    ["GET", "/session/", 404],
+    ["GET", `/session/${ID}/children/more`, 404],
+    ["GET", "/nope", 404],
+    ["PUT", "/session", 405],
+    ["POST", `/session/${ID}`, 405],
+  ])("%s %s: %i on both", async (method, path, status) => {
+    for (const url of [plain.url, strict.url]) {
+      const response = await fetch(`${url}${path}`, { method });
+      expect({ url, status: response.status }).toEqual({ url, status });
+      if (status === 200 && path === `/session/${ID}`) expect(await response.text()).toContain(ID);
+      else await response.body?.cancel();
+    }
   });
 });

@@ -15,7 +15,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { OWNER_HEADER } from "@sessiond/shared";
 import { TRPCError, getTRPCErrorFromUnknown } from "@trpc/server";
-import { addRoute, createRouter, findRoute } from "rou3";
+import { addRoute, createRouter, findRoute, type RouterContext } from "rou3";
+import { compileRouter } from "rou3/compiler";
 import { createContextInner } from "../context.ts";
 import type { Logger } from "../log.ts";
 import { createAppRouter, type AppRouter } from "../router.ts";
@@ -215,6 +216,7 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
   }
 
   const trpcEntry = byPath.get(TRPC_ROUTE)!;
+  const match = matcherOf(table);
 
   function notFound(ex: Exchange): void {
     sendRestError(
@@ -233,7 +235,7 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
         ? { data: trpcEntry, params: { procedure: path.slice("/trpc/".length) } }
         : path.length > 1 && path.endsWith("/")
           ? undefined
-          : findRoute(table, "", path);
+          : match(path);
     if (!found) {
       ex.label = "other";
       return notFound(ex);
@@ -327,6 +329,19 @@ export function createSessiondHandler(sessiond: Sessiond, options: SessiondHandl
       return response;
     },
   };
+}
+
+/**
+ * rou3's compiled matcher for the table (the same matches as `findRoute`, in about two thirds of
+ * its time), or `findRoute` itself where the process allows no code from strings (`new Function`).
+ */
+function matcherOf<T>(table: RouterContext<T>): (path: string) => { data: T; params?: Record<string, string> } | undefined {
+  try {
+    const compiled = compileRouter(table);
+    return (path) => compiled("", path);
+  } catch {
+    return (path) => findRoute(table, "", path);
+  }
 }
 
 /** The base path without its slash: the console and its relative links live at `<base>/`. */
