@@ -39,7 +39,7 @@ export interface TRPCEndpointOptions {
 function procedurePaths(pathText: string, isBatch: boolean): string[] {
   let decoded = pathText;
   try {
-    decoded = decodeURIComponent(pathText);
+    if (pathText.includes("%")) decoded = decodeURIComponent(pathText);
   } catch {
     // Not percent-encoded properly: tRPC looks the raw text up, and finds no procedure.
   }
@@ -58,6 +58,24 @@ function labelOf(paths: string[], known: ReadonlySet<string>): string {
   return name !== undefined && known.has(name) ? name : "unknown";
 }
 
+/**
+ * The query of a tRPC request: its parameters (null for none) and its `input` parameter. A query
+ * that is only `input=…` without `+` (what tRPC's links send) is decoded by decodeURIComponent,
+ * which gives what URLSearchParams gives whenever it succeeds, without building the parameters.
+ */
+export function readQuery(query: string): { search: URLSearchParams | null; input: string | null } {
+  if (query === "") return { search: null, input: null };
+  if (query.startsWith("input=") && !query.includes("&") && !query.includes("+")) {
+    try {
+      return { search: null, input: decodeURIComponent(query.slice("input=".length)) };
+    } catch {
+      // Not valid percent-encoding: URLSearchParams decodes what it can, as tRPC would.
+    }
+  }
+  const search = new URLSearchParams(query);
+  return { search, input: search.get("input") };
+}
+
 /** Serves a request whose path is `/trpc/<procedures>`, given as `procedureText`. */
 export function createTRPCEndpoint(options: TRPCEndpointOptions) {
   const { router, authenticate, maxBodyBytes, maxBatchSize, maxSessionsPerRequest } = options;
@@ -66,7 +84,7 @@ export function createTRPCEndpoint(options: TRPCEndpointOptions) {
     : () => false;
 
   return async function serveTRPC(ex: Exchange, procedureText: string): Promise<void> {
-    const search = ex.query ? new URLSearchParams(ex.query) : null;
+    const { search, input: queryInput } = readQuery(ex.query);
     const isBatch = search?.get("batch") === "1";
     const paths = procedurePaths(procedureText, isBatch);
     ex.label = labelOf(paths, options.procedureNames);
@@ -104,7 +122,7 @@ export function createTRPCEndpoint(options: TRPCEndpointOptions) {
         return refuse(new TRPCErrorClass({ code: "PAYLOAD_TOO_LARGE", message }));
       }
     } else {
-      text = search?.get("input") || undefined;
+      text = queryInput || undefined;
     }
     let input: unknown;
     try {
