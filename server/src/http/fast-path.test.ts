@@ -1,4 +1,6 @@
 /** Which calls the fast path takes (the rest go to tRPC's stock path), and what it answers. */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createContextInner } from "../context.ts";
@@ -6,7 +8,7 @@ import { createAppRouter } from "../router.ts";
 import { createSessionService } from "../session/service.ts";
 import { openStore } from "../store/open.ts";
 import { createSessiondTRPC } from "../trpc.ts";
-import { FetchExchange } from "./exchange.ts";
+import { FetchExchange, NodeExchange } from "./exchange.ts";
 import { createFastPath, type TRPCCall } from "./fast-path.ts";
 
 const sessions = createSessionService(await openStore(":memory:"), { version: "1.2.3" });
@@ -87,7 +89,53 @@ describe("the fast path's abort signal", () => {
   });
 });
 
+describe("the fast path's abort signal on node:http", () => {
+  it("is made when the resolver reads it, and aborts when the client goes away", async () => {
+    let seen: AbortSignal | undefined;
+    const reading = t.router({
+      wait: t.procedure.query(
+        ({ signal }) =>
+          new Promise<boolean>((resolve) => {
+            seen = signal;
+            signal?.addEventListener("abort", () => resolve(true));
+          }),
+      ),
+    });
+    const path = createFastPath({ router: reading, onError: () => undefined });
+    const server = createServer((req, res) => path(new NodeExchange(req, res, "/trpc/wait", "", "req-1"), call(["wait"])));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = new AbortController();
+    const request = fetch(`http://127.0.0.1:${port}/trpc/wait`, { signal: client.signal }).catch(() => undefined);
+    while (!seen) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen.aborted).toBe(false);
+    client.abort();
+    await request;
+    while (!seen.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
+    server.close();
+  });
+});
+
 describe("the fast path's calls", () => {
+  it("gives a plain procedure's resolver what tRPC gives it", async () => {
+    let given: Record<string, unknown> = {};
+    const recording = t.router({
+      record: t.procedure.input(z.object({ n: z.number() })).query(async (opts) => {
+        // tRPC's type names fewer of the options than tRPC passes.
+        const untyped = opts as unknown as { type: string; getRawInput(): Promise<unknown> };
+        const { ctx, path, input, signal } = opts;
+        given = { ctx, path, type: untyped.type, input, aborted: signal?.aborted, raw: await untyped.getRawInput() };
+        return 1;
+      }),
+    });
+    const fastPath = createFastPath({ router: recording, onError: () => undefined });
+    const { ex } = exchange("GET");
+    const made = call(["record"]);
+    expect(fastPath(ex, { ...made, input: { json: { n: 1 } } })).toBe(true);
+    expect((await answer(ex)).status).toBe(200);
+    expect(given).toEqual({ ctx: made.ctx, path: "record", type: "query", input: { n: 1 }, aborted: false, raw: { n: 1 } });
+  });
+
   it("runs a procedure's other middlewares and output parser through tRPC (only plain procedures are called directly)", async () => {
     const seen: string[] = [];
     const custom = t.router({
