@@ -71,7 +71,7 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
   function respond(ex: Exchange, call: TRPCCall, type: CallType): Promise<void> {
     const inputs = inputReader(router, call);
     const { ctx } = call;
-    const signalOf = () => ex.signal;
+    const signal = ex.signal;
     const callOne = (path: string, index: number): Promise<TRPCResponseItem> => {
       const failed = (cause: unknown): TRPCResponseItem => {
         const error = getTRPCErrorFromUnknown(cause);
@@ -87,7 +87,7 @@ export function createFastPath<TRouter extends AnyTRPCRouter>(options: FastPathO
         return { result: { data } };
       };
       try {
-        const data = invokerOf(path)({ ctx, path, type, rawInput: () => inputs.read()[index], signalOf, batchIndex: index });
+        const data = invokerOf(path)({ ctx, path, type, rawInput: () => inputs.read()[index], signal, batchIndex: index });
         return Promise.resolve(data).then(succeeded, failed);
       } catch (cause) {
         return Promise.resolve(failed(cause));

@@ -215,7 +215,7 @@ export function procedureRoute(deps: RestDeps, call: ProcedureCall, template: st
         path: call.procedure,
         type: call.type,
         rawInput: () => input,
-        signalOf: () => ex.signal,
+        signal: ex.signal,
         batchIndex: 0,
       });
       const revision = (data as { revision?: unknown }).revision;
