@@ -150,17 +150,36 @@ describe.skipIf(unavailable)("the console page", () => {
     });
   });
 
+  it("moves one page for a double click on Next page, and Previous page then goes back to the first", async () => {
+    await withConsole(async (page, server) => {
+      for (let index = 0; index < 45; index++) await server.client.session.create.mutate({ title: `seeded ${index}` });
+      const newestFirst = (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
+      await page.goto(`${server.url}/`);
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 20));
+      await page.dblclick("#next");
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(20, 40));
+      await page.click("#previous");
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 20));
+      expect(await page.locator("#previous").isDisabled()).toBe(true);
+    });
+  });
+
   it("shows that a session has more than 20 children, and pages through them", async () => {
     await withConsole(async (page, server) => {
       const parent = await server.client.session.create.mutate({ title: "a big family" });
       for (let index = 0; index < 45; index++) await server.client.session.create.mutate({ parentId: parent.id, title: `child ${index}` });
       const children = (await server.client.session.children.query({ id: parent.id, limit: 200 })).items.map((child) => child.id);
 
-      // The parent is the oldest of 46 sessions: on the third page.
+      // The parent is the oldest of 46 sessions: on the third page. Each page is waited for (a
+      // second click while the first page loads would be one page short).
+      const newestFirst = (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
+      expect(newestFirst.at(-1)).toBe(parent.id);
       await page.goto(`${server.url}/`);
-      await page.locator("#sessions tr").first().waitFor();
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 20));
       await page.click("#next");
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(20, 40));
       await page.click("#next");
+      await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(40));
       await page.click(`#sessions tr[data-id="${parent.id}"]`);
       await expect.poll(() => rowIds(page, "#children")).toEqual(children.slice(0, 20));
       expect(await page.locator("#more-children").isVisible()).toBe(true);

@@ -85,9 +85,14 @@ function row(session: Session): HTMLTableRowElement {
   return tr;
 }
 
+/** The newest page asked for: an answer to an older request (clicks faster than the server) is dropped. */
+let pageRequest = 0;
+
 async function loadPage(): Promise<void> {
+  const request = ++pageRequest;
   try {
     const page = await client.session.list.query({ limit: PAGE_SIZE, cursor: cursors.at(-1) ?? null });
+    if (request !== pageRequest) return;
     $("sessions").replaceChildren(...page.items.map(row));
     nextCursor = page.nextCursor;
     $<HTMLButtonElement>("next").disabled = nextCursor === null;
@@ -187,6 +192,8 @@ $("create").addEventListener("submit", async (event) => {
 $("next").addEventListener("click", () => {
   if (nextCursor === null) return;
   cursors.push(nextCursor);
+  // Until that page arrives there is no next one: a second click must not push the same cursor again.
+  nextCursor = null;
   void loadPage();
 });
 
