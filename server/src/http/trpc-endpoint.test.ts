@@ -51,6 +51,13 @@ describe("readQuery", () => {
     );
   });
 
+  it.each(["input=\uD800", "input=%ED%A0%80", "input=%F0%9F%98", "input=%", "input=a+b", "input=%7B%7D&input=1", "%69nput=1"])(
+    "gives URLSearchParams' input for %j",
+    (query) => {
+      expectSameInput(query);
+    },
+  );
+
   it("keeps the parameters when there are others", () => {
     expect(readQuery("input=%7B%7D&batch=1").search?.get("batch")).toBe("1");
     expect(readQuery("").search).toBeNull();

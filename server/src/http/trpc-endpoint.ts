@@ -65,7 +65,8 @@ function labelOf(paths: string[], known: ReadonlySet<string>): string {
  */
 export function readQuery(query: string): { search: URLSearchParams | null; input: string | null } {
   if (query === "") return { search: null, input: null };
-  if (query.startsWith("input=") && !query.includes("&") && !query.includes("+")) {
+  // A lone surrogate (only in a query that did not come off the wire) is U+FFFD in URLSearchParams.
+  if (query.startsWith("input=") && !query.includes("&") && !query.includes("+") && query.isWellFormed()) {
     try {
       return { search: null, input: decodeURIComponent(query.slice("input=".length)) };
     } catch {
