@@ -33,15 +33,19 @@ const REJECT_FROM = 248;
 const COUNTER_SPAN = 4096;
 const TIME_SPAN = 2 ** 36; // milliseconds that fit in the 48-bit field beside the 12-bit counter
 const MAX_48 = 2 ** 48 - 1;
-/** Three hex digits for each 12-bit value: the 48-bit field is four of them (Number's toString(16) costs 8 times more). */
-const HEX3 = Array.from({ length: 4096 }, (_, value) => value.toString(16).padStart(3, "0"));
+/**
+ * Three hex digits for each 12-bit value: the 48-bit field is four of them (Number's toString(16)
+ * costs 8 times more). Built with the first ID, not when a page that never makes one loads this module.
+ */
+let hex3: string[] | undefined;
 const BASE62_CODES = Array.from(BASE62, (char) => char.charCodeAt(0));
 
 /** A 48-bit number as 12 lowercase hex digits. */
 function hex48(value: number): string {
+  const table = (hex3 ??= Array.from({ length: 4096 }, (_, digits) => digits.toString(16).padStart(3, "0")));
   const high = Math.floor(value / 2 ** 24);
   const low = value - high * 2 ** 24;
-  return HEX3[high >>> 12]! + HEX3[high & 4095]! + HEX3[low >>> 12]! + HEX3[low & 4095]!;
+  return table[high >>> 12]! + table[high & 4095]! + table[low >>> 12]! + table[low & 4095]!;
 }
 
 export function isSessionId(value: unknown): value is string {

@@ -209,8 +209,9 @@ export function serializeText(value: unknown): string {
   // One session (a get, a create, an update): its Dates are always these paths.
   if (isPlainObject(value)) {
     const session = sessionFields(value, metadataPlain);
-    const dates = value.archivedAt === null ? SESSION_DATES : ARCHIVED_SESSION_DATES;
-    if (session !== undefined) return `{"json":${session},"meta":{"values":{${dates}},"v":1}}`;
+    if (session !== undefined) {
+      return `{"json":${session},"meta":{"values":{${value.archivedAt === null ? SESSION_DATES : ARCHIVED_SESSION_DATES}},"v":1}}`;
+    }
   }
   const meta: string[] = [];
   const walk: Walk = { values: undefined, seen: new Set() };
