@@ -215,7 +215,8 @@ export function serializeText(value: unknown): string {
   }
   const meta: string[] = [];
   const walk: Walk = { values: undefined, seen: new Set() };
-  const json = sessionText(value, "", meta, walk) ?? pageText(value, meta, walk);
+  // A session the lines above did not write is one the generic walk decides (sessionText would refuse it too).
+  const json = pageText(value, meta, walk);
   if (json === undefined) return JSON.stringify(serialize(value));
   return meta.length === 0 ? `{"json":${json}}` : `{"json":${json},"meta":{"values":{${meta.join(",")}},"v":1}}`;
 }
