@@ -47,12 +47,21 @@ describe.skipIf(unavailable)("the console page", () => {
     }
   }
 
+  /** The IDs of the server's sessions, newest first, as the console lists them. */
+  const listedIds = async (server: TestServer) =>
+    (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
+
+  /** Creates `count` sessions; then listedIds. */
+  async function seed(server: TestServer, count: number): Promise<string[]> {
+    for (let index = 0; index < count; index++) await server.client.session.create.mutate({ title: `seeded ${index}` });
+    return listedIds(server);
+  }
+
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
   it("lists sessions newest first, 20 to a page, with a next page", async () => {
     await withConsole(async (page, server) => {
-      for (let index = 0; index < 23; index++) await server.client.session.create.mutate({ title: `seeded ${index}` });
-      const newestFirst = (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
+      const newestFirst = await seed(server, 23);
 
       await page.goto(`${server.url}/`);
       await page.locator("#sessions tr").first().waitFor();
@@ -132,8 +141,7 @@ describe.skipIf(unavailable)("the console page", () => {
 
   it("pages back with Previous page, which is off on the first page", async () => {
     await withConsole(async (page, server) => {
-      for (let index = 0; index < 45; index++) await server.client.session.create.mutate({ title: `seeded ${index}` });
-      const newestFirst = (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
+      const newestFirst = await seed(server, 45);
       await page.goto(`${server.url}/`);
       await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 20));
       expect(await page.locator("#previous").isDisabled()).toBe(true);
@@ -152,8 +160,7 @@ describe.skipIf(unavailable)("the console page", () => {
 
   it("moves one page for a double click on Next page, and Previous page then goes back to the first", async () => {
     await withConsole(async (page, server) => {
-      for (let index = 0; index < 45; index++) await server.client.session.create.mutate({ title: `seeded ${index}` });
-      const newestFirst = (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
+      const newestFirst = await seed(server, 45);
       await page.goto(`${server.url}/`);
       await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 20));
       await page.dblclick("#next");
@@ -172,7 +179,7 @@ describe.skipIf(unavailable)("the console page", () => {
 
       // The parent is the oldest of 46 sessions: on the third page. Each page is waited for (a
       // second click while the first page loads would be one page short).
-      const newestFirst = (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
+      const newestFirst = await listedIds(server);
       expect(newestFirst.at(-1)).toBe(parent.id);
       await page.goto(`${server.url}/`);
       await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 20));

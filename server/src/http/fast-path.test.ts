@@ -66,52 +66,47 @@ describe("the fast path's routing decision", () => {
   });
 });
 
+/** A router whose one query waits until its call's signal aborts; `seen()` is the signal it got. */
+function waitingRouter() {
+  let seen: AbortSignal | undefined;
+  const router = t.router({
+    wait: t.procedure.query(
+      ({ signal }) =>
+        new Promise<boolean>((resolve) => {
+          seen = signal;
+          signal?.addEventListener("abort", () => resolve(true));
+        }),
+    ),
+  });
+  return { router, seen: () => seen };
+}
+
 describe("the fast path's abort signal", () => {
   it("aborts a call's signal when the client goes away before the answer, as the stock adapter does", async () => {
-    let seen: AbortSignal | undefined;
-    const waiting = t.router({
-      wait: t.procedure.query(
-        ({ signal }) =>
-          new Promise<boolean>((resolve) => {
-            seen = signal;
-            signal?.addEventListener("abort", () => resolve(true));
-          }),
-      ),
-    });
-    const path = createFastPath({ router: waiting, onError: () => undefined });
+    const { router, seen } = waitingRouter();
+    const path = createFastPath({ router, onError: () => undefined });
     const { ex, hangUp } = exchange("GET");
     expect(path(ex, call(["wait"]))).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(seen?.aborted).toBe(false);
+    expect(seen()?.aborted).toBe(false);
     hangUp();
     await ex.response;
-    expect(seen?.aborted).toBe(true);
+    expect(seen()?.aborted).toBe(true);
   });
-});
 
-describe("the fast path's abort signal on node:http", () => {
-  it("is made when the resolver reads it, and aborts when the client goes away", async () => {
-    let seen: AbortSignal | undefined;
-    const reading = t.router({
-      wait: t.procedure.query(
-        ({ signal }) =>
-          new Promise<boolean>((resolve) => {
-            seen = signal;
-            signal?.addEventListener("abort", () => resolve(true));
-          }),
-      ),
-    });
-    const path = createFastPath({ router: reading, onError: () => undefined });
+  it("aborts it on node:http too, when the client closes the connection", async () => {
+    const { router, seen } = waitingRouter();
+    const path = createFastPath({ router, onError: () => undefined });
     const server = createServer((req, res) => path(new NodeExchange(req, res, "/trpc/wait", "", "req-1"), call(["wait"])));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     const client = new AbortController();
     const request = fetch(`http://127.0.0.1:${port}/trpc/wait`, { signal: client.signal }).catch(() => undefined);
-    while (!seen) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(seen.aborted).toBe(false);
+    while (!seen()) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen()!.aborted).toBe(false);
     client.abort();
     await request;
-    while (!seen.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!seen()!.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
     server.close();
   });
 });
