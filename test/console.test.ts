@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { startTestServer, type TestServer } from "@sessiond/testing";
+import { listAll } from "./support/owners.ts";
 import { browserUnavailable, launchChromium } from "./support/browser.ts";
 import { freshId } from "./support/ids.ts";
 import { ROOT } from "./support/packed.ts";
@@ -48,8 +49,7 @@ describe.skipIf(unavailable)("the console page", () => {
   }
 
   /** The IDs of the server's sessions, newest first, as the console lists them. */
-  const listedIds = async (server: TestServer) =>
-    (await server.client.session.list.query({ limit: 200 })).items.map((session) => session.id);
+  const listedIds = async (server: TestServer) => (await listAll(server.client)).map((session) => session.id);
 
   /** Creates `count` sessions; then listedIds. */
   async function seed(server: TestServer, count: number): Promise<string[]> {
