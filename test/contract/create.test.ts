@@ -169,6 +169,15 @@ describeContract("session.create", (server, target) => {
     expect(await storedSessions(server())).toEqual(before);
   });
 
+  it.each([
+    ["NaN", { n: Number.NaN }, "Metadata numbers must be finite"],
+    ["-Infinity deep in an array", { list: [1, [Number.NEGATIVE_INFINITY]] }, "Metadata numbers must be finite"],
+    ["undefined in an array", { list: ["a", undefined] }, "Metadata values must be JSON"],
+  ])("says why metadata holding %s is not JSON (superjson can carry it)", async (_, metadata, reason) => {
+    const messages = await expectBadRequest(client().session.create.mutate({ metadata } as never), "metadata");
+    expect(messages.join(" ")).toContain(reason);
+  });
+
   it("accepts metadata at the depth limit", async () => {
     const metadata = DEEPEST_METADATA;
     expect((await client().session.create.mutate({ metadata })).metadata).toEqual(metadata);

@@ -7,6 +7,7 @@
  */
 import {
   DeleteSessionOutputSchema,
+  MetadataValueSchema,
   SESSION_EVENT_TYPES,
   SESSION_ID_PATTERN,
   SessionIdSchema,
@@ -17,27 +18,33 @@ import { z } from "zod";
 
 export type JsonSchema = Record<string, unknown>;
 
-/** Session IDs are checked by code (for readable messages); the document states their pattern. Dates travel as ISO strings. */
+const JSON_VALUE_REF = "#/components/schemas/JsonValue";
+
+/**
+ * Session IDs are checked by code (for readable messages); the document states their pattern. Dates
+ * travel as ISO strings. Metadata's values are the JsonValue component. zod emits `$defs` only for
+ * a recursive schema, which these have none of: one would be a change this code must learn about,
+ * so it throws rather than emit a dangling reference.
+ */
 function describe(schema: z.ZodType, io: "input" | "output"): JsonSchema {
   const json = z.toJSONSchema(schema, {
     io,
     unrepresentable: "any",
     override(ctx) {
       if (ctx.zodSchema === SessionIdSchema) ctx.jsonSchema.pattern = SESSION_ID_PATTERN.source;
+      if (ctx.zodSchema === MetadataValueSchema) ctx.jsonSchema.$ref = JSON_VALUE_REF;
       if (ctx.zodSchema._zod.def.type === "date") Object.assign(ctx.jsonSchema, { type: "string", format: "date-time" });
     },
   }) as JsonSchema;
+  if (json.$defs) throw new Error(`openapi: unexpected shared schemas ${Object.keys(json.$defs).join(", ")}`);
   delete json.$schema;
   return json;
 }
 
-const JSON_VALUE_REF = "#/components/schemas/JsonValue";
-/** zod's schema of any JSON value (metadata's values), its self-reference pointed at the component. */
-const ZOD_JSON_VALUE = JSON.stringify(describe(z.json(), "output")).replaceAll('"$ref":"#"', `"$ref":"${JSON_VALUE_REF}"`);
 /**
- * The component says the same without recursion (in a JSON body every value below is a JSON value;
- * a recursive form makes generated TypeScript types refer to themselves, which tsc refuses), with
- * the types spelled out, so generators type it as a union that includes null.
+ * Any JSON value, without recursion (in a JSON body every value below is a JSON value; a recursive
+ * form makes generated TypeScript types refer to themselves, which tsc refuses), with the types
+ * spelled out, so generators type it as a union that includes null.
  */
 const JSON_VALUE = {
   description: "any JSON value",
@@ -45,24 +52,6 @@ const JSON_VALUE = {
   items: {},
   additionalProperties: {},
 };
-
-/**
- * Moves a schema's local `$defs` into the document's components. The only shared definition zod
- * emits for these schemas is the recursive JSON value of metadata; anything else is a change this
- * code must learn about, so it throws rather than emit a dangling reference.
- */
-function hoistDefs(schema: JsonSchema): JsonSchema {
-  const defs = (schema.$defs ?? {}) as Record<string, JsonSchema>;
-  delete schema.$defs;
-  let text = JSON.stringify(schema);
-  for (const [name, def] of Object.entries(defs)) {
-    const local = `"$ref":"#/$defs/${name}"`;
-    const body = JSON.stringify(def).replaceAll(local, `"$ref":"${JSON_VALUE_REF}"`);
-    if (body !== ZOD_JSON_VALUE) throw new Error(`openapi: unexpected shared schema ${name}: ${body}`);
-    text = text.replaceAll(local, `"$ref":"${JSON_VALUE_REF}"`);
-  }
-  return JSON.parse(text) as JsonSchema;
-}
 
 /** The error body of one status: the fields `error.data` has on the tRPC side, plus the message. */
 function errorSchema(
@@ -173,9 +162,9 @@ export function responses(ok: { description: string; schema: JsonSchema; etag?: 
   return all;
 }
 
-/** An input schema as the document states it (its shared definitions moved to the components). */
+/** An input schema as the document states it. */
 export function inputSchema(schema: z.ZodType): JsonSchema {
-  return hoistDefs(describe(schema, "input"));
+  return describe(schema, "input");
 }
 
 /** A nullable schema (`anyOf` with null) without the null: a query string or header cannot say null. */
@@ -235,9 +224,9 @@ export interface DocumentOptions {
 
 export function createOpenApiDocument(routes: readonly DocumentedRoute[], options: DocumentOptions) {
   const schemas: Record<string, unknown> = {
-    Session: hoistDefs(describe(SessionSchema, "output")),
-    SessionPage: hoistDefs(describe(SessionPageSchema, "output")),
-    DeleteResult: hoistDefs(describe(DeleteSessionOutputSchema, "output")),
+    Session: describe(SessionSchema, "output"),
+    SessionPage: describe(SessionPageSchema, "output"),
+    DeleteResult: describe(DeleteSessionOutputSchema, "output"),
     SessionEvent: {
       type: "object",
       description: "the data of one GET /event frame (opencode's shape); the frame's id is the event ID",
