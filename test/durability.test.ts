@@ -3,7 +3,7 @@
  * connection, so no second connection can see it; the server reads it back on its own connection
  * and names what it runs with in its "listening" line and in /metrics.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -57,6 +57,33 @@ describe("--sqlite-sync", () => {
     }
   });
 
+  it("copies the WAL into the database file off the event loop, and counts it in /metrics", async () => {
+    const db = join(scratch, `${freshId()}.db`);
+    const server = await startServerProcess(["--db", db]);
+    try {
+      const client = createSessionClient({ url: server.url });
+      const fileBefore = statSync(db).size;
+      expect(await metricsText(server)).toContain("sessiond_sqlite_background_checkpoints_total 0");
+      // About SQLite's automatic checkpoint's worth of pages (1,000), in six group commits: fewer
+      // pages than it takes to run the automatic one itself (each group writes about one a create).
+      let created: { id: string }[] = [];
+      for (let round = 0; round < 6; round++) {
+        created = await Promise.all(Array.from({ length: 200 }, (_, i) => client.session.create.mutate({ title: `s${round}-${i}` })));
+      }
+      let text = "";
+      await expect
+        .poll(async () => (text = await metricsText(server)), { timeout: 10_000 })
+        .toMatch(/^sessiond_sqlite_background_checkpoints_total [1-9]/m);
+      expect(Number(/^sessiond_sqlite_wal_pages (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+      // The sessions' pages are in the database file itself now, not only in the WAL.
+      expect(statSync(db).size).toBeGreaterThan(fileBefore + 200 * 1024);
+      const last = created.at(-1)!;
+      expect(await client.session.get.query({ id: last.id })).toEqual(last);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
   it("refuses another value (off as a flag, extra in the environment) with one line and exit code 2", async () => {
     const db = join(scratch, `${freshId()}.db`);
     const flag = await runCli(["serve", "--port", "0", "--db", db, "--sqlite-sync", "off"]);
@@ -72,7 +99,9 @@ describe("--sqlite-sync", () => {
     try {
       expect(listeningLine(server)).toMatchObject({ engine: "postgres" });
       expect(listeningLine(server)).not.toHaveProperty("sqliteSync");
-      expect(await metricsText(server)).not.toContain("sessiond_sqlite_synchronous");
+      const text = await metricsText(server);
+      expect(text).not.toContain("sessiond_sqlite_synchronous");
+      expect(text).not.toContain("sessiond_sqlite_background_checkpoints_total");
     } finally {
       await server.stop();
     }

@@ -8,6 +8,9 @@
  *   read-only or full; PostgreSQL unreachable or timed out), by reason;
  * - sessiond_pg_pool_connections (total, idle, waiting), on PostgreSQL;
  * - sessiond_sqlite_synchronous, the durability SQLite runs with (normal or full), on SQLite;
+ * - sessiond_sqlite_background_checkpoints_total and sessiond_sqlite_wal_pages, on a SQLite file:
+ *   the checkpoints run off the event loop (the WAL copied into the database file), and the WAL's
+ *   size in pages after the last;
  * - sessiond_event_subscribers, sessiond_events_read_total and sessiond_event_frames_encoded_total:
  *   open event streams, and what live events cost the instance (each event read and encoded once,
  *   however many subscribers take it);
@@ -180,6 +183,27 @@ export class Metrics {
         // Every worker runs with the same setting: under --workers, one of them says which.
         aggregator: "first",
       }).set({ mode: store.sqliteSync }, 1);
+    }
+    if (store.checkpointStats) {
+      const stats = store.checkpointStats.bind(store);
+      new Counter({
+        name: "sessiond_sqlite_background_checkpoints_total",
+        help: "SQLite checkpoints (the WAL copied into the database file) run on the store's thread for them, off the event loop",
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(stats().checkpoints);
+        },
+      });
+      new Gauge({
+        name: "sessiond_sqlite_wal_pages",
+        help: "Pages in SQLite's WAL after the last background checkpoint (it starts over from its beginning once all are copied)",
+        registers: [this.registry],
+        aggregator: "max",
+        collect() {
+          this.set(stats().walPages);
+        },
+      });
     }
     const timed =
       <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) =>

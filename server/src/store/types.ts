@@ -110,6 +110,8 @@ export interface SessionStore {
   readonly sqliteSync?: "full" | "normal";
   /** A connection pool's state, for engines that have one. */
   poolStats?(): { total: number; idle: number; waiting: number };
+  /** SQLite on a file: the checkpoints run off the event loop, and the WAL's size in pages after the last. */
+  checkpointStats?(): { checkpoints: number; walPages: number };
   close(): Promise<void>;
 }
 
