@@ -205,18 +205,29 @@ export class Metrics {
         },
       });
     }
+    // A promise chain rather than an async function: one promise and one turn of the microtask
+    // queue less on every store call.
     const timed =
       <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) =>
-      async (...args: A): Promise<R> => {
+      (...args: A): Promise<R> => {
         const end = this.#storeSeconds.startTimer(engine, operation);
+        let result: Promise<R>;
         try {
-          return await call(...args);
+          result = call(...args);
         } catch (error) {
-          if (error instanceof StoreUnavailableError) this.#unavailable.inc({ engine, reason: error.reason });
-          throw error;
-        } finally {
-          end();
+          result = Promise.reject(error);
         }
+        return result.then(
+          (value) => {
+            end();
+            return value;
+          },
+          (error: unknown) => {
+            if (error instanceof StoreUnavailableError) this.#unavailable.inc({ engine, reason: error.reason });
+            end();
+            throw error;
+          },
+        );
       };
     return {
       engine,
