@@ -64,8 +64,9 @@ describe("--sqlite-sync", () => {
       const client = createSessionClient({ url: server.url });
       const fileBefore = statSync(db).size;
       expect(await metricsText(server)).toContain("sessiond_sqlite_background_checkpoints_total 0");
-      // About SQLite's automatic checkpoint's worth of pages (1,000), in six group commits: fewer
-      // pages than it takes to run the automatic one itself (each group writes about one a create).
+      // About 1,200 WAL pages (a group commit writes about one a create): past the 1,000 after
+      // which the store asks its thread for a checkpoint, short of the 4,000 after which the
+      // connection would checkpoint inside a commit itself.
       let created: { id: string }[] = [];
       for (let round = 0; round < 6; round++) {
         created = await Promise.all(Array.from({ length: 200 }, (_, i) => client.session.create.mutate({ title: `s${round}-${i}` })));
