@@ -214,4 +214,25 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
     expect(statuses, received).toEqual(["200", "200"]);
     expect(received.slice(received.lastIndexOf("HTTP/1.1"))).toContain('"title":"pipelined"');
   });
+
+  it.each([
+    ["tRPC", "/trpc/session.create", (id: string) => ({ json: { id } })],
+    ["REST", "/session", (id: string) => ({ id })],
+  ])("answers a %s create whose client half-closed the connection once the request was sent", async (_, path, input) => {
+    const { port } = new URL(server.url);
+    const id = freshId();
+    const body = JSON.stringify(input(id));
+    const socket = connect(Number(port), "127.0.0.1");
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk) => (received += chunk));
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    // The request, then the client's FIN (shutdown of its writing side): the answer comes after it.
+    socket.end(
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 20[01] /);
+    expect(received).toContain(`"id":"${id}"`);
+  });
 });

@@ -71,6 +71,14 @@ export async function listen(handle: RequestListener, options: ListenOptions): P
       serve(req, res);
     },
   );
+  // A client may half-close its side of the connection once its request is sent (shutdown(SHUT_WR):
+  // `nc -N`, some HTTP/1.0 clients). Node's server would end the connection at that FIN and drop
+  // every answer not yet written, such as a create's, which waits for its commit; with
+  // `httpAllowHalfOpen` it ends the connection after the last answer instead. The property is not
+  // in Node's documentation (its own tests and userland servers set it), so it is set only where it
+  // is a boolean: a Node without it keeps its default.
+  const halfOpen = server as Server & { httpAllowHalfOpen?: unknown };
+  if (typeof halfOpen.httpAllowHalfOpen === "boolean") halfOpen.httpAllowHalfOpen = true;
   // A connection that makes no progress for this long (typically a client that stopped reading
   // its answer, so the answer sits in memory) is destroyed, which frees what it held.
   server.setTimeout(options.writeTimeoutMs);
