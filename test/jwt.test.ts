@@ -261,6 +261,38 @@ describe("bearer JWTs from a key set at a URL", () => {
     }
   });
 
+  it("stops accepting a token within 20 minutes of its key leaving the set, though its exp is hours away", async () => {
+    const [old, current] = [await rsaKey("2026-03"), await rsaKey("2026-04")];
+    keys = [old.jwk, current.jwk];
+    const revoked = await startTestServer({ settings: { jwksUrl } });
+    const started = Date.now();
+    try {
+      const [oldToken, currentToken] = [
+        await sign(old, { sub: "alice", exp: now() + 6 * 3600 }),
+        await sign(current, { sub: "alice", exp: now() + 6 * 3600 }),
+      ];
+      const call = async (token: string) =>
+        (await fetch(`${revoked.url}/session`, { headers: { authorization: `Bearer ${token}` } })).status;
+      expect(await call(oldToken)).toBe(200);
+      expect(await call(currentToken)).toBe(200);
+      // The issuer removes the old key (it leaked, say).
+      keys = [current.jwk];
+      const fetched = fetches;
+      // The clock moves on (only Date; timers and I/O stay real): within the set's 10 minutes the
+      // token is still the cache's; past them it is verified again against a set fetched again.
+      vi.useFakeTimers({ toFake: ["Date"], now: started + 5 * 60_000 });
+      expect(await call(oldToken)).toBe(200);
+      expect(fetches).toBe(fetched);
+      vi.setSystemTime(started + 10 * 60_000 + 1000);
+      expect(await call(oldToken)).toBe(401);
+      expect(fetches).toBe(fetched + 1);
+      expect(await call(currentToken)).toBe(200);
+    } finally {
+      vi.useRealTimers();
+      await revoked.close();
+    }
+  });
+
   it("answers 503 while the key set cannot be fetched, and 401 for a token it cannot verify anyway", async () => {
     const unreachable = await startTestServer({ settings: { jwksUrl: "http://127.0.0.1:9/jwks.json" } });
     try {

@@ -8,8 +8,11 @@
  * `nbf` are checked with a small clock tolerance.
  *
  * Verifying costs a signature check (tens of microseconds for RSA), so a token once verified is
- * kept in a bounded cache until its `exp`: the calls after the first pay a map look-up. Tokens over
- * MAX_TOKEN_LENGTH are refused before any of that.
+ * kept in a bounded cache until its `exp`: the calls after the first pay a map look-up. With a key
+ * set at a URL, at most as long as the set itself is kept (10 minutes) before the token is verified
+ * again, which fetches a set that has gone stale: a key the issuer removed stops verifying its
+ * tokens within about twice that, not at their `exp`. Tokens over MAX_TOKEN_LENGTH are refused
+ * before any of that.
  */
 import { readFileSync } from "node:fs";
 import { ownerProblem } from "@sessiond/shared";
@@ -111,7 +114,12 @@ function readJwksFile(path: string): JSONWebKeySet {
 }
 
 /** The key (or key set) and the algorithms it verifies, from the one key source the settings name. */
-function keySource(settings: JwtSettings): { key: JWTVerifyGetKey | Promise<JoseCryptoKey>; algorithms: string[] } {
+function keySource(settings: JwtSettings): {
+  key: JWTVerifyGetKey | Promise<JoseCryptoKey>;
+  algorithms: string[];
+  /** How long a token verified with these keys is trusted before it is verified again, at most; none for keys fixed at start. */
+  trustMs?: number;
+} {
   if (settings.jwtSecret !== undefined) {
     // Imported once: jose would import raw secret bytes again for every token (measured: 47 µs a token instead of 28).
     const secret = new TextEncoder().encode(settings.jwtSecret);
@@ -132,7 +140,7 @@ function keySource(settings: JwtSettings): { key: JWTVerifyGetKey | Promise<Jose
     cooldownDuration: REMOTE_COOLDOWN_MS,
     timeoutDuration: REMOTE_TIMEOUT_MS,
   });
-  return { key, algorithms: ASYMMETRIC_ALGORITHMS };
+  return { key, algorithms: ASYMMETRIC_ALGORITHMS, trustMs: REMOTE_CACHE_MAX_AGE_MS };
 }
 
 /** Why jose refused a token, in words for its bearer (nothing of the server's keys or settings). */
@@ -218,7 +226,7 @@ class TokenCache {
 /** The verifier the settings describe, or undefined when they name no key source. Throws ConfigError for unusable keys. */
 export function createJwtVerifier(settings: JwtSettings): JwtVerifier | undefined {
   if (!hasJwtKeys(settings)) return undefined;
-  const { key, algorithms } = keySource(settings);
+  const { key, algorithms, trustMs } = keySource(settings);
   const claim = settings.jwtOwnerClaim;
   const options: JWTVerifyOptions = {
     algorithms,
@@ -244,7 +252,8 @@ export function createJwtVerifier(settings: JwtSettings): JwtVerifier | undefine
     if (typeof owner !== "string" || ownerProblem(owner) !== null) {
       return { problem: `its "${claim}" claim (the owner) is missing or not a non-empty string of at most 256 characters` };
     }
-    cache.set(token, owner, ((payload.exp as number) + CLOCK_TOLERANCE_S) * 1000);
+    const until = ((payload.exp as number) + CLOCK_TOLERANCE_S) * 1000;
+    cache.set(token, owner, trustMs === undefined ? until : Math.min(until, Date.now() + trustMs));
     return { owner };
   }
 
