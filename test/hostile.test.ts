@@ -235,4 +235,21 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
     expect(received).toMatch(/^HTTP\/1\.1 20[01] /);
     expect(received).toContain(`"id":"${id}"`);
   });
+
+  it("cuts an event stream whose client sent its FIN, rather than streaming on until a heartbeat fails", async () => {
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    let received = "";
+    socket.setEncoding("utf8");
+    const started = new Promise<void>((resolve) => socket.on("data", (chunk) => (received += chunk) && resolve()));
+    const closed = new Promise<string>((resolve) => socket.on("close", () => resolve("closed")));
+    socket.write("GET /event HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
+    await started;
+    expect(received).toMatch(/^HTTP\/1\.1 200/);
+    socket.end();
+    // The first heartbeat is 15 s away: only a cut closes the connection sooner.
+    const late = new Promise<string>((resolve) => setTimeout(() => resolve("still open after 3 s"), 3000).unref());
+    expect(await Promise.race([closed, late])).toBe("closed");
+    socket.destroy();
+  });
 });

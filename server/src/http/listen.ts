@@ -36,23 +36,51 @@ export interface RunningHttpServer {
  * usual case, pay one map look-up.
  */
 function inOrder(handle: RequestListener): RequestListener {
-  const lanes = new WeakMap<Socket, { open: number; waiting: (() => void)[] }>();
+  const lanes = new WeakMap<Socket, Lane>();
   return (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     let lane = lanes.get(socket);
-    if (!lane) lanes.set(socket, (lane = { open: 0, waiting: [] }));
+    if (!lane) {
+      lanes.set(socket, (lane = { open: 0, waiting: [], serving: null }));
+      socket.once("end", endOfRequests.bind(null, socket, lane));
+    }
     const current = lane;
     current.open++;
     res.once("close", () => {
       current.open--;
+      current.serving = null;
       current.waiting.shift()?.();
     });
-    if (current.open === 1) return handle(req, res);
+    if (current.open === 1) return serveOn(current, handle, req, res);
     // A request whose connection is gone by its turn is not served: nobody would read the answer.
     current.waiting.push(() => {
-      if (!socket.destroyed) handle(req, res);
+      if (!socket.destroyed) serveOn(current, handle, req, res);
     });
   };
+}
+
+interface Lane {
+  /** Requests of the connection not yet answered, the one served included. */
+  open: number;
+  waiting: (() => void)[];
+  /** The answer being served. */
+  serving: ServerResponse | null;
+}
+
+function serveOn(lane: Lane, handle: RequestListener, req: IncomingMessage, res: ServerResponse): void {
+  lane.serving = res;
+  handle(req, res);
+}
+
+/**
+ * The client sent its FIN. Node's server, told to allow half-open connections (listen), answers
+ * what was asked and then closes; but a stream (live events: headers sent, no end) would go on
+ * to a client that most likely closed the whole connection, holding a subscriber's place until a
+ * write failed. A stream is cut at once, as Node does without half-open connections.
+ */
+function endOfRequests(socket: Socket, lane: Lane): void {
+  const res = lane.serving;
+  if (res?.headersSent && !res.writableEnded) socket.destroy();
 }
 
 export async function listen(handle: RequestListener, options: ListenOptions): Promise<RunningHttpServer> {
@@ -74,9 +102,9 @@ export async function listen(handle: RequestListener, options: ListenOptions): P
   // A client may half-close its side of the connection once its request is sent (shutdown(SHUT_WR):
   // `nc -N`, some HTTP/1.0 clients). Node's server would end the connection at that FIN and drop
   // every answer not yet written, such as a create's, which waits for its commit; with
-  // `httpAllowHalfOpen` it ends the connection after the last answer instead. The property is not
-  // in Node's documentation (its own tests and userland servers set it), so it is set only where it
-  // is a boolean: a Node without it keeps its default.
+  // `httpAllowHalfOpen` it ends the connection after the last answer instead (a stream is cut:
+  // endOfRequests). The property is not in Node's documentation (its own tests and userland
+  // servers set it), so it is set only where it is a boolean: a Node without it keeps its default.
   const halfOpen = server as Server & { httpAllowHalfOpen?: unknown };
   if (typeof halfOpen.httpAllowHalfOpen === "boolean") halfOpen.httpAllowHalfOpen = true;
   // A connection that makes no progress for this long (typically a client that stopped reading
