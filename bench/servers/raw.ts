@@ -4,6 +4,8 @@
  * by the store's checkpointer thread rather than inside a commit) and answering
  * tRPC's superjson envelope built by hand (Dates as ISO strings, their paths in `meta.values`), and
  * nothing else: no tRPC, no validation beyond the one field each call reads, no generic serializer.
+ * `--sqlite-sync full` makes it fsync each commit as the store does with full, with the store's
+ * group wait: what durable creates cost a server that does nothing else (the bench's `sync`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { DatabaseSync } from "node:sqlite";
@@ -12,12 +14,13 @@ import { WalCheckpointer } from "../../server/src/store/sqlite-checkpoint.ts";
 import { DEFAULT_OWNER, newRow, SELECT_SESSION, sessionJson, type Row } from "../lib/row.ts";
 import { dbArg, listen } from "./common.ts";
 
-// A file the bench had sessiond migrate, opened with the store's settings (and `normal`).
+// A file the bench had sessiond migrate, opened with the store's settings (`normal` unless told `full`).
+const full = process.argv[process.argv.indexOf("--sqlite-sync") + 1] === "full";
 const db = new DatabaseSync(dbArg(), { timeout: 5000, enableForeignKeyConstraints: true });
-db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 4000;");
+db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${full ? "FULL" : "NORMAL"}; PRAGMA wal_autocheckpoint = 4000;`);
 // The store's checkpointing: a PASSIVE checkpoint on a thread about every 1,000 WAL pages written
 // (estimated as the store does: 8 a commit and one a create), the connection's own at 4,000.
-const checkpointer = new WalCheckpointer(dbArg(), 5000, 1);
+const checkpointer = new WalCheckpointer(dbArg(), 5000, full ? 2 : 1);
 let pagesWritten = 0;
 let checkpointing = false;
 const insert = db.prepare(
@@ -53,9 +56,16 @@ function input(req: IncomingMessage): { id?: string; limit?: number } {
   return (text ? (JSON.parse(text) as { json?: object }).json : undefined) ?? {};
 }
 
-// The store's group commit: every insert asked for in one event-loop turn shares one transaction.
+// The store's group commit: every insert asked for in one event-loop turn shares one transaction;
+// with full, the group waits one more turn while the last brought more, for at most 1 ms.
 const pending: { row: Row; res: ServerResponse }[] = [];
+let [groupOpened, groupSeen] = [0, 0];
 function flushInserts(): void {
+  if (full && pending.length > groupSeen && performance.now() - groupOpened < 1) {
+    groupSeen = pending.length;
+    return void setImmediate(flushInserts);
+  }
+  groupSeen = 0;
   const group = pending.splice(0);
   db.exec("BEGIN IMMEDIATE");
   try {
@@ -86,7 +96,10 @@ function create(req: IncomingMessage, res: ServerResponse): void {
     } catch {
       return answer(res, 400, '{"error":"bad json"}');
     }
-    if (pending.push({ row: newRow(generateSessionId()), res }) === 1) setImmediate(flushInserts);
+    if (pending.push({ row: newRow(generateSessionId()), res }) === 1) {
+      groupOpened = performance.now();
+      setImmediate(flushInserts);
+    }
   });
 }
 
