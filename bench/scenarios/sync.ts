@@ -42,9 +42,11 @@ export const scenarioSync: Scenario = async ({ settings, freshDb, measure }) => 
     figures.push(over(`${label}: sync full / normal`, full, normal, meaning, { min: 0.8 }));
     const overBare = "creates/s of sessiond serve with full (its default) over the bare handler with normal and group commit";
     figures.push(over(`${label}: sync full / bare handler, normal`, full, bare, overBare, { min: 0.8 }));
-    const ceiling = "creates/s of the bare handler with full over with normal: what the fsyncs cost it (sessiond's ceiling against the line above)";
+    const ceiling =
+      "creates/s of the bare handler with full over with normal: what the fsyncs cost it (sessiond's ceiling against the line above)";
     figures.push(over(`${label}: bare handler full / bare handler normal`, bareFull, bare, ceiling));
-    figures.push(over(`${label}: sync full / bare handler, full`, full, bareFull, "creates/s of sessiond serve and of the bare handler, both with full"));
+    const bothFull = "creates/s of sessiond serve and of the bare handler, both with full";
+    figures.push(over(`${label}: sync full / bare handler, full`, full, bareFull, bothFull));
   }
   return { figures, notes: [`One 4 KiB write + fdatasync on the disk under the files: median ${fsync.median} ms, p90 ${fsync.p90} ms.`] };
 };
