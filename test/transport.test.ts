@@ -115,6 +115,17 @@ describe("the fast path and the stock adapter", () => {
     ],
     ["a mixed batch (207)", get(`/trpc/session.get,session.get?batch=1&input=${batchInput({ id: parentId }, { id: "ses_nope" })}`)],
     ["a get of a missing session", get(`/trpc/session.get?input=${input({ id: "ses_000000000000AAAAAAAAAAAAAA" })}`)],
+    // A call by ID as tRPC's links encode it is read without decoding (trpc-endpoint.ts); these are
+    // near it, and are decoded as any other query.
+    [
+      "a get by ID in lowercase percent-encoding",
+      get(`/trpc/session.get?input=${input({ id: parentId }).replace(/%[0-9A-F]{2}/g, (code) => code.toLowerCase())}`),
+    ],
+    ["a get by ID with a letter percent-encoded", get(`/trpc/session.get?input=${input({ id: parentId }).replace("ses_", "%73es_")}`)],
+    ["a get by an ID of letters that is not one", get(`/trpc/session.get?input=${input({ id: "abc_DEF_123" })}`)],
+    ["a get by an ID of 65 characters", get(`/trpc/session.get?input=${input({ id: "s".repeat(65) })}`)],
+    ["a get by an ID with a hyphen", get(`/trpc/session.get?input=${input({ id: "ses-000000000000AAAAAAAAAAAAAA" })}`)],
+    ["a get by ID with another parameter", get(`/trpc/session.get?input=${input({ id: parentId })}&x=1`)],
     ["a stale update", post("/trpc/session.update", JSON.stringify({ json: { id: parentId, title: "x", expectedRevision: 99 } }))],
     ["a body with a byte-order mark", post("/trpc/session.create", `\ufeff${JSON.stringify({ json: { id: parentId } })}`)],
     [
