@@ -36,6 +36,25 @@ function exchange(url: string, method: string, path: string, options: { body?: s
   });
 }
 
+/**
+ * Bytes written as they are on a connection of their own, then the client's FIN when `halfClose`;
+ * resolves with everything received once the server has closed the connection.
+ */
+function onConnection(url: string, text: string, halfClose = false): Promise<string> {
+  const socket = connect(Number(new URL(url).port), "127.0.0.1");
+  let received = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk) => (received += chunk));
+  const closed = new Promise<string>((resolve) => socket.on("close", () => resolve(received)));
+  if (halfClose) socket.end(text);
+  else socket.write(text);
+  return closed;
+}
+
+/** A JSON POST as a client writes it on the wire. */
+const rawPost = (path: string, body: string) =>
+  `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
 const json = { "content-type": "application/json" };
 
 /** The error body of a non-batched tRPC answer, checked to be well formed and to carry the response's request ID. */
@@ -195,21 +214,14 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
   });
 
   it("answers a request pipelined after a create on the same connection with the created session", async () => {
-    const { port } = new URL(server.url);
     const id = freshId();
     const body = JSON.stringify({ json: { id, title: "pipelined" } });
     const input = encodeURIComponent(JSON.stringify({ json: { id } }));
-    const socket = connect(Number(port), "127.0.0.1");
-    let received = "";
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk) => (received += chunk));
     // The second request asks the server to close the connection once it has answered.
-    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-    socket.write(
-      `POST /trpc/session.create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` +
-        `GET /trpc/session.get?input=${input} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+    const received = await onConnection(
+      server.url,
+      `${rawPost("/trpc/session.create", body)}GET /trpc/session.get?input=${input} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
     );
-    await closed;
     const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((match) => match[1]);
     expect(statuses, received).toEqual(["200", "200"]);
     expect(received.slice(received.lastIndexOf("HTTP/1.1"))).toContain('"title":"pipelined"');
@@ -219,19 +231,9 @@ describe.each(["fast", "stock"] as const)("hostile requests [%s]", (handler) => 
     ["tRPC", "/trpc/session.create", (id: string) => ({ json: { id } })],
     ["REST", "/session", (id: string) => ({ id })],
   ])("answers a %s create whose client half-closed the connection once the request was sent", async (_, path, input) => {
-    const { port } = new URL(server.url);
     const id = freshId();
-    const body = JSON.stringify(input(id));
-    const socket = connect(Number(port), "127.0.0.1");
-    let received = "";
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk) => (received += chunk));
-    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
     // The request, then the client's FIN (shutdown of its writing side): the answer comes after it.
-    socket.end(
-      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-    await closed;
+    const received = await onConnection(server.url, rawPost(path, JSON.stringify(input(id))), true);
     expect(received).toMatch(/^HTTP\/1\.1 20[01] /);
     expect(received).toContain(`"id":"${id}"`);
   });
