@@ -66,7 +66,7 @@ const NO_QUERY = { search: null, input: null } as const;
  * which gives what URLSearchParams gives whenever it succeeds, without building the parameters.
  */
 export function readQuery(query: string): { search: URLSearchParams | null; input: string | null } {
-  if (query === "") return { search: null, input: null };
+  if (query === "") return NO_QUERY;
   // A lone surrogate (only in a query that did not come off the wire) is U+FFFD in URLSearchParams.
   if (query.startsWith("input=") && !query.includes("&") && !query.includes("+") && query.isWellFormed()) {
     try {
